@@ -1,0 +1,132 @@
+"""``egym``: the one command-line entry point of embodied-gym.
+
+Subcommands:
+
+* ``egym demo``      build a house, walk a scripted path, write frames / GIF / top-down map.
+* ``egym generate``  (re)generate an official episode suite deterministically.
+* ``egym eval``      roll out an agent on an environment and write ``summary.json``.
+* ``egym bench sim|harness``  performance benchmarks (figures go to docs/BENCHMARKS.md).
+
+Each subcommand parses its flags here and calls one function of the package; the functions
+hold the logic and are importable for scripting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    result = run_demo(out=Path(args.out), seed=args.seed)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .episodes.suites import generate_suite
+
+    paths = generate_suite(args.suite, split=args.split, n=args.n, seed=args.seed, out=Path(args.out))
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .agents.runner import EvalConfig, run_eval
+
+    config = EvalConfig(
+        env_id=args.env,
+        episodes=args.episodes,
+        agent=args.agent,
+        out=Path(args.out),
+        concurrency=args.concurrency,
+        resume=args.resume,
+        base_url=args.base_url,
+        api_key=args.api_key,
+        limit=args.limit,
+        seed=args.seed,
+        config=args.config,
+        progress=not args.no_progress,
+    )
+    summary = run_eval(config)
+    print(json.dumps(summary.get("overall", summary), indent=2))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "sim":
+        from .sims.bench import bench_sim, format_sim_report
+
+        result = bench_sim(steps=args.steps, seed=args.seed)
+        print(json.dumps(result) if args.json else format_sim_report(result))
+    else:
+        from .agents.bench import bench_harness, format_harness_report
+
+        result = bench_harness(
+            episodes=args.episodes, steps=args.steps_per_episode, concurrency=args.concurrency, latency=args.latency
+        )
+        print(json.dumps(result) if args.json else format_harness_report(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="egym", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="embedded-simulator demo: frames, GIF and top-down map to --out")
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("generate", help="generate an episode suite (deterministic: same args, same bytes)")
+    p.add_argument("--suite", required=True, help="suite name, e.g. house-v1 or bear-lh-v1")
+    p.add_argument("--split", required=True, help="val, test or ood")
+    p.add_argument("--n", type=int, default=None, help="episodes per category (default: the suite's size)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output directory")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("eval", help="evaluate an agent on an environment")
+    p.add_argument("--env", required=True, help="Gymnasium id, e.g. EmbodiedTask-v0 or BearLongHorizon-v0")
+    p.add_argument("--episodes", required=True, help="a JSONL path or SUITE:SPLIT (e.g. house-v1:test)")
+    p.add_argument("--agent", required=True, help="oracle | random | blind:MODEL | openai:MODEL | hf:PATH")
+    p.add_argument("--out", required=True, help="run directory (summary.json, steps.jsonl, cache)")
+    p.add_argument("--concurrency", type=int, default=1)
+    p.add_argument("--resume", action="store_true", help="skip steps and episodes already in --out")
+    p.add_argument("--base-url", default=None, help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL)")
+    p.add_argument("--api-key", default=None, help="API key (default: $OPENAI_API_KEY)")
+    p.add_argument("--limit", type=int, default=None, help="evaluate only the first N episodes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", default=None, help="agent/prompt config (YAML or JSON) from configs/")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("bench", help="performance benchmarks")
+    p.add_argument("what", choices=["sim", "harness"])
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--steps", type=int, default=300, help="sim: steps per measurement")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--episodes", type=int, default=64, help="harness: episodes per run")
+    p.add_argument("--steps-per-episode", type=int, default=8, help="harness: steps per episode")
+    p.add_argument("--concurrency", type=int, default=32, help="harness: concurrency compared with 1")
+    p.add_argument("--latency", type=float, default=0.2, help="harness: server seconds per request")
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"egym {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

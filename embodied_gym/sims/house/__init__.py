@@ -1,0 +1,1 @@
+"""House: procedural multi-room houses on Farama MiniWorld, rendered headless through EGL."""

@@ -1,0 +1,5 @@
+"""Shared test configuration: headless rendering for MiniWorld before anything imports pyglet."""
+
+import os
+
+os.environ.setdefault("PYGLET_HEADLESS", "true")
