@@ -1,0 +1,116 @@
+"""Exploration coverage: the share of the navigable area the agent has seen.
+
+Definition (docs/TASKS.md): the navigable area is the grid of cells returned by the
+simulator's ``reachable_positions()``. A cell counts as *seen* once, at some step, it was
+
+1. inside the camera's horizontal field of view: the cell centre projects in front of the
+   camera with ``0 <= u < width`` (``v`` is ignored, so cells below the image's bottom edge
+   still count: we measure the area the agent has looked across, not the floor pixels);
+2. within ``view_distance`` metres (Euclidean, ground plane) of the agent; and
+3. not occluded: the straight ground-plane segment from the agent to the cell stays on
+   *transparent* cells. Transparent cells are the navigable cells of the current door state;
+   anything else (walls, closed doors, furniture footprints, outside the house) blocks the line
+   of sight. The segment is sampled every half cell and each sample rounds to its grid cell, so
+   grazing a wall corner may count as occluded.
+
+Coverage is ``seen cells / navigable cells``, in ``[0, 1]``. Everything here is numpy on arrays
+handed in by the caller; the environment supplies ``project`` results from the simulator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def grid_spacing(cells: np.ndarray) -> float:
+    """The grid step of ``N x 2`` cell centres: the smallest positive gap between distinct
+    ``x`` or ``z`` coordinates (``1.0`` for fewer than two distinct values)."""
+    gaps: list[float] = []
+    for col in (0, 1):
+        vals = np.unique(np.round(cells[:, col], 6)) if len(cells) else np.array([])
+        if len(vals) > 1:
+            d = np.diff(vals)
+            d = d[d > 1e-6]
+            if len(d):
+                gaps.append(float(d.min()))
+    return min(gaps) if gaps else 1.0
+
+
+def in_view(
+    uv: np.ndarray, in_front: np.ndarray, width: int, distances: np.ndarray, view_distance: float
+) -> np.ndarray:
+    """Boolean mask of cells inside the horizontal field of view and within ``view_distance``."""
+    u = uv[:, 0]
+    return np.asarray(in_front, bool) & (u >= 0) & (u < width) & (distances <= view_distance)
+
+
+class CoverageGrid:
+    """Navigable cells of one scene and the set of those seen so far.
+
+    ``cells``: ``N x 2`` navigable ``(x, z)`` centres (the coverage denominator).
+    ``transparent``: cells the line of sight may cross (default: ``cells``); update with
+    :meth:`set_transparent` when doors open or close."""
+
+    def __init__(self, cells: np.ndarray, transparent: np.ndarray | None = None, spacing: float | None = None):
+        self.cells = np.asarray(cells, dtype=np.float64).reshape(-1, 2)
+        self.spacing = float(spacing) if spacing else grid_spacing(self.cells)
+        self.origin = self.cells.min(axis=0) if len(self.cells) else np.zeros(2)
+        self.seen = np.zeros(len(self.cells), dtype=bool)
+        idx = self._index(self.cells)
+        self.shape = tuple(int(v) + 1 for v in (idx.max(axis=0) if len(idx) else (0, 0)))
+        self.set_transparent(self.cells if transparent is None else transparent)
+
+    def _index(self, points: np.ndarray) -> np.ndarray:
+        return np.rint((np.asarray(points, dtype=np.float64) - self.origin) / self.spacing).astype(np.int64)
+
+    def set_transparent(self, cells: np.ndarray) -> None:
+        """Cells the line of sight may cross (the navigable cells of the current door state)."""
+        self.open = np.zeros(self.shape, dtype=bool)
+        idx = self._index(np.asarray(cells, dtype=np.float64).reshape(-1, 2))
+        ok = (idx >= 0).all(axis=1) & (idx[:, 0] < self.shape[0]) & (idx[:, 1] < self.shape[1])
+        self.open[idx[ok, 0], idx[ok, 1]] = True
+
+    def _transparent_at(self, points: np.ndarray) -> np.ndarray:
+        idx = self._index(points)
+        ok = (idx >= 0).all(axis=-1) & (idx[..., 0] < self.shape[0]) & (idx[..., 1] < self.shape[1])
+        out = np.zeros(idx.shape[:-1], dtype=bool)
+        out[ok] = self.open[idx[ok][:, 0], idx[ok][:, 1]]
+        return out
+
+    def line_of_sight(self, origin: Sequence[float], targets: np.ndarray) -> np.ndarray:
+        """For each ``(x, z)`` target, whether the segment from ``origin`` stays on transparent
+        cells (samples every half cell, skipping the first cell around the origin)."""
+        targets = np.asarray(targets, dtype=np.float64).reshape(-1, 2)
+        if not len(targets):
+            return np.zeros(0, dtype=bool)
+        o = np.asarray(origin, dtype=np.float64)[:2]
+        delta = targets - o
+        dist = np.hypot(delta[:, 0], delta[:, 1])
+        n = max(2, int(math.ceil(float(dist.max()) / (self.spacing / 2.0))) + 1)
+        t = np.linspace(0.0, 1.0, n)
+        pts = o + t[None, :, None] * delta[:, None, :]  # M x n x 2
+        sample_d = t[None, :] * dist[:, None]
+        check = sample_d > self.spacing  # skip the agent's own cell
+        clear = self._transparent_at(pts) | ~check
+        return clear.all(axis=1)
+
+    def observe(
+        self, agent_xz: Sequence[float], uv: np.ndarray, in_front: np.ndarray, width: int, view_distance: float
+    ) -> int:
+        """Mark cells seen from ``agent_xz`` given the camera projection of every cell
+        (``uv``/``in_front`` from ``Simulator.project``); returns how many were newly seen."""
+        d = np.hypot(self.cells[:, 0] - agent_xz[0], self.cells[:, 1] - agent_xz[1])
+        cand = np.flatnonzero(in_view(uv, in_front, width, d, view_distance) & ~self.seen)
+        if not len(cand):
+            return 0
+        visible = cand[self.line_of_sight(agent_xz, self.cells[cand])]
+        self.seen[visible] = True
+        return int(len(visible))
+
+    @property
+    def coverage(self) -> float:
+        """Share of navigable cells seen, in ``[0, 1]`` (``0`` for an empty grid)."""
+        return float(self.seen.mean()) if len(self.seen) else 0.0
