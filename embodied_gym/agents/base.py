@@ -1,0 +1,115 @@
+"""The agent interface: what the runner asks of every agent (API model, local model, baseline).
+
+An :class:`Agent` maps one observation of an environment, plus the episode's memory
+(:class:`StepContext`, kept by the runner), to an :class:`AgentReply` whose ``text`` is handed to
+the environment as the action (closed-loop environments are wrapped in ``TextAction``, BEAR's
+action space is text already). Contract:
+
+* ``await agent.act(obs, ctx)`` never raises for a model-side problem: a failed API call (after
+  retries), an empty or malformed completion all come back as ``AgentReply(text="",
+  error="...")``, which the environment scores as an invalid action / empty answer, and the run
+  goes on. Only misconfiguration that would fail every request (bad key, unknown model) raises
+  :class:`AgentFatalError`, which stops the run (everything logged so far is kept; ``--resume``
+  continues).
+* One agent object serves many concurrent episodes: per-episode state lives in ``ctx``.
+* Agents never touch the environment: ground truth for the oracle is fetched by the runner on the
+  environment thread and passed as ``ctx.oracle`` when ``agent.needs_oracle`` is true.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+class AgentFatalError(RuntimeError):
+    """A configuration error that would fail every request (authentication, unknown model)."""
+
+
+@dataclass
+class AgentReply:
+    """One agent decision.
+
+    ``text`` is the raw reply given to the environment ("" when the call failed). ``prompt`` is the
+    JSON-safe request (images replaced by ``"<image WxH sha256:...>"`` placeholders) and
+    ``request_hash`` the cache key of the full request. Token counts are those reported by the
+    model server (for cached replies: what the original call used); ``cost`` is what *this* call
+    cost in USD (0 for a cache hit). ``attempts`` counts HTTP requests sent (0 for a cache hit or a
+    baseline). ``error`` is set when no usable answer came back."""
+
+    text: str
+    request_hash: str | None = None
+    prompt: Any = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    latency_s: float = 0.0
+    cached: bool = False
+    attempts: int = 0
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class StepContext:
+    """Per-episode memory the runner keeps and passes to :meth:`Agent.act`.
+
+    ``step`` is the index of the step about to be taken (0 after reset). ``frames`` holds the
+    images of earlier observations (oldest first, the current one excluded), ``actions`` the reply
+    texts sent so far, ``parsed_actions`` what the environment made of them (``None`` = invalid),
+    ``feedback`` the environment's feedback after each. ``oracle`` is the ground-truth action /
+    answer for the current step when the agent asked for it. ``seed`` is the run seed."""
+
+    episode_id: str
+    family: str
+    step: int = 0
+    seed: int = 0
+    frames: list[np.ndarray] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    parsed_actions: list[Any] = field(default_factory=list)
+    feedback: list[str] = field(default_factory=list)
+    oracle: Any = None
+    max_frames: int = 16
+
+    def record(self, obs_before: dict[str, Any], action: str, parsed: Any, feedback: str) -> None:
+        """Append one finished step (the observation it was taken from, the action, the outcome)."""
+        image = observation_image(obs_before)
+        if image is not None:
+            self.frames.append(image)
+            del self.frames[: max(0, len(self.frames) - self.max_frames)]
+        self.actions.append(action)
+        self.parsed_actions.append(parsed)
+        self.feedback.append(feedback)
+        self.step += 1
+
+
+def observation_image(obs: Any) -> np.ndarray | None:
+    """The current RGB frame of an observation (``obs["image"]`` / ``obs["rgb"]`` or an array)."""
+    if isinstance(obs, np.ndarray):
+        return obs if obs.ndim == 3 else None
+    if isinstance(obs, dict):
+        for key in ("image", "rgb", "frame"):
+            value = obs.get(key)
+            if isinstance(value, np.ndarray) and value.ndim == 3:
+                return value
+    return None
+
+
+class Agent(ABC):
+    """Base class of every agent. Subclasses set ``name`` and implement :meth:`act`."""
+
+    name: str = "agent"
+    #: when true, the runner fills ``ctx.oracle`` with ``env.unwrapped.oracle_action()`` each step
+    needs_oracle: bool = False
+
+    @abstractmethod
+    async def act(self, obs: dict[str, Any], ctx: StepContext) -> AgentReply:
+        """Decide the next action for ``obs``. Must not raise for model-side failures."""
+
+    async def aclose(self) -> None:
+        """Release clients, threads and models."""

@@ -1,0 +1,75 @@
+"""``make_agent``: the agent named by an ``--agent`` spec.
+
+Specs: ``oracle`` | ``random`` | ``openai:MODEL`` | ``blind:MODEL`` | ``hf:PATH_OR_HUB_ID``
+(``hf:BASE+ADAPTER_DIR`` loads a LoRA adapter on top of BASE; or set ``hf.adapter`` in the
+config file).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Agent
+from .cache import ResponseCache
+from .settings import AgentSettings
+
+KINDS = ("oracle", "random", "openai", "blind", "hf")
+
+
+def parse_agent_spec(spec: str) -> tuple[str, str | None]:
+    """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; ``"oracle"`` -> ``("oracle", None)``.
+
+    Raises ``ValueError`` naming the spec when it is malformed (never anything else)."""
+    if not isinstance(spec, str):
+        raise ValueError(f"--agent: expected a string, got {spec!r}")
+    kind, sep, arg = spec.strip().partition(":")
+    kind = kind.strip().lower()
+    if kind not in KINDS:
+        raise ValueError(f"--agent {spec!r}: unknown agent kind {kind!r}; expected oracle, random, openai:MODEL, blind:MODEL or hf:PATH")
+    if kind in ("oracle", "random"):
+        if sep and arg.strip():
+            raise ValueError(f"--agent {spec!r}: {kind} takes no argument")
+        return kind, None
+    if not arg.strip():
+        raise ValueError(f"--agent {spec!r}: {kind} needs a model, e.g. {kind}:NAME")
+    return kind, arg.strip()
+
+
+def make_agent(
+    spec: str,
+    *,
+    family: str,
+    settings: AgentSettings | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    cache: ResponseCache | None = None,
+    **kwargs: Any,
+) -> Agent:
+    """Build the agent for ``spec`` serving environments of ``family`` ("closed_loop" or "bear")."""
+    kind, arg = parse_agent_spec(spec)
+    settings = settings or AgentSettings()
+    if kind == "oracle":
+        from .baselines import OracleAgent
+
+        return OracleAgent()
+    if kind == "random":
+        from .baselines import RandomAgent
+
+        return RandomAgent(family)
+    if kind in ("openai", "blind"):
+        import os
+
+        from .openai_agent import OpenAIAgent
+
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not api_key:
+            if not base_url or "api.openai.com" in base_url:
+                raise ValueError("no API key: set OPENAI_API_KEY or pass --api-key")
+            api_key = "EMPTY"  # local OpenAI-compatible servers (vLLM, SGLang) accept any key
+        return OpenAIAgent(arg, family=family, settings=settings, base_url=base_url, api_key=api_key,
+                           cache=cache, blind=kind == "blind", **kwargs)
+    from .hf_agent import HFAgent
+
+    base, _, adapter = arg.partition("+")
+    return HFAgent(base, family=family, settings=settings, adapter=adapter or None, cache=cache, **kwargs)

@@ -1,0 +1,233 @@
+"""Prompt builders, one per environment family, configured from ``configs/prompts/<family>.json``.
+
+A builder turns an observation and the episode's :class:`~embodied_gym.agents.base.StepContext`
+into chat messages in a neutral form that each model agent converts to its own wire format::
+
+    [{"role": "system", "content": "..."},
+     {"role": "user", "content": [{"type": "text", "text": "..."},
+                                  {"type": "image", "image": <H x W x 3 uint8 array>}, ...]}]
+
+``closed_loop`` (EmbRACE-style tasks): the action list, the ``<think>...</think><answer>Action
+</answer>`` format, the instruction, the last ``history_frames`` frames, the current frame, the
+previous actions and the feedback on the last one. ``bear`` (BEAR skill queries): the history
+video frames, the current frame, the question (which already carries BEAR's per-skill answer
+format, paper Appendix I), the options, and an optional per-skill hint from the config.
+
+With ``include_images=False`` (the blind baseline) no image is sent and the prompt says so.
+Config files are JSON or YAML; an unknown field or a template with an unknown placeholder raises
+``ValueError`` naming the file and field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..sims.base import ACTIONS
+from .base import StepContext, observation_image
+
+FAMILIES = ("closed_loop", "bear")
+
+
+def configs_dir() -> Path:
+    """``$EMBODIED_GYM_CONFIGS`` or the repository's ``configs/``."""
+    env = os.environ.get("EMBODIED_GYM_CONFIGS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "configs"
+
+
+def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a JSON or YAML (``.yaml``/``.yml``) mapping; errors name the file."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"config file {p} not found")
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # json.JSONDecodeError, yaml.YAMLError
+        raise ValueError(f"{p}: cannot parse: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{p}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+@dataclass
+class PromptConfig:
+    """Prompt settings of one family (fields of ``configs/prompts/<family>.json``).
+
+    ``system``: the system message. ``template``: the user text, a ``str.format`` template whose
+    placeholders are listed in :data:`PLACEHOLDERS`. ``history_frames``: how many earlier frames to
+    send before the current one (closed loop: the runner's memory; bear: the env's history video,
+    sampled uniformly down to this many). ``history_actions``: how many previous actions to list.
+    ``blind_note``: replaces the images for text-only agents. ``skill_hints``: bear only, extra
+    text per skill name (``"default"`` for the rest)."""
+
+    family: str
+    system: str = ""
+    template: str = "{instruction}"
+    history_frames: int = 0
+    history_actions: int = 8
+    blind_note: str = "(No image is available to you; decide from the text alone.)"
+    skill_hints: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, where: str = "prompt config") -> PromptConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
+        cfg = cls(**data)
+        if cfg.family not in FAMILIES:
+            raise ValueError(f"{where}: field 'family': unknown family {cfg.family!r}; expected one of {FAMILIES}")
+        for name in ("history_frames", "history_actions"):
+            value = getattr(cfg, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{where}: field '{name}': expected an integer >= 0, got {value!r}")
+        allowed = set(PLACEHOLDERS[cfg.family])
+        for _, name, _, _ in string.Formatter().parse(cfg.template):
+            if name is not None and name not in allowed:
+                raise ValueError(f"{where}: field 'template': unknown placeholder {{{name}}}; allowed: {sorted(allowed)}")
+        return cfg
+
+    @classmethod
+    def load(cls, family: str, path: str | os.PathLike[str] | None = None) -> PromptConfig:
+        """The config for ``family`` from ``path`` or ``configs/prompts/<family>.json``."""
+        if family not in FAMILIES:
+            raise ValueError(f"no prompt builder for environment family {family!r}; expected one of {FAMILIES}")
+        p = Path(path) if path is not None else configs_dir() / "prompts" / f"{family}.json"
+        data = load_config_file(p)
+        data.setdefault("family", family)
+        return cls.from_dict(data, where=str(p))
+
+
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "closed_loop": ("instruction", "actions", "step", "history", "feedback", "blind_note"),
+    "bear": ("question", "options", "skill", "skill_hint", "blind_note"),
+}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return "\n".join(_text(v) for v in value)
+    return str(value)
+
+
+def _frames(value: Any) -> list[np.ndarray]:
+    """A list of H x W x 3 frames from an array (N x H x W x 3) or a list; blank padding frames dropped."""
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 4) else []
+    return [f for f in items if isinstance(f, np.ndarray) and f.ndim == 3 and f.any()]
+
+
+def _uniform(frames: list[np.ndarray], k: int) -> list[np.ndarray]:
+    """At most ``k`` frames sampled uniformly, first and last included."""
+    if k <= 0:
+        return []
+    if len(frames) <= k:
+        return frames
+    if k == 1:
+        return [frames[-1]]
+    idx = sorted({round(i * (len(frames) - 1) / (k - 1)) for i in range(k)})
+    return [frames[i] for i in idx]
+
+
+def _options_text(options: Any) -> str:
+    if options is None:
+        return ""
+    if isinstance(options, str):
+        return options
+    if isinstance(options, dict):
+        return "\n".join(f"{k}. {v}" for k, v in options.items())
+    items = [_text(o) for o in options]
+    items = [o for o in items if o]
+    if all(len(o) > 2 and o[0] in "ABCDEFGH" and o[1] in ".):" for o in items):
+        return "\n".join(items)
+    return "\n".join(f"{'ABCDEFGH'[i]}. {o}" for i, o in enumerate(items[:8]))
+
+
+class PromptBuilder:
+    """Builds neutral chat messages for one family from a :class:`PromptConfig`."""
+
+    def __init__(self, config: PromptConfig, *, include_images: bool = True) -> None:
+        self.config = config
+        self.include_images = include_images
+
+    @property
+    def family(self) -> str:
+        return self.config.family
+
+    def build(self, obs: dict[str, Any], ctx: StepContext) -> list[dict[str, Any]]:
+        if self.family == "closed_loop":
+            text, images = self._closed_loop(obs, ctx)
+        else:
+            text, images = self._bear(obs)
+        content: list[dict[str, Any]] = []
+        if self.include_images:
+            content += [{"type": "image", "image": im} for im in images]
+        content.append({"type": "text", "text": text})
+        messages: list[dict[str, Any]] = []
+        if self.config.system:
+            messages.append({"role": "system", "content": self.config.system})
+        messages.append({"role": "user", "content": content})
+        return messages
+
+    def _blind(self) -> str:
+        return "" if self.include_images else self.config.blind_note
+
+    def _closed_loop(self, obs: dict[str, Any], ctx: StepContext) -> tuple[str, list[np.ndarray]]:
+        cfg = self.config
+        n = cfg.history_actions
+        past = list(zip(ctx.actions, ctx.parsed_actions, ctx.feedback))[-n:] if n else []
+        first = len(ctx.actions) - len(past)
+        lines = []
+        for i, (raw, parsed, fb) in enumerate(past):
+            shown = parsed if parsed is not None else f"invalid reply {raw[:40]!r}"
+            lines.append(f"{first + i + 1}. {shown}" + (f" ({fb})" if fb else ""))
+        feedback = _text(obs.get("feedback")) or (ctx.feedback[-1] if ctx.feedback else "")
+        values = {
+            "instruction": _text(obs.get("instruction")),
+            "actions": ", ".join(ACTIONS),
+            "step": int(np.asarray(obs.get("step", ctx.step)).reshape(-1)[0]) if obs.get("step") is not None else ctx.step,
+            "history": "\n".join(lines) if lines else "none yet",
+            "feedback": feedback or "none (this is the first step)",
+            "blind_note": self._blind(),
+        }
+        history = _frames(obs.get("history")) or list(ctx.frames)
+        images = history[-cfg.history_frames:] if cfg.history_frames else []
+        current = observation_image(obs)
+        if current is not None:
+            images = [*images, current]
+        return cfg.template.format(**values).strip(), images
+
+    def _bear(self, obs: dict[str, Any]) -> tuple[str, list[np.ndarray]]:
+        cfg = self.config
+        skill = _text(obs.get("skill"))
+        hint = cfg.skill_hints.get(skill, cfg.skill_hints.get("default", ""))
+        values = {
+            "question": _text(obs.get("question")),
+            "options": _options_text(obs.get("options")),
+            "skill": skill,
+            "skill_hint": hint,
+            "blind_note": self._blind(),
+        }
+        images = _uniform(_frames(obs.get("history")), cfg.history_frames)
+        current = observation_image(obs)
+        if current is not None:
+            images.append(current)
+        text = cfg.template.format(**values)
+        return "\n".join(line for line in text.splitlines() if line.strip()).strip(), images

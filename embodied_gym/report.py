@@ -1,0 +1,78 @@
+"""Markdown reports of evaluation summaries (``summary.md`` next to ``summary.json``).
+
+:func:`format_report` turns a summary dict (``{"overall": {...}, "by_category": {...},
+"by_skill": {...}, "by_split": {...}, "run": {...}}``, as written by ``egym eval``) into Markdown:
+one table for ``overall``, one table per ``by_*`` group (a row per group, a column per metric),
+and a short list of run facts (agent, episodes, steps, requests, cache hits, tokens, cost).
+Unknown keys are shown too, so new metrics appear without changes here. Pure formatting: it
+never raises on odd values (they are printed with ``str``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+RUN_FACTS = ("env_id", "agent", "episodes", "n_episodes", "n_results", "n_errors", "steps", "requests", "cache_hits",
+             "failed_calls", "invalid_actions", "prompt_tokens", "completion_tokens", "cost_usd", "summarizer")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value == value else "nan"
+    if isinstance(value, (dict, list)):
+        return "…"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (int, float, str, bool)) or value is None
+
+
+def table(rows: dict[str, dict[str, Any]], first: str) -> str:
+    """A Markdown table: one row per key of ``rows``, one column per scalar metric (``n`` first)."""
+    columns: list[str] = []
+    for metrics in rows.values():
+        if isinstance(metrics, dict):
+            for k, v in metrics.items():
+                if _is_scalar(v) and k not in columns:
+                    columns.append(k)
+    columns.sort(key=lambda c: (c != "n", 0))
+    lines = ["| " + " | ".join([first, *columns]) + " |", "|" + "---|" * (len(columns) + 1)]
+    for name, metrics in rows.items():
+        metrics = metrics if isinstance(metrics, dict) else {"value": metrics}
+        lines.append("| " + " | ".join([_cell(name), *(_cell(metrics.get(c, "")) for c in columns)]) + " |")
+    return "\n".join(lines)
+
+
+def format_report(summary: dict[str, Any], title: str = "Evaluation") -> str:
+    """The Markdown text for ``summary``."""
+    parts = [f"# {title}", ""]
+    overall = summary.get("overall")
+    if isinstance(overall, dict):
+        parts += ["## Overall", "", table({"all": overall}, ""), ""]
+    for key, value in summary.items():
+        if key.startswith("by_") and isinstance(value, dict) and value:
+            label = key[3:].replace("_", " ")
+            parts += [f"## By {label}", "", table(value, label), ""]
+    run = summary.get("run")
+    if isinstance(run, dict):
+        parts += ["## Run", ""]
+        parts += [f"- {k}: {_cell(run[k])}" for k in RUN_FACTS if k in run]
+        errors = run.get("errors") or []
+        if errors:
+            parts += ["", "### Episodes that did not finish", ""]
+            parts += [f"- {_cell(e.get('episode_id'))}: {_cell(e.get('error'))}" for e in errors if isinstance(e, dict)]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def write_report(summary: dict[str, Any], path: str | os.PathLike[str], title: str = "Evaluation") -> Path:
+    """Write :func:`format_report` to ``path``; returns the path."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(format_report(summary, title), encoding="utf-8")
+    return p
