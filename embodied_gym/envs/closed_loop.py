@@ -1,0 +1,357 @@
+"""EmbRACE-style closed-loop tasks as a Gymnasium environment (:class:`ClosedLoopEnv`).
+
+Registered ids (all ``family="closed_loop"``, default episodes ``"house-v1:test"``):
+``EmbodiedTask-v0`` (every category), ``EmbraceExploration-v0`` (``exploration``),
+``EmbraceSpatial-v0`` (``spatial_semantic``), ``EmbraceMultiStage-v0`` (``multi_stage``),
+``EmbraceInteraction-v0`` (``open_door`` and ``pick_drop``).
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ..episodes.spec import Episode, load_episodes
+from ..rewards.coverage import CoverageGrid
+from ..rewards.metrics import make_episode_result, path_length
+from ..rewards.progress import SubgoalTracker, TaskState, subgoal_target_point
+from ..sims import make_simulator
+from ..sims.base import ACTION_INDEX, ACTIONS, Observation, Simulator, pose_xz
+from .registration import ENV_SPECS
+
+TEXT_CHARSET = frozenset(string.printable)
+FEEDBACK_MAX = 512
+INVALID_MODES = ("noop", "fail")
+
+_DEFAULT = "house-v1:test"
+ENV_SPECS.update(
+    {
+        "EmbodiedTask-v0": ("embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT}),
+        "EmbraceExploration-v0": (
+            "embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT, "categories": ["exploration"]}),
+        "EmbraceSpatial-v0": (
+            "embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT, "categories": ["spatial_semantic"]}),
+        "EmbraceMultiStage-v0": (
+            "embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT, "categories": ["multi_stage"]}),
+        "EmbraceInteraction-v0": (
+            "embodied_gym.envs.closed_loop:ClosedLoopEnv",
+            {"episodes": _DEFAULT, "categories": ["open_door", "pick_drop"]},
+        ),
+    }
+)
+
+
+class ClosedLoopEnv(gym.Env):
+    """An agent acts in a simulated house until it calls ``Finish`` or runs out of steps.
+
+    Constructor: ``ClosedLoopEnv(episodes="house-v1:test", backend="house", width=320,
+    height=240, history=0, shaped_reward=False, invalid_action="noop", categories=None,
+    shaping_scale=0.1, view_distance=6.0, render_mode=None, **sim_kwargs)``.
+    ``episodes`` is a ref (path or ``"SUITE:SPLIT"``) or a list of :class:`Episode`;
+    ``categories`` keeps only those categories; ``sim_kwargs`` go to
+    :func:`~embodied_gym.sims.make_simulator`. One simulator is built on the first ``reset``
+    and reused: each episode calls ``sim.reset(episode.scene)`` and teleports to its start pose.
+
+    Observation (``Dict``): ``image`` (``H x W x 3`` uint8, the current frame), ``instruction``
+    (Text), ``step`` (Discrete: steps taken so far), ``feedback`` (Text: ``"MoveForward
+    succeeded"``, ``"MoveForward failed: <simulator error>"``, ``"invalid action: ..."``; empty
+    after reset), and with ``history=k > 0`` ``history`` (``k x H x W x 3``: the ``k`` frames
+    before the current one, oldest first, black frames before the episode's start).
+
+    Action: ``Discrete(len(ACTIONS))`` over :data:`~embodied_gym.sims.base.ACTIONS`. ``step``
+    also accepts an action name. Anything else (an index out of range, an unknown string such as
+    an unparsable reply passed on by :class:`~embodied_gym.envs.wrappers.TextAction`, ``None``,
+    an action the backend does not support) is an *invalid action*: it never raises; it is
+    recorded in ``info`` and, with ``invalid_action="noop"``, the step counts but the world does
+    not change; with ``"fail"`` the episode ends at once as a failure (``terminated=True``).
+
+    Reward: ``+1`` on a successful ``Finish`` (success as defined by
+    :class:`~embodied_gym.rewards.progress.SubgoalTracker`), else ``0``. With
+    ``shaped_reward=True`` each step also earns ``shaping_scale * (d_before - d_after)``, where
+    ``d`` is the geodesic distance in metres from the agent to the target point of the subgoal
+    that was current when the step began (``0`` when either distance is infinite or every
+    subgoal is met): moving closer is positive, moving away negative.
+
+    Episode choice in ``reset``: ``options={"episode_id": ID}``; else with ``seed`` the episode
+    ``seed % len(episodes)``; else the one after the previously selected one (cyclic).
+
+    Episode end: ``Finish`` -> ``terminated``; ``step == episode.max_steps`` without it ->
+    ``truncated``. Stepping after the end raises ``RuntimeError`` (call ``reset``).
+
+    ``info`` on every step: ``action`` (name or ``None``), ``invalid_action``, ``feedback``,
+    ``action_success``, ``success`` (True only on a successful Finish), ``subgoals_met``,
+    ``subgoals_total``, ``step``, ``episode_id``; ``raw_action`` when the action was invalid;
+    and at the end ``episode_result`` (:func:`~embodied_gym.rewards.metrics.make_episode_result`).
+    ``reset`` returns ``info`` with ``episode_id``, ``category``, ``split``, ``subgoals_total``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "family": "closed_loop"}
+
+    def __init__(
+        self,
+        episodes: str | Sequence[Episode] = _DEFAULT,
+        backend: str = "house",
+        width: int = 320,
+        height: int = 240,
+        history: int = 0,
+        shaped_reward: bool = False,
+        invalid_action: str = "noop",
+        categories: Sequence[str] | None = None,
+        shaping_scale: float = 0.1,
+        view_distance: float = 6.0,
+        render_mode: str | None = None,
+        **sim_kwargs: Any,
+    ):
+        if invalid_action not in INVALID_MODES:
+            raise ValueError(f"invalid_action must be one of {INVALID_MODES}, got {invalid_action!r}")
+        if not isinstance(history, int) or history < 0:
+            raise ValueError(f"history must be an integer >= 0, got {history!r}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        eps = load_episodes(episodes)
+        if categories is not None:
+            eps = [e for e in eps if e.category in set(categories)]
+        if not eps:
+            raise ValueError(f"no episodes in {episodes if isinstance(episodes, str) else 'the given list'}"
+                             f" for categories {list(categories) if categories else 'any'}")
+        for e in eps:
+            if e.backend != backend:
+                raise ValueError(f"episode {e.id!r}: field 'backend': {e.backend!r} does not match the env's backend {backend!r}")
+        self.episodes: list[Episode] = eps
+        self.backend, self.width, self.height, self.history = backend, int(width), int(height), history
+        self.shaped_reward, self.shaping_scale = bool(shaped_reward), float(shaping_scale)
+        self.invalid_action, self.view_distance, self.render_mode = invalid_action, float(view_distance), render_mode
+        self.sim_kwargs = sim_kwargs
+        self.sim: Simulator | None = None
+        charset = TEXT_CHARSET | {c for e in eps for c in e.instruction}
+        self._charset = charset
+        obs_spaces: dict[str, spaces.Space] = {
+            "image": spaces.Box(0, 255, (self.height, self.width, 3), np.uint8),
+            "instruction": spaces.Text(max(len(e.instruction) for e in eps), min_length=0, charset=charset),
+            "step": spaces.Discrete(max(e.max_steps for e in eps) + 1),
+            "feedback": spaces.Text(FEEDBACK_MAX, min_length=0, charset=charset),
+        }
+        if history:
+            obs_spaces["history"] = spaces.Box(0, 255, (history, self.height, self.width, 3), np.uint8)
+        self.observation_space = spaces.Dict(obs_spaces)
+        self.action_space = spaces.Discrete(len(ACTIONS))
+        self.episode: Episode | None = None
+        self.tracker: SubgoalTracker | None = None
+        self.oracle_rationale: str | None = None
+        self._next_index = 0
+        self._done = True
+
+    # -- gymnasium API ---------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        ep = self._select(seed, options or {})
+        sim = self._simulator()
+        sim.reset(ep.scene)
+        obs = sim.teleport(ep.start_pose)
+        if not obs.last_action_success:
+            raise ValueError(f"episode {ep.id!r}: field 'start_pose': {ep.start_pose.to_list()} is not navigable ({obs.error})")
+        self.episode, self.tracker, self._obs = ep, SubgoalTracker(list(ep.subgoals)), obs
+        self._steps, self._invalid, self._done, self.oracle_rationale = 0, 0, False, None
+        self._positions = [obs.agent.xz]
+        self._frames: deque[np.ndarray] = deque(maxlen=self.history or 1)
+        self.tracker.update(self._state(obs), 0)
+        self._coverage = self._make_coverage(sim)
+        self._see(obs)
+        self._shortest = self._shortest_path_length(ep)
+        self._goal_distance = self._distance_to_current(obs)
+        info = {"episode_id": ep.id, "category": ep.category, "split": ep.split, "subgoals_total": len(ep.subgoals)}
+        return self._observation(""), info
+
+    def step(self, action: Any):
+        if self.episode is None or self._done:
+            raise RuntimeError("step() called before reset() or after the episode ended; call reset()")
+        ep, tracker, sim = self.episode, self.tracker, self.sim
+        assert tracker is not None and sim is not None
+        name, reason = self._resolve(action)
+        self._steps += 1
+        reward, terminated, success = 0.0, False, False
+        info: dict[str, Any] = {"action": name, "invalid_action": name is None}
+        if name is None:
+            self._invalid += 1
+            info["raw_action"] = action if isinstance(action, str) else repr(action)
+            feedback = f"invalid action: {reason}"
+            if self.invalid_action == "fail":
+                terminated = True
+                feedback += "; the episode ends as a failure"
+            self._frames.append(self._obs.rgb)
+            info["action_success"] = False
+        else:
+            subgoal = tracker.current
+            self._frames.append(self._obs.rgb)
+            obs = sim.step(name)
+            self._obs = obs
+            self._positions.append(obs.agent.xz)
+            state = self._state(obs)
+            tracker.update(state, self._steps)
+            if name == "Finish":
+                terminated = True
+                success = tracker.success_on_finish(state)
+                reward += 1.0 if success else 0.0
+            if self.shaped_reward and subgoal is not None:
+                before, after = self._goal_distance, self._distance(subgoal, obs)
+                if math.isfinite(before) and math.isfinite(after):
+                    reward += self.shaping_scale * (before - after)
+            self._goal_distance = self._distance_to_current(obs)
+            if name == "OpenDoor" and obs.last_action_success:
+                self._coverage.set_transparent(sim.reachable_positions())
+            self._see(obs)
+            info["action_success"] = bool(obs.last_action_success)
+            feedback = f"{name} succeeded" if obs.last_action_success else f"{name} failed: {obs.error or 'no effect'}"
+        truncated = not terminated and self._steps >= ep.max_steps
+        self._done = terminated or truncated
+        info.update(feedback=feedback, success=success, subgoals_met=tracker.index, subgoals_total=len(ep.subgoals),
+                    step=self._steps, episode_id=ep.id)
+        if self._done:
+            info["episode_result"] = self._result(success)
+        return self._observation(feedback), float(reward), terminated, truncated, info
+
+    def render(self):
+        if self.render_mode == "rgb_array" and self.episode is not None:
+            return self._obs.rgb.copy()
+        return None
+
+    def close(self):
+        if self.sim is not None:
+            self.sim.close()
+            self.sim = None
+        self.episode, self._done = None, True
+
+    def oracle_action(self) -> str:
+        """The expert's action for the current step (:func:`embodied_gym.episodes.oracle.next_action`);
+        its rationale is kept in ``oracle_rationale``."""
+        if self.episode is None or self._done:
+            raise RuntimeError("oracle_action() needs a running episode; call reset()")
+        from ..episodes.oracle import next_action
+
+        action, rationale = next_action(self.sim, self.episode, self.tracker)
+        self.oracle_rationale = rationale
+        return action
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _select(self, seed: int | None, options: dict[str, Any]) -> Episode:
+        if options.get("episode_id") is not None:
+            for i, ep in enumerate(self.episodes):
+                if ep.id == options["episode_id"]:
+                    self._next_index = i + 1
+                    return ep
+            raise ValueError(f"reset: options['episode_id'] {options['episode_id']!r} is not among this env's {len(self.episodes)} episodes")
+        index = seed % len(self.episodes) if seed is not None else self._next_index % len(self.episodes)
+        self._next_index = index + 1
+        return self.episodes[index]
+
+    def _simulator(self) -> Simulator:
+        if self.sim is None:
+            self.sim = make_simulator(self.backend, width=self.width, height=self.height, **self.sim_kwargs)
+        return self.sim
+
+    def _resolve(self, action: Any) -> tuple[str | None, str]:
+        if isinstance(action, (int, np.integer)) and not isinstance(action, bool):
+            if not 0 <= int(action) < len(ACTIONS):
+                return None, f"index {int(action)} is out of range 0..{len(ACTIONS) - 1}"
+            name = ACTIONS[int(action)]
+        elif isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
+            return self._resolve(int(action))
+        elif isinstance(action, str) and action in ACTION_INDEX:
+            name = action
+        else:
+            shown = action if isinstance(action, str) else repr(action)
+            return None, f"could not read an action from {shown[:80]!r}; expected one of {', '.join(ACTIONS)}"
+        assert self.sim is not None
+        if name not in self.sim.actions:
+            return None, f"{name} is not supported by the {self.sim.name!r} backend"
+        return name, ""
+
+    def _state(self, obs: Observation) -> TaskState:
+        sim, pose = self.sim, obs.agent
+        assert sim is not None
+        return TaskState(pose, obs.held_object, obs.objects, lambda p: sim.geodesic_distance(pose, p))
+
+    def _distance(self, subgoal, obs: Observation) -> float:
+        point = subgoal_target_point(subgoal, obs.objects)
+        return math.inf if point is None else float(self.sim.geodesic_distance(obs.agent, point))
+
+    def _distance_to_current(self, obs: Observation) -> float:
+        if not self.shaped_reward or self.tracker.current is None:
+            return math.inf
+        return self._distance(self.tracker.current, obs)
+
+    def _make_coverage(self, sim: Simulator) -> CoverageGrid:
+        current = sim.reachable_positions()
+        closed = [o.id for o in sim.objects().values() if o.openable and not o.is_open]
+        if not closed:
+            return CoverageGrid(current)
+        snap = sim.snapshot()
+        for door in closed:
+            sim.set_object_state(door, is_open=True)
+        every = sim.reachable_positions()
+        sim.restore(snap)
+        return CoverageGrid(every, transparent=current)
+
+    def _see(self, obs: Observation) -> None:
+        cells = self._coverage.cells
+        if not len(cells):
+            return
+        eye = obs.agent.y + float(getattr(self.sim, "eye_height", 0.0))
+        points = np.column_stack([cells[:, 0], np.full(len(cells), eye), cells[:, 1]])
+        uv, front = self.sim.project(points)
+        self._coverage.observe(obs.agent.xz, uv, front, self.width, self.view_distance)
+
+    def _shortest_path_length(self, ep: Episode) -> float | None:
+        """min(expert demonstration's path, geodesic chain start -> each subgoal's target point
+        with each leg shortened by the subgoal's radius / the interaction distance)."""
+        options: list[float] = []
+        if ep.demonstration is not None:
+            options.append(path_length([p.xz for p in ep.demonstration.poses]))
+        sim, objects = self.sim, self.sim.objects()
+        here, chain = ep.start_pose.position, 0.0
+        for sg in ep.subgoals:
+            point = subgoal_target_point(sg, objects)
+            if point is None:
+                continue
+            leg = sim.geodesic_distance(here, point)
+            reach = sg.radius if sg.type in ("reach_object", "reach_pose") else sim.interact_distance
+            chain += max(0.0, leg - reach)
+            here = point
+        if math.isfinite(chain):
+            options.append(chain)
+        return min(options) if options else None
+
+    def _result(self, success: bool) -> dict[str, Any]:
+        ep, obs, sim = self.episode, self._obs, self.sim
+        point = subgoal_target_point(ep.subgoals[-1], obs.objects)
+        gde = sim.geodesic_distance(obs.agent, point) if point is not None else None
+        gde_e = math.dist(obs.agent.xz, pose_xz(point)) if point is not None else None
+        return make_episode_result(
+            episode_id=ep.id, category=ep.category, split=ep.split, success=success,
+            path_length=path_length(self._positions), shortest_path_length=self._shortest, gde=gde,
+            gde_euclidean=gde_e, subgoal_completion=self.tracker.completion, coverage=self._coverage.coverage,
+            invalid_actions=self._invalid, steps=self._steps, domain=ep.domain,
+        )
+
+    def _text(self, text: str, limit: int) -> str:
+        return "".join(c if c in self._charset else "?" for c in text[:limit])
+
+    def _observation(self, feedback: str) -> dict[str, Any]:
+        obs: dict[str, Any] = {
+            "image": np.array(self._obs.rgb, dtype=np.uint8, copy=True),
+            "instruction": self._text(self.episode.instruction, len(self.episode.instruction)),
+            "step": self._steps,
+            "feedback": self._text(feedback, FEEDBACK_MAX),
+        }
+        if self.history:
+            frames = list(self._frames)[-self.history:]
+            pad = [np.zeros((self.height, self.width, 3), np.uint8)] * (self.history - len(frames))
+            obs["history"] = np.stack(pad + [np.asarray(f, np.uint8) for f in frames])
+        return obs

@@ -1,0 +1,150 @@
+"""Free text -> one action of :data:`embodied_gym.sims.base.ACTIONS` (a pure function).
+
+:func:`parse_action` reads what a language agent replied and returns the canonical action name,
+or ``None`` when the reply does not name exactly one action. It never raises. Rules, first match
+wins:
+
+1. ``<answer>...</answer>`` tags (case-insensitive): the *last* tagged answer is parsed with
+   rules 4-5; if it does not name an action the reply is unparsable (no fall-back to the prose).
+2. JSON: the whole reply, or a ``{...}`` object inside it, with an ``"action"`` key (any case)
+   whose value is parsed with rules 4-5.
+3. ``Action: <name>`` / ``action = <name>`` lines: the last one is parsed with rules 4-5.
+4. The whole (stripped) text is an action name or alias, ignoring case, spaces, underscores,
+   hyphens and surrounding quotes/punctuation: ``TurnLeft``, ``turn left``, ``TURN_LEFT``,
+   ``"move-forward".``, ``pick up``, ``forward``, ``stop``.
+5. Prose: the text mentions exactly one distinct action phrase (``... so I will turn left.``).
+   Two different actions (``turn left, not right`` is fine: only ``turn left`` is a phrase;
+   ``move forward then turn left`` is not) make the reply ambiguous -> ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..sims.base import ACTIONS
+
+_SEP = r"[\s_\-]*"
+
+
+def _key(text: str) -> str:
+    """Canonical comparison key: lower case without separators or surrounding punctuation."""
+    text = text.strip().strip("\"'`*.,;:!?()[]{}<> \t\r\n")
+    return re.sub(r"[\s_\-]+", "", text.lower())
+
+
+#: normalised whole-reply alias -> action
+ALIASES: dict[str, str] = {_key(a): a for a in ACTIONS}
+ALIASES.update(
+    {
+        "forward": "MoveForward",
+        "ahead": "MoveForward",
+        "moveahead": "MoveForward",
+        "goforward": "MoveForward",
+        "goahead": "MoveForward",
+        "backward": "MoveBackward",
+        "backwards": "MoveBackward",
+        "back": "MoveBackward",
+        "moveback": "MoveBackward",
+        "gobackward": "MoveBackward",
+        "goback": "MoveBackward",
+        "left": "TurnLeft",
+        "rotateleft": "TurnLeft",
+        "right": "TurnRight",
+        "rotateright": "TurnRight",
+        "up": "LookUp",
+        "down": "LookDown",
+        "pick": "PickObject",
+        "pickup": "PickObject",
+        "pickupobject": "PickObject",
+        "grab": "PickObject",
+        "drop": "DropObject",
+        "putdown": "DropObject",
+        "place": "DropObject",
+        "placeobject": "DropObject",
+        "open": "OpenDoor",
+        "openthedoor": "OpenDoor",
+        "finish": "Finish",
+        "stop": "Finish",
+        "done": "Finish",
+    }
+)
+
+#: phrases recognised inside prose (rule 5)
+_PHRASES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"\b{p}\b", re.IGNORECASE), action)
+    for p, action in [
+        (rf"move{_SEP}forwards?", "MoveForward"),
+        (rf"go{_SEP}forwards?", "MoveForward"),
+        (rf"move{_SEP}ahead", "MoveForward"),
+        (rf"move{_SEP}backwards?", "MoveBackward"),
+        (rf"move{_SEP}back", "MoveBackward"),
+        (rf"go{_SEP}backwards?", "MoveBackward"),
+        (rf"turn{_SEP}left", "TurnLeft"),
+        (rf"turn{_SEP}right", "TurnRight"),
+        (rf"look{_SEP}up", "LookUp"),
+        (rf"look{_SEP}down", "LookDown"),
+        (rf"pick{_SEP}(?:up{_SEP})?object", "PickObject"),
+        (rf"pick{_SEP}(?:it{_SEP})?up", "PickObject"),
+        (rf"drop{_SEP}object", "DropObject"),
+        (rf"drop{_SEP}it", "DropObject"),
+        (rf"put{_SEP}(?:it{_SEP})?down", "DropObject"),
+        (rf"open{_SEP}(?:the{_SEP})?door", "OpenDoor"),
+        (r"finish", "Finish"),
+    ]
+]
+
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.IGNORECASE | re.DOTALL)
+_JSON_OBJ = re.compile(r"\{[^{}]*\}", re.DOTALL)
+_ACTION_LINE = re.compile(r"\baction\s*[:=]\s*([^\n]*)", re.IGNORECASE)
+
+
+def _whole(text: str) -> str | None:
+    return ALIASES.get(_key(text))
+
+
+def _prose(text: str) -> str | None:
+    found = {action for pattern, action in _PHRASES if pattern.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _name(text: str) -> str | None:
+    """Rules 4-5 on a short span of text."""
+    return _whole(text) or _prose(text)
+
+
+def _json_action(text: str) -> tuple[bool, str | None]:
+    """(found an ``action`` key, parsed action) from JSON in ``text``."""
+    candidates = [text.strip()] + [m.group(0) for m in _JSON_OBJ.finditer(text)][::-1]
+    for cand in candidates:
+        if not cand.startswith("{"):
+            continue
+        try:
+            data = json.loads(cand)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(data, dict):
+            for k, v in data.items():
+                if isinstance(k, str) and k.lower() == "action":
+                    return True, _name(v) if isinstance(v, str) else None
+    return False, None
+
+
+def parse_action(text: object) -> str | None:
+    """The action named by ``text`` (see the module docstring), or ``None``. Never raises."""
+    if not isinstance(text, str):
+        return None
+    answers = _ANSWER.findall(text)
+    if answers:
+        last = answers[-1]
+        found, action = _json_action(last)
+        return action if found else _name(last)
+    found, action = _json_action(text)
+    if found:
+        return action
+    lines = _ACTION_LINE.findall(text)
+    if lines:
+        action = _name(lines[-1])
+        if action is not None:
+            return action
+    return _name(text)
