@@ -111,5 +111,5 @@ class Agent(ABC):
     async def act(self, obs: dict[str, Any], ctx: StepContext) -> AgentReply:
         """Decide the next action for ``obs``. Must not raise for model-side failures."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 -- optional hook, a no-op by default
         """Release clients, threads and models."""

@@ -192,7 +192,7 @@ class PromptBuilder:
     def _closed_loop(self, obs: dict[str, Any], ctx: StepContext) -> tuple[str, list[np.ndarray]]:
         cfg = self.config
         n = cfg.history_actions
-        past = list(zip(ctx.actions, ctx.parsed_actions, ctx.feedback))[-n:] if n else []
+        past = list(zip(ctx.actions, ctx.parsed_actions, ctx.feedback, strict=True))[-n:] if n else []
         first = len(ctx.actions) - len(past)
         lines = []
         for i, (raw, parsed, fb) in enumerate(past):

@@ -36,7 +36,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor

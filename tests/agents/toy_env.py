@@ -49,8 +49,10 @@ def parse_action(text: str) -> str | None:
 class ToyEnv(gym.Env):
     metadata = {"family": "closed_loop", "render_modes": []}
 
-    def __init__(self, episodes: int | list[ToyEpisode] = 6, max_steps: int = 8, fail_on: tuple[str, ...] = (),
+    def __init__(self, episodes: int | str | list[ToyEpisode] = 6, max_steps: int = 8, fail_on: tuple[str, ...] = (),
                  width: int = 32, height: int = 24) -> None:
+        if isinstance(episodes, str):  # "toy:N" from the command line
+            episodes = int(episodes.partition(":")[2])
         self.episodes = toy_episodes(episodes, max_steps) if isinstance(episodes, int) else list(episodes)
         self.fail_on = set(fail_on)
         self.h, self.w = height, width
@@ -58,7 +60,7 @@ class ToyEnv(gym.Env):
             "image": spaces.Box(0, 255, (height, width, 3), np.uint8),
             "instruction": spaces.Text(200, charset=string.printable),
             "step": spaces.Discrete(1000),
-            "feedback": spaces.Text(200, charset=string.printable),
+            "feedback": spaces.Text(200, min_length=0, charset=string.printable),
         })
         self.action_space = spaces.Text(max_length=100_000)
         self.ep: ToyEpisode | None = None
