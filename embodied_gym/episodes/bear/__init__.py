@@ -1,0 +1,113 @@
+"""BEAR long-horizon episodes: household goals replayed as ordered skill questions.
+
+BEAR (arXiv 2510.08759, Appendix C.6) decomposes each long-horizon household episode into steps,
+one question per atomic skill, and counts an episode only when every step is answered right.
+This package builds such episodes in the embedded ``house`` simulator:
+
+1. :func:`~.generate.sample_goal` draws a goal chaining navigation and interaction, the oracle
+   records the expert demonstration (poses and object states, never pixels);
+2. :func:`~.generate.build_queries` replays the demonstration (:class:`~.replay.Replay`) and asks,
+   at chosen steps, questions whose ground truth is read from the simulator:
+
+   ========================  =======================================  ==============================
+   skill id                  BEAR skill                               asked
+   ========================  =======================================  ==============================
+   next_action_prediction    Task Planning / Next Action Prediction   start, after opening, after pick
+   task_process_reasoning    Task Planning / Task Process Reasoning   after the pick, at the end
+   path_planning             Spatial Reasoning / Path Planning        start of a navigation leg
+   relative_direction        Spatial Reasoning / Relative Direction   during a navigation leg
+   object_localization       Spatial Reasoning / Object Localization  while carrying (history video)
+   pointing_general|spatial  Pointing                                 approaching object/receptacle
+   bbox_general|spatial      Bounding Box                             approaching object/receptacle
+   trajectory_reasoning      Trajectory Reasoning                     approaching the object
+   ========================  =======================================  ==============================
+
+Query records live in ``episode.extra["bear"]["queries"]`` (stored, not recomputed at load),
+each with: ``skill``, ``bear_category``, ``bear_skill``, ``step`` (demonstration step whose state
+is the current view), ``question``, ``options`` (``{"A": ..., "D": ...}``, empty for points and
+boxes), ``answer`` (a letter, a normalised ``[x, y]`` or ``[x1, y1, x2, y2]`` at generation
+resolution), ``target`` (object id), ``history`` (frame indices, up to 16, first and last
+included), plus ``arrows`` for trajectory questions. Environments recompute point and box
+ground truth from the live segmentation at their own resolution.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from ..spec import Episode, save_episodes
+from .generate import SUITE, GoalRejected, build_queries, make_episode, sample_goal
+from .options import LetterDeck, sample_history
+from .replay import Replay
+
+#: default episodes per split of the official suite
+DEFAULT_SIZES = {"test": 80, "ood": 40, "val": 20}
+#: resolution at which the suite is generated (4:3, like the environments' default 320 x 240)
+GEN_WIDTH, GEN_HEIGHT = 160, 120
+_SPLIT_OFFSET = {"test": 0, "ood": 500_000, "val": 900_000}
+
+
+def scene_seed(split: str, seed: int, index: int) -> int:
+    """House seed of episode ``index``: disjoint per split and from other suites' ranges."""
+    return 7_000_000 + _SPLIT_OFFSET.get(split, 950_000) + seed * 10_000 + index
+
+
+def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, progress: bool = False) -> list[Episode]:
+    """``n`` episodes of suite ``bear-lh-v1`` for ``split`` (``test``/``val``: ``train``-style
+    houses, domain ``in_domain``; ``ood``: unseen ``ood``-style houses). Deterministic: the same
+    arguments give the same episodes. About a third are ``door_bring`` goals."""
+    from ...sims import make_simulator
+    from ...sims.house import generate_house_spec
+
+    if split not in DEFAULT_SIZES:
+        raise ValueError(f"bear-lh-v1: unknown split {split!r}; expected one of {', '.join(DEFAULT_SIZES)}")
+    n = DEFAULT_SIZES[split] if n is None else int(n)
+    if n <= 0:
+        raise ValueError(f"bear-lh-v1: n must be positive, got {n}")
+    style = "ood" if split == "ood" else "train"
+    tags = {"scene_family": f"house-{style}", "domain": "ood" if split == "ood" else "in_domain", "suite": SUITE}
+    deck = LetterDeck(random.Random(f"{SUITE}|{split}|{seed}|letters"))
+    sim = make_simulator("house", seed=0, width=GEN_WIDTH, height=GEN_HEIGHT)
+    episodes: list[Episode] = []
+    try:
+        index = 0
+        while len(episodes) < n:
+            if index > 20 * n + 50:
+                raise RuntimeError(f"bear-lh-v1: only {len(episodes)} of {n} episodes after {index} houses")
+            spec = generate_house_spec(scene_seed(split, seed, index), style=style)
+            index += 1
+            kind = "door_bring" if len(episodes) % 3 == 2 else "bring"
+            ep_rng = random.Random(f"{SUITE}|{split}|{seed}|{index}")
+            try:
+                ep = make_episode(sim, spec, ep_rng, deck, episode_id=f"{SUITE}-{split}-{len(episodes):04d}",
+                                  split=split, kind=kind, tags=tags)
+            except GoalRejected:
+                continue
+            episodes.append(ep)
+            if progress:
+                print(f"{ep.id}: {len(ep.extra['bear']['queries'])} queries, {len(ep.demonstration.actions)} actions", flush=True)
+    finally:
+        sim.close()
+    return episodes
+
+
+def generate_bear_suite(split: str, n: int | None = None, seed: int = 0, out: str | Path = ".") -> list[Path]:
+    """Generate ``bear-lh-v1`` ``split`` and write ``OUT/<split>.jsonl``; returns the paths."""
+    episodes = generate_bear_episodes(split, n, seed)
+    return [save_episodes(Path(out) / f"{split}.jsonl", episodes)]
+
+
+__all__ = [
+    "SUITE",
+    "GoalRejected",
+    "LetterDeck",
+    "Replay",
+    "build_queries",
+    "generate_bear_episodes",
+    "generate_bear_suite",
+    "make_episode",
+    "sample_goal",
+    "sample_history",
+    "scene_seed",
+]

@@ -1,0 +1,192 @@
+"""Grounding questions on the current frame: pointing and bounding boxes (general and
+spatial-relation variants) and trajectory reasoning with coloured arrows.
+
+Ground truth comes from the frame's instance segmentation: a box is the target's pixel extent,
+a point counts when it lands on the target's mask. Answers are normalised to ``[0, 1]`` so they
+hold at any rendering resolution of the same aspect ratio; environments recompute them from the
+live render (:func:`mask_box`, :func:`interior_point`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...rewards.bear import LETTERS, NONE_OF_THE_ABOVE
+from ...sims.base import Observation
+from .arrows import ARROW_COLORS, GRIPPER_POINT, arrow_angle, arrow_to, rotated_arrow, well_separated
+from .context import EpisodeContext, QueryRejected
+
+
+def mask_box(mask: np.ndarray) -> list[float] | None:
+    """Normalised ``[x1, y1, x2, y2]`` extent of a boolean mask (``x2``/``y2`` exclusive edges)."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return None
+    h, w = mask.shape
+    return [round(xs.min() / w, 4), round(ys.min() / h, 4), round((xs.max() + 1) / w, 4), round((ys.max() + 1) / h, 4)]
+
+
+def interior_point(mask: np.ndarray) -> list[float] | None:
+    """A normalised ``[x, y]`` deep inside a mask: the pixel of the last non-empty erosion
+    nearest to that erosion's centroid (robust for thin or concave shapes)."""
+    cur = np.asarray(mask, dtype=bool)
+    if not cur.any():
+        return None
+    while True:
+        nxt = cur.copy()
+        nxt[1:, :] &= cur[:-1, :]
+        nxt[:-1, :] &= cur[1:, :]
+        nxt[:, 1:] &= cur[:, :-1]
+        nxt[:, :-1] &= cur[:, 1:]
+        if not nxt.any():
+            break
+        cur = nxt
+    ys, xs = np.nonzero(cur)
+    i = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
+    h, w = cur.shape
+    return [round((xs[i] + 0.5) / w, 4), round((ys[i] + 0.5) / h, 4)]
+
+
+def _counts(obs: Observation) -> dict[int, int]:
+    ids, counts = np.unique(obs.segmentation, return_counts=True)
+    return {int(i): int(c) for i, c in zip(ids, counts, strict=True) if int(i) != 0}
+
+
+def _cx(obs: Observation, oid: int) -> float:
+    xs = np.nonzero(obs.segmentation == oid)[1]
+    return float(xs.mean()) / obs.segmentation.shape[1]
+
+
+def spatial_reference(ctx: EpisodeContext, obs: Observation, oid: int) -> tuple[str, dict[str, Any]] | None:
+    """A phrase naming ``oid`` in this frame by a spatial relation, unique among what is
+    visible: ``"the object on the shelf"`` or ``"the chair to the left of the sofa"``."""
+    counts = _counts(obs)
+    minpix = ctx.min_pixels()
+    vis = {i for i, c in counts.items() if c >= minpix and i in obs.objects}
+    objs = obs.objects
+    me = objs[oid]
+    cat = me.category.replace("_", " ")
+    if me.kind == "object" and me.on is not None and me.on in vis:
+        f = objs[me.on]
+        on_f = [o for o in objs.values() if o.kind == "object" and o.on == me.on and not o.held]
+        same_f = [i for i in counts if i in objs and objs[i].category == f.category]
+        if len(on_f) == 1 and len(same_f) == 1:
+            return f"the object on the {f.category.replace('_', ' ')}", {"relation": "on", "anchor": f.id}
+    cx = _cx(obs, oid)
+    rivals = [i for i in counts if i in objs and i != oid and objs[i].category == me.category]
+    for lid in sorted(vis, key=lambda i: -counts[i]):
+        land = objs[lid]
+        if lid == oid or land.category == me.category or land.kind == "door":
+            continue
+        if sum(1 for i in counts if i in objs and objs[i].category == land.category) != 1:
+            continue
+        lx = _cx(obs, lid)
+        if abs(cx - lx) < 0.08:
+            continue
+        side = "left" if cx < lx else "right"
+        if any((_cx(obs, r) < lx) == (cx < lx) for r in rivals):
+            continue
+        return f"the {cat} to the {side} of the {land.category.replace('_', ' ')}", {"relation": side, "anchor": lid}
+    return None
+
+
+def _grounding_frame(ctx: EpisodeContext, oid: int, steps: list[int]) -> tuple[int, Observation]:
+    """The step among ``steps`` whose frame shows ``oid`` largest (at least the minimum share)."""
+    best = None
+    for t in steps:
+        obs = ctx.observe(t)
+        n = ctx.pixels(obs, oid)
+        if n >= ctx.min_pixels() and (best is None or n > best[0]):
+            best = (n, t, obs)
+    if best is None:
+        raise QueryRejected(f"object {oid} is never clearly visible in steps {steps[:3]}...")
+    # avoid targets cut by the frame border: their box is not the object's extent
+    return best[1], best[2]
+
+
+def grounding(ctx: EpisodeContext, kind: str, oid: int, steps: list[int], *, spatial: bool) -> dict[str, Any]:
+    """A pointing (``kind="point"``) or bounding-box (``kind="box"``) question about ``oid`` on
+    the best frame among ``steps``; ``spatial`` names the target by a relation (falls back to
+    the general variant when no unique relation is visible)."""
+    t, obs = _grounding_frame(ctx, oid, steps)
+    mask = obs.segmentation == oid
+    phrase, relation = None, None
+    if spatial:
+        found = spatial_reference(ctx, obs, oid)
+        if found:
+            phrase, relation = found
+    variant = "spatial" if phrase else "general"
+    if phrase is None:
+        phrase = f"the {ctx.names[oid]}"
+    skill = f"{'pointing' if kind == 'point' else 'bbox'}_{variant}"
+    if kind == "point":
+        question = f"Point to {phrase} in the current image."
+        answer = interior_point(mask)
+    else:
+        question = f"Locate {phrase} in the current image with a bounding box."
+        answer = mask_box(mask)
+    return ctx.query(skill, t, question, answer, oid, relation=relation, pixels=int(mask.sum()), box=mask_box(mask))
+
+
+def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any]:
+    """Three coloured arrows from the gripper point; which one leads to ``oid``? The correct
+    arrow ends at ``sim.project`` of the target's centre; the others end at other visible
+    objects or are the correct arrow turned by 40-120 degrees, all at least 25 degrees apart.
+    When the dealt letter is D, no arrow leads to the target and "None of the above" is right."""
+    t, _ = _grounding_frame(ctx, oid, steps)
+    obs = ctx.replay.apply(t)  # the camera of step t, for sim.project
+    w, h = ctx.sim.width, ctx.sim.height
+
+    def project(o_id: int) -> tuple[float, float] | None:
+        o = obs.objects[o_id]
+        pt = np.array([[o.position[0], o.position[1] + o.size[1] / 2.0, o.position[2]]], dtype=float)
+        uv, front = ctx.sim.project(pt)
+        if not bool(front[0]):
+            return None
+        u, v = float(uv[0][0]) / w, float(uv[0][1]) / h
+        return (u, v) if 0.03 <= u <= 0.97 and 0.03 <= v <= 0.97 else None
+
+    target = project(oid)
+    if target is None:
+        raise QueryRejected("target projects outside the frame")
+    if target[1] > GRIPPER_POINT[1] - 0.08 and abs(target[0] - GRIPPER_POINT[0]) < 0.1:
+        raise QueryRejected("target too close to the gripper point")
+    good = arrow_to(target)
+    tang = arrow_angle(*good)
+    candidates = []
+    counts = _counts(obs)
+    for other in sorted(counts, key=lambda i: -counts[i]):
+        if other != oid and other in obs.objects and counts[other] >= ctx.min_pixels():
+            p = project(other)
+            if p is not None:
+                candidates.append(arrow_to(p))
+    turns = [40, -40, 65, -65, 90, -90, 120, -120]
+    ctx.rng.shuffle(turns)
+    candidates += [rotated_arrow(good, d) for d in turns]
+    letter = ctx.deck.deal("trajectory_reasoning")
+    need = 3 if letter == "D" else 2
+    chosen: list[list[list[float]]] = []
+    for c in candidates:
+        if well_separated(chosen + [c], tang) and well_separated([good] + chosen + [c]):
+            chosen.append(c)
+            if len(chosen) == need:
+                break
+    if len(chosen) < need:
+        raise QueryRejected("could not place well separated distractor arrows")
+    if letter == "D":
+        arrows = chosen
+    else:
+        arrows = list(chosen)
+        arrows.insert(LETTERS.index(letter), good)
+    options = {LETTERS[i]: f"the {c} arrow" for i, c in enumerate(ARROW_COLORS)}
+    options["D"] = NONE_OF_THE_ABOVE
+    question = (
+        f"Three arrows (red, green and blue) are drawn from your gripper at the bottom of the current image. "
+        f"Which arrow shows the direction the gripper should move to reach the {ctx.names[oid]}?"
+    )
+    return ctx.query(
+        "trajectory_reasoning", t, question, letter, oid, options=options, correct_text=options[letter],
+        arrows=arrows, arrow_colors=list(ARROW_COLORS), target_point=[round(target[0], 4), round(target[1], 4)],
+    )
