@@ -1,0 +1,499 @@
+"""HouseSimulator: the ``house`` backend (procedural houses on Farama MiniWorld)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..base import ObjectInfo, Observation, Pose, RoomInfo, SimState, Simulator, check_action, pose_xz
+from ..navigation import path_length, rect_distances, segment_distances
+from . import render
+from .generate import generate_house_spec
+from .scene import SceneGL
+from .spec import HouseSpec
+from .topdown import draw_top_down
+from .world import HouseWorld
+
+_SCENE_CACHE = 8
+
+
+class HouseSimulator(Simulator):
+    """Procedural multi-room houses rendered headless (EGL) with exact instance segmentation.
+
+    Defaults (all constructor keyword arguments):
+
+    * ``width`` x ``height`` = 320 x 240 pixels, vertical field of view ``fov_y`` = 60 degrees,
+      camera ``camera_height`` = 1.2 m above the floor;
+    * ``move_step`` = 0.25 m per MoveForward/MoveBackward, ``turn_step`` = 30 degrees per
+      TurnLeft/TurnRight, ``look_step`` = 15 degrees per LookUp/LookDown, pitch limited to
+      +-``max_pitch`` = 60 degrees;
+    * ``interact_distance`` = 1.5 m: PickObject takes the nearest pickable object whose
+      ``distance`` is within it *and* that has pixels in the current frame's segmentation;
+      OpenDoor opens the nearest closed door within it that is in view; DropObject puts the held
+      object on the first receptacle top the heading ray meets within it, else on the floor
+      0.5 m ahead;
+    * ``agent_radius`` = 0.2 m collision disc (walls, closed doors and furniture block; objects
+      do not); ``nav_cell`` = 0.25 m navigation grid;
+    * ``depth`` = False (set True to get ``Observation.depth``: metres along the camera axis).
+
+    ``seed``, ``n_rooms``, ``style`` and ``categories`` are passed to
+    :func:`generate_house_spec` when a scene is given as a seed. The first ``reset`` happens
+    lazily (any query before it loads the house of ``seed``).
+    """
+
+    name = "house"
+
+    def __init__(
+        self,
+        seed: int = 0,
+        width: int = 320,
+        height: int = 240,
+        *,
+        move_step: float = 0.25,
+        turn_step: float = 30.0,
+        look_step: float = 15.0,
+        interact_distance: float = 1.5,
+        fov_y: float = 60.0,
+        camera_height: float = 1.2,
+        agent_radius: float = 0.2,
+        max_pitch: float = 60.0,
+        nav_cell: float = 0.25,
+        depth: bool = False,
+        n_rooms: int | None = None,
+        style: str = "train",
+        categories: Sequence[str] | None = None,
+    ):
+        for name, v in (("width", width), ("height", height)):
+            if not isinstance(v, (int, np.integer)) or not 8 <= int(v) <= 4096:
+                raise ValueError(f"{name}: expected an integer in 8..4096 (got {v!r})")
+        for name, v in (("move_step", move_step), ("turn_step", turn_step), ("look_step", look_step),
+                        ("interact_distance", interact_distance), ("fov_y", fov_y), ("camera_height", camera_height),
+                        ("agent_radius", agent_radius), ("nav_cell", nav_cell)):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name}: expected a positive number (got {v!r})")
+        self.seed = int(seed)
+        self.width, self.height = int(width), int(height)
+        self.move_step, self.turn_step, self.look_step = float(move_step), float(turn_step), float(look_step)
+        self.interact_distance = float(interact_distance)
+        self.fov_y, self.camera_height = float(fov_y), float(camera_height)
+        self.agent_radius, self.max_pitch, self.nav_cell = float(agent_radius), float(max_pitch), float(nav_cell)
+        self.depth = bool(depth)
+        self.gen_kwargs = {"n_rooms": n_rooms, "style": style, "categories": categories}
+        self._proj = render.projection_matrix(self.fov_y, self.width / self.height)
+        self._fb: render.FrameBuffer | None = None
+        self._scenes: OrderedDict[str, tuple[SceneGL, dict]] = OrderedDict()
+        self._specs: OrderedDict[int, HouseSpec] = OrderedDict()
+        self._world: HouseWorld | None = None
+        self._scene_gl: SceneGL | None = None
+        self._spec_key = ""
+        self._pose = Pose(0.0, 0.0, 0.0)
+        self._steps = 0
+        self._last: tuple[str | None, bool, str | None] = (None, True, None)
+        self._frame: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self._finished = False
+
+    # -- scene -----------------------------------------------------------------------------------
+    def _spec_from(self, scene: Any, seed: int | None) -> HouseSpec:
+        if scene is None:
+            scene = self.seed if seed is None else seed
+        if isinstance(scene, HouseSpec):
+            scene.validate()
+            return scene
+        if isinstance(scene, dict):
+            return HouseSpec.from_dict(scene)
+        if isinstance(scene, (str, Path)):
+            text = str(scene)
+            return HouseSpec.from_json(text) if text.lstrip().startswith("{") else HouseSpec.load(text)
+        if isinstance(scene, (int, np.integer)) and not isinstance(scene, bool):
+            key = int(scene)
+            if key not in self._specs:
+                self._specs[key] = generate_house_spec(key, **self.gen_kwargs)  # type: ignore[arg-type]
+                while len(self._specs) > 64:
+                    self._specs.popitem(last=False)
+            return self._specs[key]
+        raise ValueError(f"scene: expected a HouseSpec, its dict/JSON, a path or an int seed (got {scene!r})")
+
+    def reset(self, scene: Any = None, *, seed: int | None = None) -> Observation:
+        spec = self._spec_from(scene, seed)
+        key = spec.to_json()
+        render.context()
+        if self._fb is None:
+            self._fb = render.FrameBuffer(self.width, self.height)
+        world = HouseWorld(spec, agent_radius=self.agent_radius, cell=self.nav_cell)
+        if key in self._scenes:
+            self._scenes.move_to_end(key)
+            scene_gl, grids = self._scenes[key]
+        else:
+            scene_gl, grids = SceneGL(world), {}
+            self._scenes[key] = (scene_gl, grids)
+            while len(self._scenes) > _SCENE_CACHE:
+                old, _ = self._scenes.popitem(last=False)[1]
+                old.delete()
+        world._grids = grids  # navigation grids depend only on the spec and the door states
+        self._world, self._scene_gl, self._spec_key = world, scene_gl, key
+        self._pose = Pose(*spec.agent_start)
+        self._steps, self._last, self._finished, self._frame = 0, (None, True, None), False, None
+        return self.observe()
+
+    def _w(self) -> HouseWorld:
+        if self._world is None:
+            self.reset()
+        assert self._world is not None
+        return self._world
+
+    @property
+    def scene(self) -> dict[str, Any]:
+        return self._w().spec.to_dict()
+
+    @property
+    def spec(self) -> HouseSpec:
+        return self._w().spec
+
+    @property
+    def world(self) -> HouseWorld:
+        return self._w()
+
+    @property
+    def pose(self) -> Pose:
+        self._w()
+        return self._pose
+
+    @property
+    def finished(self) -> bool:
+        """Whether ``Finish`` was called since the last reset."""
+        return self._finished
+
+    def rooms(self) -> list[RoomInfo]:
+        return [RoomInfo(r.id, r.kind, r.name, tuple(r.bounds)) for r in self._w().spec.rooms]  # type: ignore[arg-type]
+
+    # -- actions ---------------------------------------------------------------------------------
+    def step(self, action: str | int) -> Observation:
+        name = check_action(action)
+        world = self._w()
+        self._steps += 1
+        ok, err = getattr(self, "_do_" + name)(world)
+        self._last = (name, ok, None if ok else f"{name} failed: {err}")
+        return self.observe()
+
+    def _changed(self) -> None:
+        self._frame = None
+
+    def _move(self, world: HouseWorld, sign: float) -> tuple[bool, str | None]:
+        p = self._pose
+        fx, _, fz = p.forward
+        x, z = p.x + sign * self.move_step * fx, p.z + sign * self.move_step * fz
+        why = world.blocker(x, z)
+        if why is not None:
+            return False, f"blocked by {why}"
+        self._pose = p.with_(x=x, z=z)
+        self._changed()
+        return True, None
+
+    def _do_MoveForward(self, world: HouseWorld) -> tuple[bool, str | None]:
+        return self._move(world, 1.0)
+
+    def _do_MoveBackward(self, world: HouseWorld) -> tuple[bool, str | None]:
+        return self._move(world, -1.0)
+
+    def _turn(self, delta: float) -> tuple[bool, str | None]:
+        yaw = (self._pose.yaw + delta) % 360.0
+        self._pose = self._pose.with_(yaw=round(yaw, 9))
+        self._changed()
+        return True, None
+
+    def _do_TurnLeft(self, world: HouseWorld) -> tuple[bool, str | None]:
+        return self._turn(self.turn_step)
+
+    def _do_TurnRight(self, world: HouseWorld) -> tuple[bool, str | None]:
+        return self._turn(-self.turn_step)
+
+    def _look(self, delta: float) -> tuple[bool, str | None]:
+        pitch = self._pose.pitch + delta
+        if abs(pitch) > self.max_pitch + 1e-9:
+            return False, f"the camera is already at its {'upper' if delta > 0 else 'lower'} limit ({self.max_pitch:g} degrees)"
+        self._pose = self._pose.with_(pitch=pitch)
+        self._changed()
+        return True, None
+
+    def _do_LookUp(self, world: HouseWorld) -> tuple[bool, str | None]:
+        return self._look(self.look_step)
+
+    def _do_LookDown(self, world: HouseWorld) -> tuple[bool, str | None]:
+        return self._look(-self.look_step)
+
+    def _in_view(self) -> np.ndarray:
+        """Pixel count per id in the frame of the current state (renders if needed)."""
+        if self._frame is None:
+            self._render()
+        assert self._frame is not None
+        return np.bincount(self._frame[1].ravel(), minlength=256)
+
+    def _do_PickObject(self, world: HouseWorld) -> tuple[bool, str | None]:
+        held = world.held_object()
+        if held is not None:
+            return False, f"already holding {world.entities[held].name}"
+        counts = self._in_view()
+        best = None
+        for i in world.object_ids:
+            e = world.entities[i]
+            d = self._distance(e.pos)
+            if counts[i] > 0 and d <= self.interact_distance and (best is None or d < best[0]):
+                best = (d, i)
+        if best is None:
+            return False, f"no pickable object in view within {self.interact_distance:g} m"
+        e = world.entities[best[1]]
+        e.held, e.on = True, None
+        e.pos = self._carry_pose()[0]
+        self._changed()
+        return True, None
+
+    def _do_DropObject(self, world: HouseWorld) -> tuple[bool, str | None]:
+        held = world.held_object()
+        if held is None:
+            return False, "not holding anything"
+        e = world.entities[held]
+        rad = max(e.extents[0], e.extents[2]) / 2
+        p = self._pose
+        fx, _, fz = p.forward
+        segs, _ = world.blocking_segments()
+        target = None
+        for d in np.arange(0.3, self.interact_distance + 1e-9, 0.05):
+            x, z = p.x + d * fx, p.z + d * fz
+            if segment_distances(np.array([[x, z]]), segs).min() < 0.05:
+                break  # the ray hit a wall or a closed door
+            rid = world.receptacle_at(x, z, inset=0.03)
+            if rid is not None:
+                target = (x, world.entities[rid].top, z, rid)
+                break
+        if target is None:
+            for d in (0.5, 0.4, 0.3):
+                x, z = p.x + d * fx, p.z + d * fz
+                pt = np.array([[x, z]])
+                if not world.walkable(pt)[0] or segment_distances(pt, segs).min() < rad + 0.02:
+                    continue
+                if len(world.furniture_rects) and rect_distances(pt, world.furniture_rects).min() < rad:
+                    continue
+                target = (x, 0.0, z, None)
+                break
+        if target is None:
+            return False, "no free space in front to put the object down"
+        x, y, z, rid = target
+        e.held, e.on, e.pos, e.yaw = False, rid, np.array([x, y, z]), p.yaw
+        e.room = world.room_at(x, z) or e.room
+        self._changed()
+        return True, None
+
+    def _do_OpenDoor(self, world: HouseWorld) -> tuple[bool, str | None]:
+        counts = self._in_view()
+        best = None
+        for i in world.door_ids:
+            e = world.entities[i]
+            d = self._distance(e.pos)
+            if not e.is_open and counts[i] > 0 and d <= self.interact_distance and (best is None or d < best[0]):
+                best = (d, i)
+        if best is None:
+            return False, f"no closed door in view within {self.interact_distance:g} m"
+        world.entities[best[1]].is_open = True
+        self._changed()
+        return True, None
+
+    def _do_Finish(self, world: HouseWorld) -> tuple[bool, str | None]:
+        self._finished = True
+        return True, None
+
+    # -- teleport / state setting ----------------------------------------------------------------
+    def teleport(self, pose: Pose) -> Observation:
+        world = self._w()
+        if not isinstance(pose, Pose):
+            pose = Pose.from_list(pose)  # type: ignore[arg-type]
+        why = world.blocker(pose.x, pose.z)
+        if why is not None:
+            self._last = ("Teleport", False, f"Teleport failed: ({pose.x:.2f}, {pose.z:.2f}) is blocked by {why}")
+        elif abs(pose.pitch) > self.max_pitch + 1e-9:
+            self._last = ("Teleport", False, f"Teleport failed: pitch {pose.pitch:g} exceeds +-{self.max_pitch:g}")
+        else:
+            self._pose = Pose(pose.x, 0.0, pose.z, pose.yaw % 360.0, pose.pitch)
+            self._last = ("Teleport", True, None)
+            self._changed()
+        return self.observe()
+
+    def set_object_state(self, object_id: int, *, position: Sequence[float] | None = None,
+                         is_open: bool | None = None, held: bool | None = None) -> None:
+        world = self._w()
+        e = world.entities.get(int(object_id))
+        if e is None:
+            raise ValueError(f"object_id: no object with id {object_id!r} in this house")
+        if is_open is not None:
+            if e.kind != "door":
+                raise ValueError(f"is_open: object {object_id} ({e.name}) is not a door")
+            e.is_open = bool(is_open)
+        if position is not None:
+            if e.kind != "object":
+                raise ValueError(f"position: object {object_id} ({e.name}) cannot be moved")
+            pos = [float(v) for v in position]
+            if len(pos) == 2:
+                pos = [pos[0], world.rest_height(pos[0], pos[1])[0], pos[1]]
+            if len(pos) != 3:
+                raise ValueError(f"position: expected (x, y, z) or (x, z) (got {list(position)!r})")
+            e.pos = np.array(pos)
+            rid = world.receptacle_at(pos[0], pos[2]) if pos[1] > 0 else None
+            e.on = rid if rid is not None and abs(world.entities[rid].top - pos[1]) < 0.05 else None
+            e.room = world.room_at(pos[0], pos[2]) or e.room
+        if held is not None:
+            if e.kind != "object":
+                raise ValueError(f"held: object {object_id} ({e.name}) cannot be held")
+            current = world.held_object()
+            if held and current not in (None, e.id):
+                raise ValueError(f"held: already holding object {current}; release it first")
+            e.held = bool(held)
+            if e.held:
+                e.on = None
+        self._changed()
+
+    # -- observation -------------------------------------------------------------------------------
+    def _carry_pose(self) -> tuple[np.ndarray, float]:
+        p = self._pose
+        fx, _, fz = p.forward
+        rx, rz = math.sin(math.radians(p.yaw)), math.cos(math.radians(p.yaw))  # right-hand side
+        return (np.array([p.x + 0.5 * fx + 0.22 * rx, self.camera_height - 0.55, p.z + 0.5 * fz + 0.22 * rz]), p.yaw)
+
+    def _distance(self, pos: np.ndarray) -> float:
+        return math.sqrt((pos[0] - self._pose.x) ** 2 + pos[1] ** 2 + (pos[2] - self._pose.z) ** 2)
+
+    def _view(self) -> np.ndarray:
+        p = self._pose
+        return render.view_matrix(np.array([p.x, self.camera_height, p.z]), p.yaw, p.pitch)
+
+    def _render(self) -> None:
+        world = self._w()
+        assert self._scene_gl is not None and self._fb is not None
+        carry = {}
+        held = world.held_object()
+        if held is not None:
+            pos, yaw = self._carry_pose()
+            world.entities[held].pos = pos
+            world.entities[held].yaw = yaw
+            carry[held] = (tuple(pos), yaw)
+        self._scene_gl.draw(self._fb, self._view(), self._proj, world, carry)
+        rgba = self._fb.read_rgba()
+        depth = self._fb.read_depth() if self.depth else None
+        render.end_frame()
+        self._frame = (np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3]), depth)
+
+    def observe(self) -> Observation:
+        world = self._w()
+        if self._frame is None:
+            self._render()
+        assert self._frame is not None
+        rgb, seg8, depth = self._frame
+        counts = np.bincount(seg8.ravel(), minlength=256)
+        visible = np.nonzero(counts[1:])[0] + 1
+        boxes: dict[int, tuple[int, int, int, int]] = {}
+        if len(visible):
+            rows = np.zeros((256, seg8.shape[0]), dtype=bool)
+            cols = np.zeros((256, seg8.shape[1]), dtype=bool)
+            rows[seg8, np.arange(seg8.shape[0])[:, None]] = True
+            cols[seg8, np.arange(seg8.shape[1])[None, :]] = True
+            for i in visible:
+                r = np.nonzero(rows[i])[0]
+                c = np.nonzero(cols[i])[0]
+                boxes[int(i)] = (int(c[0]), int(r[0]), int(c[-1]) + 1, int(r[-1]) + 1)
+        objects = self._records(world, counts, boxes)
+        held = world.held_object()
+        name, ok, err = self._last
+        p = self._pose
+        return Observation(
+            rgb=rgb.copy(), segmentation=seg8.astype(np.int32), objects=objects, agent=p,
+            depth=None if depth is None else depth.copy(), held_object=held, room=world.room_at(p.x, p.z),
+            last_action=name, last_action_success=ok, error=err, step=self._steps,
+        )
+
+    def _records(self, world: HouseWorld, counts: np.ndarray | None, boxes: dict) -> dict[int, ObjectInfo]:
+        out: dict[int, ObjectInfo] = {}
+        for i, e in world.entities.items():
+            n = int(counts[i]) if counts is not None else 0
+            out[i] = ObjectInfo(
+                id=i, category=e.category, name=e.name, kind=e.kind, color=e.color,
+                room=(world.room_at(self._pose.x, self._pose.z) if e.held else e.room),
+                position=(float(e.pos[0]), float(e.pos[1]), float(e.pos[2])), size=e.size,
+                visible=n > 0, bbox=boxes.get(i), pixel_count=n, distance=self._distance(e.pos),
+                pickable=e.pickable, receptacle=e.receptacle, openable=e.kind == "door",
+                is_open=e.is_open if e.kind == "door" else None, held=e.held, on=e.on,
+            )
+        return out
+
+    def objects(self) -> dict[int, ObjectInfo]:
+        world = self._w()
+        if world.held_object() is not None:
+            pos, yaw = self._carry_pose()
+            world.entities[world.held_object()].pos = pos  # type: ignore[index]
+        return self._records(world, None, {})
+
+    # -- navigation ------------------------------------------------------------------------------
+    def reachable_positions(self) -> np.ndarray:
+        p = self.pose
+        return self._w().grid().reachable_from(p.x, p.z)
+
+    def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
+        return self._w().grid().shortest_path(pose_xz(start), pose_xz(goal))
+
+    def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
+        return path_length(self.shortest_path(start, goal))
+
+    # -- camera ------------------------------------------------------------------------------------
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._w()
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+        clip = (self._proj @ self._view() @ np.c_[pts, np.ones(len(pts))].T).T
+        w = clip[:, 3]
+        in_front = w > render.NEAR
+        safe = np.where(np.abs(w) < 1e-9, 1e-9, w)
+        u = (clip[:, 0] / safe + 1.0) * 0.5 * self.width
+        v = (1.0 - clip[:, 1] / safe) * 0.5 * self.height
+        return np.stack([u, v], axis=1), in_front
+
+    # -- state -------------------------------------------------------------------------------------
+    def snapshot(self) -> SimState:
+        world = self._w()
+        return SimState("house", {
+            "scene": self._spec_key, "pose": self._pose.to_list(), "world": json.loads(json.dumps(world.state())),
+            "steps": self._steps, "last": list(self._last), "finished": self._finished,
+        })
+
+    def restore(self, state: SimState) -> Observation:
+        if not isinstance(state, SimState) or state.backend != "house":
+            raise ValueError(f"state: expected a SimState of backend 'house' (got {state!r})")
+        d = state.data
+        if self._world is None or d["scene"] != self._spec_key:
+            self.reset(HouseSpec.from_json(d["scene"]))
+        world = self._w()
+        world.set_state(d["world"])
+        self._pose = Pose.from_list(d["pose"])
+        self._steps, self._finished = int(d["steps"]), bool(d["finished"])
+        self._last = tuple(d["last"])  # type: ignore[assignment]
+        self._changed()
+        return self.observe()
+
+    # -- maps --------------------------------------------------------------------------------------
+    def top_down_map(self, path: Sequence[Sequence[float]] | None = None, *, size: int = 512) -> np.ndarray:
+        world = self._w()
+        self.objects()  # refresh the held object's position
+        return draw_top_down(world, self._pose, path, size=size)
+
+    def close(self) -> None:
+        if self._fb is None and not self._scenes:
+            return
+        render.context()
+        for scene_gl, _ in self._scenes.values():
+            scene_gl.delete()
+        self._scenes.clear()
+        if self._fb is not None:
+            self._fb.delete()
+            self._fb = None
+        self._world = self._scene_gl = None

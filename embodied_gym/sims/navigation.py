@@ -1,0 +1,270 @@
+"""Occupancy-grid navigation shared by simulator backends.
+
+:class:`OccupancyGrid` holds a boolean grid of navigable cell centres (``free[row, col]`` is the
+cell at ``x = x0 + col * cell``, ``z = z0 + row * cell``). It answers the navigation queries of
+:class:`embodied_gym.sims.base.Simulator`: reachable positions (the connected component of a
+position), shortest paths (8-connected A* without corner cutting, then shortened by
+line-of-sight "string pulling" so lengths approach true geodesics) and geodesic distances.
+
+Backends build the grid from geometry with :func:`free_mask`: a cell is free when a disc of the
+agent's radius centred on it lies inside the walkable area and touches no wall segment and no
+obstacle rectangle -- the same predicate the backend uses to accept or refuse a move, so paths
+and motion agree.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+SQRT2 = math.sqrt(2.0)
+
+
+def segment_distances(points: np.ndarray, segs: np.ndarray) -> np.ndarray:
+    """Distances ``N x M`` from ``points`` (``N x 2``) to segments ``segs`` (``M x 2 x 2``)."""
+    if len(segs) == 0:
+        return np.full((len(points), 0), np.inf)
+    a = segs[None, :, 0, :]
+    ab = segs[None, :, 1, :] - a
+    ap = points[:, None, :] - a
+    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
+    closest = a + t[..., None] * ab
+    return np.linalg.norm(points[:, None, :] - closest, axis=-1)
+
+
+def rect_distances(points: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """Distances ``N x M`` from ``points`` to axis-aligned rectangles ``(x0, z0, x1, z1)``
+    (``0`` inside)."""
+    if len(rects) == 0:
+        return np.full((len(points), 0), np.inf)
+    px, pz = points[:, 0:1], points[:, 1:2]
+    dx = np.maximum(np.maximum(rects[None, :, 0] - px, px - rects[None, :, 2]), 0.0)
+    dz = np.maximum(np.maximum(rects[None, :, 1] - pz, pz - rects[None, :, 3]), 0.0)
+    return np.hypot(dx, dz)
+
+
+def free_mask(
+    points: np.ndarray,
+    radius: float,
+    walkable: np.ndarray,
+    segments: np.ndarray,
+    rects: np.ndarray,
+) -> np.ndarray:
+    """Which ``points`` can hold a disc of ``radius``: inside ``walkable`` (``N`` bools given by
+    the caller), at least ``radius`` from every segment and outside every rectangle grown by
+    ``radius``."""
+    ok = walkable.copy()
+    if len(segments):
+        ok &= segment_distances(points, segments).min(axis=1) >= radius
+    if len(rects):
+        ok &= rect_distances(points, rects).min(axis=1) >= radius
+    return ok
+
+
+class OccupancyGrid:
+    """A navigable-cell grid with path queries. ``free`` is ``rows x cols`` bool."""
+
+    def __init__(self, free: np.ndarray, origin: tuple[float, float], cell: float):
+        self.free = np.asarray(free, dtype=bool)
+        self.x0, self.z0 = float(origin[0]), float(origin[1])
+        self.cell = float(cell)
+        self.rows, self.cols = self.free.shape
+        self._components: np.ndarray | None = None
+
+    @classmethod
+    def from_predicate(
+        cls,
+        bounds: tuple[float, float, float, float],
+        cell: float,
+        predicate: Callable[[np.ndarray], np.ndarray],
+    ) -> OccupancyGrid:
+        """Grid over ``bounds`` ``(min_x, min_z, max_x, max_z)`` with cell centres on multiples
+        of ``cell``; ``predicate(points N x 2) -> N bools`` says which centres are free."""
+        x0 = math.ceil(bounds[0] / cell - 1e-9) * cell
+        z0 = math.ceil(bounds[1] / cell - 1e-9) * cell
+        cols = int(math.floor((bounds[2] - x0) / cell + 1e-9)) + 1
+        rows = int(math.floor((bounds[3] - z0) / cell + 1e-9)) + 1
+        xs = x0 + np.arange(cols) * cell
+        zs = z0 + np.arange(rows) * cell
+        gx, gz = np.meshgrid(xs, zs)
+        pts = np.stack([gx.ravel(), gz.ravel()], axis=1)
+        free = predicate(pts).reshape(rows, cols)
+        return cls(free, (x0, z0), cell)
+
+    # -- coordinates -------------------------------------------------------------------------
+    def to_cell(self, x: float, z: float) -> tuple[int, int]:
+        return (int(round((z - self.z0) / self.cell)), int(round((x - self.x0) / self.cell)))
+
+    def to_world(self, rc: tuple[int, int]) -> tuple[float, float]:
+        return (self.x0 + rc[1] * self.cell, self.z0 + rc[0] * self.cell)
+
+    def inside(self, rc: tuple[int, int]) -> bool:
+        return 0 <= rc[0] < self.rows and 0 <= rc[1] < self.cols
+
+    def is_free(self, rc: tuple[int, int]) -> bool:
+        return self.inside(rc) and bool(self.free[rc])
+
+    def positions(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """``N x 2`` world ``(x, z)`` of the free cells (or of ``mask``), row-major order."""
+        rr, cc = np.nonzero(self.free if mask is None else mask)
+        return np.stack([self.x0 + cc * self.cell, self.z0 + rr * self.cell], axis=1).astype(np.float64)
+
+    def nearest_free(self, x: float, z: float, max_dist: float) -> tuple[int, int] | None:
+        """The free cell nearest to ``(x, z)`` within ``max_dist`` metres (ties: row-major)."""
+        r, c = self.to_cell(x, z)
+        k = int(math.ceil(max_dist / self.cell)) + 1
+        r0, r1, c0, c1 = max(r - k, 0), min(r + k + 1, self.rows), max(c - k, 0), min(c + k + 1, self.cols)
+        if r0 >= r1 or c0 >= c1:
+            return None
+        sub = self.free[r0:r1, c0:c1]
+        rr, cc = np.nonzero(sub)
+        if len(rr) == 0:
+            return None
+        wx = self.x0 + (cc + c0) * self.cell
+        wz = self.z0 + (rr + r0) * self.cell
+        d = np.hypot(wx - x, wz - z)
+        i = int(np.argmin(d))
+        if d[i] > max_dist + 1e-9:
+            return None
+        return (int(rr[i] + r0), int(cc[i] + c0))
+
+    # -- connectivity ------------------------------------------------------------------------
+    def _neighbours(self, r: int, c: int):
+        free = self.free
+        for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < self.rows and 0 <= cc < self.cols and free[rr, cc]:
+                yield rr, cc, 1.0
+        for dr, dc in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+            rr, cc = r + dr, c + dc
+            if (
+                0 <= rr < self.rows
+                and 0 <= cc < self.cols
+                and free[rr, cc]
+                and free[r + dr, c]
+                and free[r, c + dc]
+            ):
+                yield rr, cc, SQRT2
+
+    def components(self) -> np.ndarray:
+        """Label of the connected component of every cell (``-1`` for blocked cells)."""
+        if self._components is None:
+            labels = np.full(self.free.shape, -1, dtype=np.int32)
+            n = 0
+            for r0, c0 in zip(*np.nonzero(self.free), strict=False):
+                if labels[r0, c0] >= 0:
+                    continue
+                labels[r0, c0] = n
+                queue = deque([(int(r0), int(c0))])
+                while queue:
+                    r, c = queue.popleft()
+                    for rr, cc, _ in self._neighbours(r, c):
+                        if labels[rr, cc] < 0:
+                            labels[rr, cc] = n
+                            queue.append((rr, cc))
+                n += 1
+            self._components = labels
+        return self._components
+
+    def reachable_from(self, x: float, z: float, snap: float = 0.5) -> np.ndarray:
+        """``N x 2`` free positions connected to ``(x, z)`` (empty when no free cell is within
+        ``snap`` metres)."""
+        rc = self.nearest_free(x, z, snap)
+        if rc is None:
+            return np.zeros((0, 2))
+        labels = self.components()
+        return self.positions(labels == labels[rc])
+
+    # -- paths -------------------------------------------------------------------------------
+    def astar(self, start: tuple[int, int], goal: tuple[int, int]) -> list[tuple[int, int]]:
+        """Cells of a shortest 8-connected path from ``start`` to ``goal`` (``[]`` if none)."""
+        if not (self.is_free(start) and self.is_free(goal)):
+            return []
+        labels = self.components()
+        if labels[start] != labels[goal]:
+            return []
+        gr, gc = goal
+
+        def h(r: int, c: int) -> float:
+            dr, dc = abs(r - gr), abs(c - gc)
+            return (dr + dc) + (SQRT2 - 2.0) * min(dr, dc)
+
+        g = {start: 0.0}
+        came: dict[tuple[int, int], tuple[int, int]] = {}
+        heap = [(h(*start), 0.0, start)]
+        closed: set[tuple[int, int]] = set()
+        while heap:
+            _, gcost, cur = heapq.heappop(heap)
+            if cur == goal:
+                break
+            if cur in closed:
+                continue
+            closed.add(cur)
+            for rr, cc, w in self._neighbours(*cur):
+                nxt = (rr, cc)
+                ng = gcost + w
+                if ng < g.get(nxt, math.inf) - 1e-12:
+                    g[nxt] = ng
+                    came[nxt] = cur
+                    heapq.heappush(heap, (ng + h(rr, cc), ng, nxt))
+        if goal not in g:
+            return []
+        path = [goal]
+        while path[-1] != start:
+            path.append(came[path[-1]])
+        return path[::-1]
+
+    def line_of_sight(self, a: tuple[int, int], b: tuple[int, int]) -> bool:
+        """Whether the straight segment between two cell centres stays on free cells (sampled at
+        a quarter cell; a sample between cells needs all the cells it touches free)."""
+        (r0, c0), (r1, c1) = a, b
+        n = int(max(abs(r1 - r0), abs(c1 - c0)) * 4) + 1
+        for t in np.linspace(0.0, 1.0, n + 1):
+            r, c = r0 + (r1 - r0) * t, c0 + (c1 - c0) * t
+            for rr in {math.floor(r + 1e-9), math.ceil(r - 1e-9)}:
+                for cc in {math.floor(c + 1e-9), math.ceil(c - 1e-9)}:
+                    if not self.is_free((rr, cc)):
+                        return False
+        return True
+
+    def smooth(self, cells: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Drop waypoints whose neighbours see each other (greedy string pulling)."""
+        if len(cells) <= 2:
+            return list(cells)
+        out = [cells[0]]
+        i = 0
+        while i < len(cells) - 1:
+            j = len(cells) - 1
+            while j > i + 1 and not self.line_of_sight(cells[i], cells[j]):
+                j -= 1
+            out.append(cells[j])
+            i = j
+        return out
+
+    def shortest_path(
+        self, start: Sequence[float], goal: Sequence[float], snap: float = 0.5, smooth: bool = True
+    ) -> list[tuple[float, float]]:
+        """World waypoints from the free cell nearest ``start`` to the free cell nearest ``goal``
+        (each within ``snap`` metres); ``[]`` when either has no free cell in range or they are
+        not connected."""
+        s = self.nearest_free(start[0], start[1], snap)
+        g = self.nearest_free(goal[0], goal[1], snap)
+        if s is None or g is None:
+            return []
+        cells = self.astar(s, g)
+        if not cells:
+            return []
+        if smooth:
+            cells = self.smooth(cells)
+        return [self.to_world(rc) for rc in cells]
+
+
+def path_length(path: Sequence[Sequence[float]]) -> float:
+    """Length of a polyline of ``(x, z)`` points; ``inf`` for an empty path."""
+    if not path:
+        return math.inf
+    return float(sum(math.dist(a, b) for a, b in zip(path, path[1:], strict=False)))
