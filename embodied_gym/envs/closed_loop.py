@@ -48,6 +48,13 @@ ENV_SPECS.update(
 )
 
 
+def _failure(name: str, error: str | None) -> str:
+    """``"<Action> failed: <why>"`` whether or not the backend's message already names the action."""
+    if error and error.startswith(f"{name} failed"):
+        return error
+    return f"{name} failed: {error or 'no effect'}"
+
+
 class ClosedLoopEnv(gym.Env):
     """An agent acts in a simulated house until it calls ``Finish`` or runs out of steps.
 
@@ -162,9 +169,8 @@ class ClosedLoopEnv(gym.Env):
         self._positions = [obs.agent.xz]
         self._frames: deque[np.ndarray] = deque(maxlen=self.history or 1)
         self.tracker.update(self._state(obs), 0)
-        self._coverage = self._make_coverage(sim)
+        self._coverage, self._shortest = self._measure_house(sim, ep)
         self._see(obs)
-        self._shortest = self._shortest_path_length(ep)
         self._goal_distance = self._distance_to_current(obs)
         info = {"episode_id": ep.id, "category": ep.category, "split": ep.split, "subgoals_total": len(ep.subgoals)}
         return self._observation(""), info
@@ -208,7 +214,7 @@ class ClosedLoopEnv(gym.Env):
                 self._coverage.set_transparent(sim.reachable_positions())
             self._see(obs)
             info["action_success"] = bool(obs.last_action_success)
-            feedback = f"{name} succeeded" if obs.last_action_success else f"{name} failed: {obs.error or 'no effect'}"
+            feedback = f"{name} succeeded" if obs.last_action_success else _failure(name, obs.error)
         truncated = not terminated and self._steps >= ep.max_steps
         self._done = terminated or truncated
         info.update(feedback=feedback, success=success, subgoals_met=tracker.index, subgoals_total=len(ep.subgoals),
@@ -235,7 +241,7 @@ class ClosedLoopEnv(gym.Env):
             raise RuntimeError("oracle_action() needs a running episode; call reset()")
         from ..episodes.oracle import next_action
 
-        action, rationale = next_action(self.sim, self.episode, self.tracker)
+        action, rationale = next_action(self.sim, self.episode, self.tracker, self._obs)
         self.oracle_rationale = rationale
         return action
 
@@ -287,30 +293,36 @@ class ClosedLoopEnv(gym.Env):
             return math.inf
         return self._distance(self.tracker.current, obs)
 
-    def _make_coverage(self, sim: Simulator) -> CoverageGrid:
+    def _measure_house(self, sim: Simulator, ep: Episode) -> tuple[CoverageGrid, float | None]:
+        """The coverage grid and the shortest path length, both measured with every door open
+        (the state is restored afterwards)."""
         current = sim.reachable_positions()
         closed = [o.id for o in sim.objects().values() if o.openable and not o.is_open]
-        if not closed:
-            return CoverageGrid(current)
-        snap = sim.snapshot()
-        for door in closed:
-            sim.set_object_state(door, is_open=True)
-        every = sim.reachable_positions()
-        sim.restore(snap)
-        return CoverageGrid(every, transparent=current)
+        snap = sim.snapshot() if closed else None
+        try:
+            for door in closed:
+                sim.set_object_state(door, is_open=True)
+            every = sim.reachable_positions() if closed else current
+            shortest = self._shortest_path_length(ep)
+        finally:
+            if snap is not None:
+                sim.restore(snap)
+        rooms = [r.bounds for r in sim.rooms()]
+        return CoverageGrid(every, transparent=current, rooms=rooms), shortest
 
     def _see(self, obs: Observation) -> None:
         cells = self._coverage.cells
         if not len(cells):
             return
-        eye = obs.agent.y + float(getattr(self.sim, "eye_height", 0.0))
+        eye = obs.agent.y + float(getattr(self.sim, "camera_height", 0.0))
         points = np.column_stack([cells[:, 0], np.full(len(cells), eye), cells[:, 1]])
         uv, front = self.sim.project(points)
         self._coverage.observe(obs.agent.xz, uv, front, self.width, self.view_distance)
 
     def _shortest_path_length(self, ep: Episode) -> float | None:
         """min(expert demonstration's path, geodesic chain start -> each subgoal's target point
-        with each leg shortened by the subgoal's radius / the interaction distance)."""
+        with each leg shortened by the subgoal's radius / the interaction distance). Called with
+        every door open."""
         options: list[float] = []
         if ep.demonstration is not None:
             options.append(path_length([p.xz for p in ep.demonstration.poses]))

@@ -8,10 +8,12 @@ simulator's ``reachable_positions()``. A cell counts as *seen* once, at some ste
    still count: we measure the area the agent has looked across, not the floor pixels);
 2. within ``view_distance`` metres (Euclidean, ground plane) of the agent; and
 3. not occluded: the straight ground-plane segment from the agent to the cell stays on
-   *transparent* cells. Transparent cells are the navigable cells of the current door state;
-   anything else (walls, closed doors, furniture footprints, outside the house) blocks the line
-   of sight. The segment is sampled every half cell and each sample rounds to its grid cell, so
-   grazing a wall corner may count as occluded.
+   *transparent* grid cells. Transparent cells are the navigable cells of the current door
+   state plus, when the backend reports rooms, every grid point inside a room more than one cell
+   from the room's edges (so furniture, which the camera sees over, does not occlude). Walls,
+   closed doors and everything outside the rooms block the line of sight; doorways are clear
+   only where navigable. The segment is sampled every half cell and each sample rounds to its
+   grid cell, so grazing a wall corner or a doorway's side may count as occluded.
 
 Coverage is ``seen cells / navigable cells``, in ``[0, 1]``. Everything here is numpy on arrays
 handed in by the caller; the environment supplies ``project`` results from the simulator.
@@ -51,24 +53,43 @@ class CoverageGrid:
     """Navigable cells of one scene and the set of those seen so far.
 
     ``cells``: ``N x 2`` navigable ``(x, z)`` centres (the coverage denominator).
-    ``transparent``: cells the line of sight may cross (default: ``cells``); update with
-    :meth:`set_transparent` when doors open or close."""
+    ``transparent``: navigable cells the line of sight may cross (default: ``cells``); update
+    with :meth:`set_transparent` when doors open or close. ``rooms``: room footprints
+    ``(min_x, min_z, max_x, max_z)``; grid points deeper than one cell inside a room are always
+    transparent (furniture does not occlude)."""
 
-    def __init__(self, cells: np.ndarray, transparent: np.ndarray | None = None, spacing: float | None = None):
+    def __init__(
+        self,
+        cells: np.ndarray,
+        transparent: np.ndarray | None = None,
+        spacing: float | None = None,
+        rooms: Sequence[Sequence[float]] = (),
+    ):
         self.cells = np.asarray(cells, dtype=np.float64).reshape(-1, 2)
         self.spacing = float(spacing) if spacing else grid_spacing(self.cells)
         self.origin = self.cells.min(axis=0) if len(self.cells) else np.zeros(2)
         self.seen = np.zeros(len(self.cells), dtype=bool)
         idx = self._index(self.cells)
         self.shape = tuple(int(v) + 1 for v in (idx.max(axis=0) if len(idx) else (0, 0)))
+        self.interior = self._interior(rooms)
         self.set_transparent(self.cells if transparent is None else transparent)
+
+    def _interior(self, rooms: Sequence[Sequence[float]]) -> np.ndarray:
+        """Grid points more than one cell inside some room."""
+        ii, jj = np.meshgrid(np.arange(self.shape[0]), np.arange(self.shape[1]), indexing="ij")
+        x, z = self.origin[0] + ii * self.spacing, self.origin[1] + jj * self.spacing
+        inside = np.zeros(self.shape, dtype=bool)
+        m = self.spacing + 1e-6
+        for x0, z0, x1, z1 in rooms:
+            inside |= (x > x0 + m) & (x < x1 - m) & (z > z0 + m) & (z < z1 - m)
+        return inside
 
     def _index(self, points: np.ndarray) -> np.ndarray:
         return np.rint((np.asarray(points, dtype=np.float64) - self.origin) / self.spacing).astype(np.int64)
 
     def set_transparent(self, cells: np.ndarray) -> None:
         """Cells the line of sight may cross (the navigable cells of the current door state)."""
-        self.open = np.zeros(self.shape, dtype=bool)
+        self.open = self.interior.copy()
         idx = self._index(np.asarray(cells, dtype=np.float64).reshape(-1, 2))
         ok = (idx >= 0).all(axis=1) & (idx[:, 0] < self.shape[0]) & (idx[:, 1] < self.shape[1])
         self.open[idx[ok, 0], idx[ok, 1]] = True

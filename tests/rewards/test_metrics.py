@@ -123,3 +123,15 @@ def test_coverage_accumulates_over_steps():
     everything = np.full((n, 2), 5.0)
     grid.observe((0.0, 0.0), everything, front, 10, 10.0)
     assert 9 / n < grid.coverage < 1.0, "the wall hides part of the second room"
+
+
+def test_furniture_inside_a_room_does_not_occlude_but_walls_do():
+    xs = np.arange(0.0, 4.01, 0.25)
+    free = np.array([(x, z) for x in xs for z in xs if not (1.5 <= x <= 2.5 and 1.5 <= z <= 2.5)])
+    ray = np.array([[3.5, 2.0]])
+    assert not CoverageGrid(free).line_of_sight((0.5, 2.0), ray)[0], "without rooms the furniture block occludes"
+    room = CoverageGrid(free, rooms=[(0.0, 0.0, 4.0, 4.0)])
+    assert room.line_of_sight((0.5, 2.0), ray)[0], "inside a room the camera sees over furniture"
+    walled = np.array([c for c in free if c[0] != 2.0])  # a wall along x = 2 splitting two rooms
+    rooms = CoverageGrid(walled, rooms=[(0.0, 0.0, 2.0, 4.0), (2.0, 0.0, 4.0, 4.0)])
+    assert not rooms.line_of_sight((0.5, 1.0), np.array([[3.5, 1.0]]))[0], "room edges stay opaque"
