@@ -1,0 +1,261 @@
+"""Shared helpers for task generators: start poses, visibility from segmentation, referring
+expressions that are checked for uniqueness, paraphrase choice.
+
+Everything here talks to the :class:`~embodied_gym.sims.base.Simulator` interface only
+(``rooms()``, ``objects()``, ``teleport``/``observe`` and their segmentation, ``reachable_positions``,
+``geodesic_distance``), so generators run on any backend.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ...sims.base import ObjectInfo, Observation, Pose, RoomInfo, Simulator
+from ..spec import Subgoal
+
+
+class Rejected(Exception):
+    """The sampled task does not meet its category's constraints; the caller resamples."""
+
+
+@dataclass
+class TaskDraft:
+    """A generated task before its demonstration: what :func:`~.generate_task` returns.
+
+    ``extra`` records how the referent was chosen (relation kind, anchor ids, ...)."""
+
+    category: str
+    instruction: str
+    subgoals: list[Subgoal]
+    start_pose: Pose
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: success radius (metres, geodesic) of reach subgoals
+REACH_RADIUS = 1.0
+#: minimum share of the frame an object must cover to count as clearly visible
+MIN_VISIBLE_SHARE = 0.002
+#: at least this geodesic distance (metres) between the start and a navigation target
+MIN_START_DISTANCE = 2.0
+
+
+def min_pixels(sim: Simulator) -> int:
+    """Pixel count above which an object counts as clearly visible in a frame of ``sim``."""
+    return max(20, int(MIN_VISIBLE_SHARE * sim.width * sim.height))
+
+
+def noun(obj: ObjectInfo, *, color: bool = True) -> str:
+    """``"red key"`` / ``"key"``: the object's category (underscores as spaces), maybe coloured."""
+    cat = obj.category.replace("_", " ")
+    return f"{obj.color} {cat}" if color and obj.color else cat
+
+
+def plural(word: str) -> str:
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith("f"):
+        return word[:-1] + "ves"
+    return word + "s"
+
+
+def room_phrase(room: RoomInfo) -> str:
+    """How instructions name a room: its kind (``"kitchen"``) with underscores as spaces."""
+    return room.kind.replace("_", " ")
+
+
+def room_of(obj: ObjectInfo, rooms: Sequence[RoomInfo]) -> RoomInfo | None:
+    """The room holding ``obj`` (its ``room`` field, else the room whose footprint contains it)."""
+    for r in rooms:
+        if obj.room is not None and r.id == obj.room:
+            return r
+    for r in rooms:
+        if r.contains(obj.position[0], obj.position[2]):
+            return r
+    return None
+
+
+def unique_room_kinds(rooms: Sequence[RoomInfo]) -> dict[str, RoomInfo]:
+    """Rooms whose kind occurs once in the house (only those can be named unambiguously)."""
+    counts: dict[str, int] = {}
+    for r in rooms:
+        counts[r.kind] = counts.get(r.kind, 0) + 1
+    return {r.id: r for r in rooms if counts[r.kind] == 1}
+
+
+def items(objects: dict[int, ObjectInfo], kind: str | None = None) -> list[ObjectInfo]:
+    """Objects of one kind (``object``/``furniture``/``door``) sorted by id (deterministic order)."""
+    return [objects[i] for i in sorted(objects) if kind is None or objects[i].kind == kind]
+
+
+def same_category(obj: ObjectInfo, objects: dict[int, ObjectInfo]) -> list[ObjectInfo]:
+    return [o for o in items(objects) if o.category == obj.category and o.kind == obj.kind]
+
+
+def plain_expression(obj: ObjectInfo, objects: dict[int, ObjectInfo]) -> str | None:
+    """The shortest house-wide unique name of ``obj``: ``"the key"`` when it is the only key,
+    ``"the red key"`` when it is the only red key, else ``None``."""
+    same = same_category(obj, objects)
+    if len(same) == 1:
+        return f"the {noun(obj, color=False)}"
+    if obj.color and sum(1 for o in same if o.color == obj.color) == 1:
+        return f"the {noun(obj)}"
+    return None
+
+
+def unique_expression(
+    obj: ObjectInfo, objects: dict[int, ObjectInfo], rooms: Sequence[RoomInfo], *, prefer_room: bool = False
+) -> str | None:
+    """A house-wide unique name for ``obj``: :func:`plain_expression`, or qualified by its room
+    (``"the chair in the kitchen"``, ``"the red chair in the kitchen"``) when the room kind is
+    unique and the qualified phrase picks out only ``obj``. ``None`` when nothing is unique."""
+    plain = None if prefer_room else plain_expression(obj, objects)
+    if plain:
+        return plain
+    room = room_of(obj, rooms)
+    named = unique_room_kinds(rooms)
+    if room is None or room.id not in named:
+        return plain_expression(obj, objects)
+    in_room = [o for o in same_category(obj, objects) if (r := room_of(o, rooms)) is not None and r.id == room.id]
+    if len(in_room) == 1:
+        return f"the {noun(obj, color=False)} in the {room_phrase(room)}"
+    if obj.color and sum(1 for o in in_room if o.color == obj.color) == 1:
+        return f"the {noun(obj)} in the {room_phrase(room)}"
+    return plain_expression(obj, objects)
+
+
+def strip_article(expr: str) -> str:
+    return expr[4:] if expr.startswith("the ") else expr
+
+
+# ---------------------------------------------------------------------------------------------
+# poses and views
+
+
+def sample_start_pose(sim: Simulator, rng: random.Random, *, room: RoomInfo | None = None) -> Pose:
+    """A random navigable pose (optionally inside ``room``) with level gaze and a random heading
+    among the multiples of ``sim.turn_step`` (so the agent's headings include the axes that
+    walls and doorways follow)."""
+    cells = np.asarray(sim.reachable_positions(), dtype=float)
+    if room is not None:
+        x0, z0, x1, z1 = room.bounds
+        inside = (cells[:, 0] > x0 + 0.3) & (cells[:, 0] < x1 - 0.3) & (cells[:, 1] > z0 + 0.3) & (cells[:, 1] < z1 - 0.3)
+        cells = cells[inside]
+    if len(cells) == 0:
+        raise Rejected("no navigable start position")
+    x, z = cells[rng.randrange(len(cells))]
+    n_dirs = max(1, int(round(360.0 / sim.turn_step)))
+    yaw = (rng.randrange(n_dirs) * sim.turn_step) % 360.0
+    return Pose(round(float(x), 4), sim.pose.y, round(float(z), 4), yaw, 0.0)
+
+
+def view_from(sim: Simulator, pose: Pose) -> Observation:
+    """Teleport to ``pose`` and observe; :class:`Rejected` when the pose is not navigable."""
+    obs = sim.teleport(pose)
+    if not obs.last_action_success:
+        raise Rejected(f"start pose {pose} is not navigable: {obs.error}")
+    return obs
+
+
+def pixels(obs: Observation, object_id: int) -> int:
+    """Pixels of ``object_id`` in the frame, counted from the segmentation map."""
+    return int(np.count_nonzero(obs.segmentation == object_id))
+
+
+def bbox_of(obs: Observation, object_id: int) -> tuple[int, int, int, int] | None:
+    """``(x0, y0, x1, y1)`` of ``object_id`` in the segmentation (exclusive ends), or ``None``."""
+    ys, xs = np.nonzero(obs.segmentation == object_id)
+    if len(xs) == 0:
+        return None
+    return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+
+
+def visible_ids(obs: Observation) -> set[int]:
+    """Ids with at least one pixel in the frame's segmentation."""
+    return {int(i) for i in np.unique(obs.segmentation) if int(i) != 0}
+
+
+def turn_in_place_views(sim: Simulator, pose: Pose) -> list[Observation]:
+    """The frames seen while turning a full circle in place from ``pose`` (``360/turn_step`` views)."""
+    n = max(1, int(round(360.0 / sim.turn_step)))
+    return [view_from(sim, pose.with_(yaw=(pose.yaw + k * sim.turn_step) % 360.0)) for k in range(n)]
+
+
+def horizontal_place(bbox: Sequence[int], width: int) -> str:
+    """``"left"``, ``"centre"`` or ``"right"``: which third of the frame holds the box centre."""
+    cx = (bbox[0] + bbox[2]) / 2.0
+    if cx < width / 3.0:
+        return "left"
+    if cx > 2.0 * width / 3.0:
+        return "right"
+    return "centre"
+
+
+def geodesic(sim: Simulator, start: Pose, obj: ObjectInfo) -> float:
+    return sim.geodesic_distance(start, obj.position)
+
+
+def require_reachable(sim: Simulator, start: Pose, objs: Iterable[ObjectInfo], min_distance: float = MIN_START_DISTANCE) -> None:
+    """Reject unless every object is reachable from ``start`` and at least ``min_distance`` away."""
+    for o in objs:
+        d = geodesic(sim, start, o)
+        if not math.isfinite(d):
+            raise Rejected(f"{o.name} unreachable from the start")
+        if d < min_distance:
+            raise Rejected(f"{o.name} only {d:.2f} m from the start")
+
+
+def choose(rng: random.Random, templates: Sequence[str], **fields: str) -> str:
+    """One paraphrase of ``templates`` picked by ``rng`` and filled with ``fields``; the first
+    letter is capitalised."""
+    text = rng.choice(list(templates)).format(**fields)
+    return text[0].upper() + text[1:]
+
+
+def reach(obj: ObjectInfo, description: str) -> Subgoal:
+    return Subgoal("reach_object", target=obj.id, radius=REACH_RADIUS, description=description)
+
+
+def sample_pose_facing(
+    sim: Simulator, rng: random.Random, point: Sequence[float], min_d: float = 2.0, max_d: float = 6.0, jitter: int = 1
+) -> Pose:
+    """A navigable pose ``min_d``..``max_d`` metres (straight line) from ``point`` (``(x, y, z)``),
+    heading toward it rounded to a multiple of ``sim.turn_step`` and then turned by up to
+    ``jitter`` steps either way (so the point is not always dead centre)."""
+    cells = np.asarray(sim.reachable_positions(), dtype=float)
+    d = np.hypot(cells[:, 0] - point[0], cells[:, 1] - point[2])
+    cells = cells[(d >= min_d) & (d <= max_d)]
+    if len(cells) == 0:
+        raise Rejected("no navigable position at the wanted distance")
+    x, z = (float(v) for v in cells[rng.randrange(len(cells))])
+    yaw = math.degrees(math.atan2(-(point[2] - z), point[0] - x))
+    k = round(yaw / sim.turn_step) + rng.randint(-jitter, jitter)
+    return Pose(round(x, 4), sim.pose.y, round(z, 4), (k * sim.turn_step) % 360.0, 0.0)
+
+
+def approach_distance(sim: Simulator, start: Pose, obj: ObjectInfo, within: float = 1.1) -> float:
+    """Geodesic distance from ``start`` to the nearest navigable grid point within ``within``
+    metres (ground plane) of ``obj`` -- how far the agent walks to get ``obj`` in arm's reach;
+    ``inf`` when no such point is reachable. Only points in the object's room count (walls are
+    room boundaries). (Objects on furniture are often further than the
+    backend's goal snapping from any navigable point, so their own geodesic distance is
+    ``inf`` although they can be picked.)"""
+    cells = np.asarray(sim.reachable_positions(), dtype=float)
+    room = room_of(obj, sim.rooms()) if obj.kind != "door" else None
+    if room is not None:  # walls are room boundaries: reach from inside the object's room
+        x0, z0, x1, z1 = room.bounds
+        cells = cells[(cells[:, 0] >= x0) & (cells[:, 0] <= x1) & (cells[:, 1] >= z0) & (cells[:, 1] <= z1)]
+    if len(cells) == 0:
+        return math.inf
+    d = np.hypot(cells[:, 0] - obj.position[0], cells[:, 1] - obj.position[2])
+    if d.min() > within:
+        return math.inf
+    x, z = cells[int(np.argmin(d))]
+    return sim.geodesic_distance(start, (float(x), 0.0, float(z)))

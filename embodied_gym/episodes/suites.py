@@ -1,0 +1,188 @@
+"""Official episode suites: deterministic generation of ``assets/<suite>/<split>.jsonl``.
+
+``house-v1`` (backend ``house``) has three splits, each episode in its own procedurally generated
+house whose full JSON spec is stored in the episode's ``scene``:
+
+* ``val`` and ``test``: ``style="train"`` houses (the training textures) whose movable objects
+  come from :data:`IN_DOMAIN_CATEGORIES`; 50 episodes per category by default;
+* ``ood``: unseen layouts (``style="ood"``: held-out wall, floor and door textures for every room
+  kind) whose movable objects all come from :data:`HELD_OUT_CATEGORIES`, categories that never
+  appear in ``train``/``val``/``test``; 25 episodes per category by default.
+
+Every accepted episode carries an oracle :class:`~embodied_gym.episodes.spec.Demonstration`
+that succeeds (a task the oracle cannot solve is rejected and resampled). House seeds and the
+task RNG are derived from ``(suite, split, seed, category, index, attempt)`` by SHA-256, so the
+same arguments give byte-identical files, and the splits' houses are disjoint with overwhelming
+probability (seeds are 62-bit).
+
+Regenerate the official files (see README "Episode suites")::
+
+    egym generate --suite house-v1 --split test --seed 0 --out assets/house-v1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..sims import make_simulator
+from ..sims.base import Simulator
+from .generators import GENERATORS, RELATIONS, Rejected, generate_task
+from .oracle import OracleError, demonstrate
+from .spec import CATEGORIES, Episode, save_episodes
+
+
+def _house_categories() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from ..sims.house import catalog
+
+    return tuple(catalog.TRAIN_OBJECT_CATEGORIES), tuple(catalog.OOD_OBJECT_CATEGORIES)
+
+
+IN_DOMAIN_CATEGORIES, HELD_OUT_CATEGORIES = _house_categories()
+"""Movable-object categories of in-domain houses, and the held-out ones used only by ``ood``
+(defined once, in :mod:`embodied_gym.sims.house.catalog`)."""
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How one split is drawn: house ``style``, the object ``categories`` its houses use, the
+    ``domain`` tag and the default number of episodes per category."""
+
+    style: str
+    categories: tuple[str, ...]
+    domain: str
+    per_category: int
+
+
+@dataclass(frozen=True)
+class SuiteConfig:
+    """A suite: its name, backend, splits, and the episode budget rule."""
+
+    name: str
+    backend: str
+    splits: dict[str, SplitConfig]
+    width: int = 320
+    height: int = 240
+    max_attempts: int = 40
+
+    def max_steps(self, demo_length: int) -> int:
+        """Step budget of an episode whose demonstration has ``demo_length`` actions."""
+        return max(40, 2 * demo_length + 10)
+
+
+SUITES: dict[str, SuiteConfig] = {
+    "house-v1": SuiteConfig(
+        name="house-v1",
+        backend="house",
+        splits={
+            "train": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50),
+            "val": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50),
+            "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50),
+            "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 25),
+        },
+    )
+}
+"""Known suites. ``train`` is not shipped (generate it with ``egym generate --split train``)."""
+
+
+def derive_seed(*parts: object) -> int:
+    """A stable 62-bit integer from ``parts`` (SHA-256 of their ``/``-joined text)."""
+    digest = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 2
+
+
+def generate_episode(
+    sim: Simulator,
+    suite: SuiteConfig,
+    split: str,
+    category: str,
+    index: int,
+    seed: int,
+) -> Episode:
+    """Episode ``index`` of ``category`` in ``split``: tries derived houses and tasks until the
+    category's generator accepts one and the oracle solves it (``RuntimeError`` after
+    ``suite.max_attempts``)."""
+    from ..sims.house import generate_house_spec
+
+    cfg = suite.splits[split]
+    relation = sorted(RELATIONS)[index % len(RELATIONS)] if category == "spatial_semantic" else None
+    reasons: list[str] = []
+    for attempt in range(suite.max_attempts):
+        key = (suite.name, split, seed, category, index, attempt)
+        house_seed = derive_seed("house", *key)
+        spec = generate_house_spec(house_seed, style=cfg.style, categories=list(cfg.categories))
+        sim.reset(spec)
+        rng = random.Random(derive_seed("task", *key))
+        try:
+            draft = generate_task(category, sim, rng, **({"relation": relation} if relation else {}))
+        except Rejected as exc:
+            reasons.append(f"attempt {attempt}: {exc}")
+            continue
+        episode = Episode(
+            id=f"{suite.name}-{split}-{category}-{index:03d}",
+            backend=suite.backend,
+            scene=sim.scene,
+            start_pose=draft.start_pose,
+            instruction=draft.instruction,
+            category=category,
+            subgoals=draft.subgoals,
+            split=split,
+            tags={"scene_family": f"{suite.backend}-{cfg.style}", "domain": cfg.domain, "house_seed": house_seed},
+            extra={**draft.extra, "attempt": attempt},
+        )
+        try:
+            episode.demonstration = demonstrate(sim, episode)
+        except OracleError as exc:
+            reasons.append(f"attempt {attempt}: oracle: {exc}")
+            continue
+        episode.max_steps = suite.max_steps(len(episode.demonstration.actions))
+        return episode
+    raise RuntimeError(
+        f"{suite.name}/{split}: no {category} episode #{index} after {suite.max_attempts} attempts; last: {reasons[-3:]}"
+    )
+
+
+def build_episodes(
+    suite: str,
+    split: str,
+    n: int | None = None,
+    seed: int = 0,
+    categories: Sequence[str] = CATEGORIES,
+    progress: Callable[[Episode], None] | None = None,
+) -> list[Episode]:
+    """``n`` episodes per category (default: the split's size) of ``suite``/``split``, in
+    category order, generated in one simulator."""
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
+    cfg = SUITES[suite]
+    if split not in cfg.splits:
+        raise ValueError(f"suite {suite!r} has no split {split!r}; expected one of {', '.join(cfg.splits)}")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n <= 0):
+        raise ValueError(f"n: expected a positive number of episodes per category, got {n!r}")
+    bad = [c for c in categories if c not in GENERATORS]
+    if bad:
+        raise ValueError(f"unknown category {bad[0]!r}; expected one of {', '.join(CATEGORIES)}")
+    count = n if n is not None else cfg.splits[split].per_category
+    episodes: list[Episode] = []
+    sim = make_simulator(cfg.backend, seed=seed, width=cfg.width, height=cfg.height)
+    try:
+        for category in categories:
+            for i in range(count):
+                ep = generate_episode(sim, cfg, split, category, i, seed)
+                episodes.append(ep)
+                if progress is not None:
+                    progress(ep)
+    finally:
+        sim.close()
+    return episodes
+
+
+def generate_suite(suite: str, split: str, n: int | None = None, seed: int = 0, out: str | Path = ".") -> list[Path]:
+    """Generate ``suite``/``split`` and write ``out/<split>.jsonl``; returns the written paths.
+    ``n`` is the number of episodes per category (default: the split's official size). The same
+    arguments always give a byte-identical file."""
+    episodes = build_episodes(suite, split, n=n, seed=seed)
+    return [save_episodes(Path(out) / f"{split}.jsonl", episodes)]
