@@ -3,15 +3,20 @@ exercised in test_closed_loop.py): spaces, invalid actions, feedback, history, s
 success and episode results."""
 
 import json
+import subprocess
+import sys
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from fake_sim import FakeSim
 from gymnasium.utils.env_checker import check_env
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import embodied_gym  # noqa: F401  (registers the ids)
 from embodied_gym.envs.closed_loop import ClosedLoopEnv
+from embodied_gym.envs.text_actions import parse_action
 from embodied_gym.envs.wrappers import TextAction
 from embodied_gym.episodes.spec import Episode, Subgoal
 from embodied_gym.rewards.metrics import RESULT_FIELDS
@@ -201,3 +206,20 @@ def test_text_action_wrapper():
     failing.reset(options={"episode_id": "reach"})
     _, _, term, _, info = failing.step("???")
     assert term and info["episode_result"]["success"] is False
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=200))
+def test_text_action_wrapper_never_raises(reply):
+    env = TextAction(make())
+    env.reset(options={"episode_id": "reach"})
+    obs, reward, term, trunc, info = env.step(reply)
+    assert info["raw_action"] == reply and isinstance(info["invalid_action"], bool)
+    assert info["invalid_action"] == (parse_action(reply) is None)
+    assert obs in env.observation_space
+
+
+def test_import_registers_ids_without_loading_a_backend():
+    code = "import sys, gymnasium as gym, embodied_gym; ids = [i for i in gym.registry if i.startswith(('Embrace', 'EmbodiedTask'))]; print(len(ids), 'miniworld' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["5", "False"]
