@@ -52,6 +52,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         seed=args.seed,
         config=args.config,
         progress=not args.no_progress,
+        cache=args.cache,
     )
     summary = run_eval(config)
     print(json.dumps(summary.get("overall", summary), indent=2))
@@ -68,7 +69,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from .agents.bench import bench_harness, format_harness_report
 
         result = bench_harness(
-            episodes=args.episodes, steps=args.steps_per_episode, concurrency=args.concurrency, latency=args.latency
+            episodes=args.episodes, steps=args.steps_per_episode, concurrency=args.concurrency, latency=args.latency,
+            env=args.env,
         )
         print(json.dumps(result) if args.json else format_harness_report(result))
     return 0
@@ -104,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", default=None, help="agent/prompt config (YAML or JSON) from configs/")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--cache", default=None, help="SQLite response cache (default: OUT/cache.sqlite); share it across runs")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="performance benchmarks")
@@ -115,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps-per-episode", type=int, default=8, help="harness: steps per episode")
     p.add_argument("--concurrency", type=int, default=32, help="harness: concurrency compared with 1")
     p.add_argument("--latency", type=float, default=0.2, help="harness: server seconds per request")
+    p.add_argument("--env", default="auto", choices=["auto", "closed_loop", "light"],
+                   help="harness: real closed-loop env, the light stand-in, or auto (real when available)")
     p.set_defaults(func=_cmd_bench)
     return parser
 

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 
-class AgentFatalError(RuntimeError):
-    """A configuration error that would fail every request (authentication, unknown model)."""
+class AgentFatalError(ValueError):
+    """A configuration error that would fail every request (authentication, unknown model); a
+    ``ValueError`` so ``egym`` reports it as bad input."""
 
 
 @dataclass

@@ -1,0 +1,236 @@
+"""``egym bench harness``: how much faster concurrent rollouts are, and what the harness costs.
+
+:func:`bench_harness` starts :mod:`~embodied_gym.agents.fake_server` in a *separate process*
+(so its CPU time is not charged to the harness) answering every request after ``latency``
+seconds, then runs the same ``episodes`` closed-loop episodes of ``steps`` steps with
+``openai:bench-model`` through :func:`~embodied_gym.agents.runner.run_eval` twice, at
+concurrency 1 and at ``concurrency``, each with its own empty cache (no hits). It reports:
+
+* ``episodes_per_min_1`` / ``episodes_per_min_k``: throughput during the rollouts (environment
+  creation excluded: ``setup_s_*`` is reported apart);
+* ``speedup``: rollout time at concurrency 1 over rollout time at ``concurrency`` (target
+  ``>= 0.8 * concurrency``);
+* ``overhead_ms_per_step``: at concurrency 1, ``(rollout time - requests * latency) / steps``:
+  everything per step except the server's own latency (prompt building, image encoding, HTTP
+  client, environment step and render, log and cache writes);
+* ``cpu_ms_per_step_1`` / ``_k``: process CPU time per step.
+
+Environment (``env``): ``"closed_loop"`` is the real ``EmbodiedTask-v0`` on the ``house``
+simulator with ``house-v1:test`` episodes (their ``max_steps`` set to ``steps``); ``"light"`` is
+:class:`LightClosedLoopEnv`, a documented stand-in with the same contract whose frames are
+drawn with numpy (no 3D rendering), so the figure isolates the harness; ``"auto"`` (default)
+uses the real environment when its episode suite and simulator load, else ``light``. The report
+says which one ran.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ..sims.base import ACTIONS
+
+LIGHT_ID = "EgymLightClosedLoop-v0"
+
+
+class LightClosedLoopEnv(gym.Env):
+    """A lightweight closed-loop environment for the harness benchmark (and runner tests).
+
+    Same contract as the real closed-loop envs (``metadata["family"] == "closed_loop"``,
+    ``episodes``, ``reset(options={"episode_id"})``, ``oracle_action()``, ``Discrete`` actions over
+    :data:`ACTIONS`, observation ``image``/``instruction``/``step``/``feedback``,
+    ``info["episode_result"]`` at the end) but the world is a 2D grid and each ``width x height``
+    frame is drawn with numpy (a floor/wall gradient that shifts with the agent's pose and a
+    coloured target square), costing well under a millisecond. Episodes never end before
+    ``max_steps`` unless the agent calls ``Finish``."""
+
+    metadata = {"family": "closed_loop", "render_modes": []}
+
+    def __init__(self, episodes: int | str = 64, max_steps: int = 8, width: int = 320, height: int = 240) -> None:
+        n = int(str(episodes).rpartition(":")[2]) if isinstance(episodes, str) else int(episodes)
+        self.episodes = [{"id": f"light-{i:04d}", "category": ("basic", "exploration", "multi_stage")[i % 3],
+                          "split": "test", "goal": (i % 7 - 3, i % 5 - 2)} for i in range(n)]
+        self.max_steps, self.w, self.h = int(max_steps), int(width), int(height)
+        self.observation_space = spaces.Dict({
+            "image": spaces.Box(0, 255, (self.h, self.w, 3), np.uint8),
+            "instruction": spaces.Text(200, min_length=0, charset="abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,()-"),
+            "step": spaces.Discrete(self.max_steps + 1),
+            "feedback": spaces.Text(200, min_length=0, charset="abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:"),
+        })
+        self.action_space = spaces.Discrete(len(ACTIONS))
+        yy, xx = np.mgrid[0: self.h, 0: self.w]
+        self._base = np.stack([xx % 256, (2 * yy) % 256, np.full_like(xx, 90)], axis=-1).astype(np.uint8)
+
+    def _frame(self) -> np.ndarray:
+        shift = np.uint8((self.heading * 37 + self.pos[0] * 11 + self.pos[1] * 5) % 256)
+        img = self._base + shift  # uint8 arithmetic wraps: a gradient that moves with the pose
+        gx, _ = self.ep["goal"]
+        x0 = int((gx - self.pos[0] + 5) * self.w / 10) % self.w
+        img[self.h // 3: self.h // 3 + 20, x0: x0 + 20] = (220, 30, 30)
+        return img
+
+    def _obs(self, feedback: str) -> dict[str, Any]:
+        return {"image": self._frame(), "instruction": f"Walk to the red square at {self.ep['goal']} ({self.ep['id']}).",
+                "step": self.t, "feedback": feedback}
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        wanted = (options or {}).get("episode_id")
+        self.ep = next((e for e in self.episodes if e["id"] == wanted), None) if wanted else self.episodes[(seed or 0) % len(self.episodes)]
+        if self.ep is None:
+            raise ValueError(f"unknown episode_id {wanted!r}")
+        self.pos, self.heading, self.t, self.invalid = [0, 0], 0, 0, 0
+        return self._obs(""), {"episode_id": self.ep["id"]}
+
+    def oracle_action(self) -> str:
+        gx, gz = self.ep["goal"]
+        if (gx, gz) == tuple(self.pos):
+            return "Finish"
+        want = 0 if gx != self.pos[0] else 1
+        if self.heading != want:
+            return "TurnLeft"
+        step = (1 if gx > self.pos[0] else -1) if want == 0 else (1 if gz > self.pos[1] else -1)
+        return "MoveForward" if step > 0 else "MoveBackward"
+
+    def step(self, action: Any):
+        name = ACTIONS[int(action)] if isinstance(action, (int, np.integer)) and 0 <= int(action) < len(ACTIONS) else (
+            action if action in ACTIONS else None)
+        self.t += 1
+        if name is None:
+            self.invalid += 1
+        elif name in ("MoveForward", "MoveBackward"):
+            self.pos[self.heading] += 1 if name == "MoveForward" else -1
+        elif name in ("TurnLeft", "TurnRight"):
+            self.heading = 1 - self.heading
+        terminated = name == "Finish"
+        truncated = not terminated and self.t >= self.max_steps
+        success = bool(terminated and tuple(self.pos) == tuple(self.ep["goal"]))
+        info: dict[str, Any] = {"action": name, "invalid_action": name is None,
+                                "feedback": f"{name} succeeded" if name else "invalid action"}
+        if terminated or truncated:
+            dist = float(np.hypot(self.pos[0] - self.ep["goal"][0], self.pos[1] - self.ep["goal"][1]))
+            info["episode_result"] = {
+                "episode_id": self.ep["id"], "category": self.ep["category"], "split": self.ep["split"],
+                "success": success, "spl": float(success), "gde": dist, "gde_euclidean": dist,
+                "subgoal_completion": float(success), "coverage": 0.0, "invalid_actions": self.invalid, "steps": self.t}
+        return self._obs(info["feedback"]), float(success), terminated, truncated, info
+
+
+if LIGHT_ID not in gym.registry:
+    gym.register(id=LIGHT_ID, entry_point=LightClosedLoopEnv)
+
+
+def _real_env_setup(episodes: int, steps: int) -> tuple[str, Any] | None:
+    """``("EmbodiedTask-v0", [Episode...])`` with ``max_steps=steps`` when the suite and simulator load."""
+    try:
+        import embodied_gym  # noqa: F401
+
+        from ..episodes.spec import load_episodes
+        from ..sims import make_simulator
+
+        eps = load_episodes("house-v1:test")
+        make_simulator("house").close()
+    except Exception:  # noqa: BLE001 -- the real env is optional here
+        return None
+    eps = [dataclasses.replace(eps[i % len(eps)], id=f"{eps[i % len(eps)].id}-b{i}", max_steps=steps)
+           for i in range(episodes)]
+    return "EmbodiedTask-v0", eps
+
+
+class _Server:
+    """The fake server in a child process (its CPU is not the harness's)."""
+
+    def __init__(self, latency: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "embodied_gym.agents.fake_server", "--latency", str(latency)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
+                                                             os.environ.get("PYTHONPATH", "")])})
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            self.proc.kill()
+            raise RuntimeError("the fake OpenAI server did not start")
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, latency: float = 0.2,
+                  env: str = "auto") -> dict[str, Any]:
+    """Run the benchmark described in the module docstring; returns its figures as a dict."""
+    from .runner import EvalConfig, run_eval
+
+    if episodes < 1 or steps < 1 or concurrency < 1 or latency < 0:
+        raise ValueError("bench harness: episodes, steps and concurrency must be >= 1 and latency >= 0")
+    if env not in ("auto", "closed_loop", "light"):
+        raise ValueError(f"bench harness: env must be auto, closed_loop or light, got {env!r}")
+    real = _real_env_setup(episodes, steps) if env in ("auto", "closed_loop") else None
+    if env == "closed_loop" and real is None:
+        raise ValueError("bench harness: the real closed-loop env is not available (house-v1:test or the house simulator)")
+    env_id, eps, env_kwargs = (real[0], real[1], {}) if real else (LIGHT_ID, episodes, {"max_steps": steps})
+    server = _Server(latency)
+    runs: dict[int, dict[str, Any]] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="egym-bench-") as tmp:
+            for k in dict.fromkeys((1, concurrency)):
+                cpu0 = time.process_time()
+                summary = run_eval(EvalConfig(
+                    env_id=env_id, episodes=eps, agent="openai:bench-model", out=Path(tmp) / f"c{k}",
+                    concurrency=k, base_url=server.url, api_key="bench", progress=False,
+                    cache=str(Path(tmp) / f"cache{k}.sqlite"), env_kwargs=env_kwargs))
+                run = summary["run"]
+                if run["n_results"] != episodes or run["cache_hits"]:
+                    raise RuntimeError(f"bench harness: concurrency {k} finished {run['n_results']}/{episodes} episodes")
+                runs[k] = {"rollout_s": run["rollout_s"], "setup_s": run["setup_s"], "steps": run["steps"],
+                           "requests": run["requests"], "cpu_s": time.process_time() - cpu0}
+    finally:
+        server.close()
+    one, many = runs[1], runs[concurrency]
+    steps_total = one["steps"]
+    return {
+        "speedup": round(one["rollout_s"] / many["rollout_s"], 2),
+        "concurrency": concurrency,
+        "overhead_ms_per_step": round(1000 * (one["rollout_s"] - one["requests"] * latency) / steps_total, 3),
+        "target_speedup": round(0.8 * concurrency, 2),
+        "episodes": episodes, "steps_per_episode": steps, "steps_total": steps_total, "latency_s": latency,
+        "episodes_per_min_1": round(60 * episodes / one["rollout_s"], 2),
+        "episodes_per_min_k": round(60 * episodes / many["rollout_s"], 2),
+        "rollout_s_1": round(one["rollout_s"], 3), "rollout_s_k": round(many["rollout_s"], 3),
+        "ideal_rollout_s_k": round(-(-episodes // concurrency) * steps * latency, 3),
+        "setup_s_1": round(one["setup_s"], 3), "setup_s_k": round(many["setup_s"], 3),
+        "cpu_ms_per_step_1": round(1000 * one["cpu_s"] / steps_total, 3),
+        "cpu_ms_per_step_k": round(1000 * many["cpu_s"] / many["steps"], 3),
+        "env": env_id, "env_kind": "closed_loop" if real else "light",
+    }
+
+
+def format_harness_report(result: dict[str, Any]) -> str:
+    """A few human-readable lines for :func:`bench_harness`'s result."""
+    r = result
+    ok = "meets" if r["speedup"] >= r["target_speedup"] else "MISSES"
+    return "\n".join([
+        f"harness benchmark: {r['episodes']} episodes x {r['steps_per_episode']} steps, server latency "
+        f"{r['latency_s'] * 1000:.0f} ms, env {r['env']} ({r['env_kind']})",
+        f"  concurrency 1:  {r['episodes_per_min_1']:.1f} episodes/min (rollout {r['rollout_s_1']:.2f} s)",
+        f"  concurrency {r['concurrency']}: {r['episodes_per_min_k']:.1f} episodes/min (rollout {r['rollout_s_k']:.2f} s,"
+        f" ideal {r['ideal_rollout_s_k']:.2f} s)",
+        f"  speedup {r['speedup']:.2f}x ({ok} the target {r['target_speedup']:.1f}x)",
+        f"  harness overhead {r['overhead_ms_per_step']:.2f} ms/step (server time excluded);"
+        f" CPU {r['cpu_ms_per_step_1']:.2f} ms/step at 1, {r['cpu_ms_per_step_k']:.2f} ms/step at {r['concurrency']}",
+        json.dumps(r),
+    ])
