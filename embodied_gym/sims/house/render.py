@@ -80,7 +80,7 @@ class GLTexture:
                         gl.GL_UNSIGNED_BYTE, data.ctypes.data_as(POINTER(gl.GLubyte)))
         gl.glGenerateMipmap(gl.GL_TEXTURE_2D)
         gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_LINEAR)
-        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_LINEAR_MIPMAP_LINEAR)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_LINEAR_MIPMAP_NEAREST)
         gl.glBindTexture(gl.GL_TEXTURE_2D, 0)
 
 
@@ -298,19 +298,23 @@ class FrameBuffer:
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)
         if status != gl.GL_FRAMEBUFFER_COMPLETE:
             raise RuntimeError(f"framebuffer incomplete (status {status:#x})")
-        self._rgba = np.empty((self.height, self.width, 4), dtype=np.uint8)
+        self._rgb = np.empty((self.height, self.width, 3), dtype=np.uint8)
+        self._ids = np.empty((self.height, self.width), dtype=np.uint8)
         self._depth = np.empty((self.height, self.width), dtype=np.float32)
 
     def bind(self) -> None:
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.fbo)
         gl.glViewport(0, 0, self.width, self.height)
 
-    def read_rgba(self) -> np.ndarray:
-        """``H x W x 4`` uint8, row 0 at the top (a view into an internal buffer)."""
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(rgb H x W x 3, ids H x W)`` uint8 arrays, row 0 at the top (new arrays). Two
+        direct reads (RGB, then alpha) are faster than reading RGBA and splitting channels."""
         gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
-        gl.glReadPixels(0, 0, self.width, self.height, gl.GL_RGBA, gl.GL_UNSIGNED_BYTE,
-                        self._rgba.ctypes.data_as(POINTER(gl.GLubyte)))
-        return self._rgba[::-1]
+        gl.glReadPixels(0, 0, self.width, self.height, gl.GL_RGB, gl.GL_UNSIGNED_BYTE,
+                        self._rgb.ctypes.data_as(POINTER(gl.GLubyte)))
+        gl.glReadPixels(0, 0, self.width, self.height, gl.GL_ALPHA, gl.GL_UNSIGNED_BYTE,
+                        self._ids.ctypes.data_as(POINTER(gl.GLubyte)))
+        return self._rgb[::-1].copy(), self._ids[::-1].copy()
 
     def read_depth(self) -> np.ndarray:
         """``H x W`` float32 distance along the camera axis, metres."""
@@ -329,10 +333,10 @@ class FrameBuffer:
 def view_matrix(eye: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:
     """World -> camera matrix (OpenGL convention: camera looks down -z)."""
     yaw, pitch = math.radians(yaw_deg), math.radians(pitch_deg)
-    f = np.array([math.cos(pitch) * math.cos(yaw), math.sin(pitch), -math.cos(pitch) * math.sin(yaw)])
-    s = np.cross(f, [0.0, 1.0, 0.0])
-    s /= np.linalg.norm(s)
-    u = np.cross(s, f)
+    cp, sp, cy, sy = math.cos(pitch), math.sin(pitch), math.cos(yaw), math.sin(yaw)
+    f = np.array([cp * cy, sp, -cp * sy])
+    s = np.array([sy, 0.0, cy])  # f x up, normalised (|cos(pitch)| > 0 for |pitch| < 90)
+    u = np.array([-sp * cy, cp, sp * sy])  # s x f
     m = np.eye(4)
     m[0, :3], m[1, :3], m[2, :3] = s, u, -f
     m[:3, 3] = -m[:3, :3] @ eye
@@ -423,3 +427,11 @@ def end_list() -> None:
 
 def delete_list(lst: int) -> None:
     gl.glDeleteLists(lst, 1)
+
+
+def gl_renderer() -> str:
+    """The OpenGL renderer and version string (e.g. ``llvmpipe ... Mesa``)."""
+    context()
+    from pyglet.gl import gl_info
+
+    return f"{gl_info.get_renderer()} / {gl_info.get_version()}"

@@ -68,34 +68,115 @@ class SceneGL:
             i: render.shape_list(world.entities[i].shape, world.entities[i].color, world.entities[i].scale)
             for i in world.door_ids + world.object_ids
         }
+        self._dynamic_room_lists: list[int] = []
+        self._dynamic_key: tuple | None = None
+        spec = world.spec
+        self.room_ids = [r.id for r in spec.rooms]
+        self.room_boxes = np.array([r.bounds for r in spec.rooms])
+        # openings as (room index a, room index b, door id or None, 4 corner points of the gap)
+        index = {r.id: k for k, r in enumerate(spec.rooms)}
+        self.portals = []
+        for o, axis in zip(spec.openings, world.axes, strict=False):
+            (ax, az), (bx, bz) = (o.center[0], o.center[1] - o.width / 2), (o.center[0], o.center[1] + o.width / 2)
+            if axis == "z":
+                (ax, az), (bx, bz) = (o.center[0] - o.width / 2, o.center[1]), (o.center[0] + o.width / 2, o.center[1])
+            quad = np.array([[ax, 0, az], [bx, 0, bz], [ax, catalog.OPENING_HEIGHT, az], [bx, catalog.OPENING_HEIGHT, bz]])
+            self.portals.append((index[o.rooms[0]], index[o.rooms[1]], o.id if o.kind == "door" else None, quad))
         render.setup_state()
-        self.static_list = render.new_list()
-        render.set_id(0)
-        for room in rooms:
+        self.room_lists = []
+        for k, room in enumerate(rooms):  # furniture first: it hides walls behind it (early depth test)
+            lst = render.new_list()
+            for ent, flist in furniture:
+                if ent.room == self.room_ids[k]:
+                    render.draw_entity(flist, ent.id, tuple(ent.pos), ent.yaw)
+            render.set_id(0)
             room._render()
-        for ent, lst in furniture:
-            render.draw_entity(lst, ent.id, tuple(ent.pos), ent.yaw)
-        render.end_list()
+            render.end_list()
+            self.room_lists.append(lst)
 
     def draw(self, fb: render.FrameBuffer, view: np.ndarray, proj: np.ndarray, w: HouseWorld,
              carry: dict[int, tuple]) -> None:
         """Draw one frame of ``w`` (a world of this scene's spec, in any state) into ``fb``;
-        ``carry`` maps a held object id to its ``(pos, yaw)``."""
+        ``carry`` maps a held object id to its ``(pos, yaw)``.
+
+        Doors and resting objects go into a second display list, recompiled only when one of
+        them changed; the held object is drawn on its own every frame."""
+        key = tuple(w.entities[i].is_open for i in w.door_ids) + tuple(
+            (w.entities[i].held, w.entities[i].pos.tobytes(), w.entities[i].yaw) for i in w.object_ids
+        )
+        if key != self._dynamic_key:
+            self._compile_dynamic(w)
+            self._dynamic_key = key
         render.begin_frame(fb, view, proj)
-        render.call_list(self.static_list)
-        for i in w.door_ids:
-            pos, yaw = door_transform(w.entities[i])
+        for i, (pos, yaw) in carry.items():
             render.draw_entity(self.dynamic_lists[i], i, pos, yaw)
+        for k in self.visible_rooms(w, view, proj):
+            render.call_list(self._dynamic_room_lists[k])
+            render.call_list(self.room_lists[k])
+
+    def _compile_dynamic(self, w: HouseWorld) -> None:
+        """One list per room with the doors and resting objects that may show in it (an object
+        within its radius of a room's bounds belongs to that room too)."""
+        for lst in self._dynamic_room_lists:
+            render.delete_list(lst)
+        members: list[list[int]] = [[] for _ in self.room_ids]
+        b = self.room_boxes
+        for i in w.door_ids:
+            x, _, z = w.entities[i].pos
+            for k in np.nonzero((b[:, 0] - 0.1 <= x) & (x <= b[:, 2] + 0.1) & (b[:, 1] - 0.1 <= z) & (z <= b[:, 3] + 0.1))[0]:
+                members[k].append(i)
         for i in w.object_ids:
             e = w.entities[i]
             if e.held:
-                if i not in carry:
+                continue
+            x, _, z = e.pos
+            r = max(e.extents[0], e.extents[2]) / 2 + 0.05
+            for k in np.nonzero((b[:, 0] - r <= x) & (x <= b[:, 2] + r) & (b[:, 1] - r <= z) & (z <= b[:, 3] + r))[0]:
+                members[k].append(i)
+        self._dynamic_room_lists = []
+        for k in range(len(self.room_ids)):
+            lst = render.new_list()
+            for i in members[k]:
+                e = w.entities[i]
+                pos, yaw = door_transform(e) if e.kind == "door" else (tuple(e.pos), e.yaw)
+                render.draw_entity(self.dynamic_lists[i], i, pos, yaw)
+            render.end_list()
+            self._dynamic_room_lists.append(lst)
+
+    def visible_rooms(self, w: HouseWorld, view: np.ndarray, proj: np.ndarray) -> list[int]:
+        """Rooms that may show in this frame, nearest first: the camera's room(s), then rooms
+        reached through openings that intersect the view frustum (closed doors are opaque).
+        Drawing near rooms first lets the depth test discard hidden far surfaces unshaded."""
+        inv = np.linalg.inv(view)
+        cx, cz = inv[0, 3], inv[2, 3]
+        b = self.room_boxes
+        near = np.nonzero((b[:, 0] - 0.3 <= cx) & (cx <= b[:, 2] + 0.3) & (b[:, 1] - 0.3 <= cz) & (cz <= b[:, 3] + 0.3))[0]
+        inside = [k for k in near if b[k, 0] <= cx <= b[k, 2] and b[k, 1] <= cz <= b[k, 3]]
+        order = list(dict.fromkeys(inside + list(near))) or [0]
+        m = proj @ view
+        seen = set(order)
+        queue = list(order)
+        while queue:
+            k = queue.pop(0)
+            for a, bb, door, quad in self.portals:
+                if k not in (a, bb):
                     continue
-                pos, yaw = carry[i]
-            else:
-                pos, yaw = tuple(e.pos), e.yaw
-            render.draw_entity(self.dynamic_lists[i], i, pos, yaw)
+                other = bb if k == a else a
+                if other in seen or (door is not None and not w.entities[door].is_open):
+                    continue
+                clip = np.c_[quad, np.ones(4)] @ m.T
+                x, y, cw = clip[:, 0], clip[:, 1], clip[:, 3]
+                # conservative: cull only when all corners lie outside one clip half-space
+                if (cw < render.NEAR).all() or (x > cw).all() or (x < -cw).all() or (y > cw).all() or (y < -cw).all():
+                    continue
+                seen.add(other)
+                order.append(other)
+                queue.append(other)
+        return order
 
     def delete(self) -> None:
         render.context()
-        render.delete_list(self.static_list)
+        for lst in self.room_lists:
+            render.delete_list(lst)
+        for lst in self._dynamic_room_lists:
+            render.delete_list(lst)

@@ -95,7 +95,8 @@ class HouseSimulator(Simulator):
         self._pose = Pose(0.0, 0.0, 0.0)
         self._steps = 0
         self._last: tuple[str | None, bool, str | None] = (None, True, None)
-        self._frame: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self._frame: tuple | None = None  # (rgb, seg, depth, counts, boxes) of the current state
+        self._frame_fresh = False
         self._finished = False
 
     # -- scene -----------------------------------------------------------------------------------
@@ -232,7 +233,7 @@ class HouseSimulator(Simulator):
         if self._frame is None:
             self._render()
         assert self._frame is not None
-        return np.bincount(self._frame[1].ravel(), minlength=256)
+        return self._frame[3]
 
     def _do_PickObject(self, world: HouseWorld) -> tuple[bool, str | None]:
         held = world.held_object()
@@ -381,37 +382,35 @@ class HouseSimulator(Simulator):
             world.entities[held].yaw = yaw
             carry[held] = (tuple(pos), yaw)
         self._scene_gl.draw(self._fb, self._view(), self._proj, world, carry)
-        rgba = self._fb.read_rgba()
+        rgb, ids = self._fb.read()
         depth = self._fb.read_depth() if self.depth else None
         render.end_frame()
-        self._frame = (np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3]), depth)
+        counts = np.bincount(ids.ravel(), minlength=256)
+        boxes: dict[int, tuple[int, int, int, int]] = {}
+        for i in np.nonzero(counts[1:])[0] + 1:
+            m = ids == i
+            r = np.flatnonzero(m.any(axis=1))
+            c = np.flatnonzero(m.any(axis=0))
+            boxes[int(i)] = (int(c[0]), int(r[0]), int(c[-1]) + 1, int(r[-1]) + 1)
+        seg = ids.astype(np.int32)
+        self._frame = (rgb, seg, depth, counts, boxes)
+        self._frame_fresh = True
 
     def observe(self) -> Observation:
         world = self._w()
         if self._frame is None:
             self._render()
         assert self._frame is not None
-        rgb, seg8, depth = self._frame
-        counts = np.bincount(seg8.ravel(), minlength=256)
-        visible = np.nonzero(counts[1:])[0] + 1
-        boxes: dict[int, tuple[int, int, int, int]] = {}
-        if len(visible):
-            rows = np.zeros((256, seg8.shape[0]), dtype=bool)
-            cols = np.zeros((256, seg8.shape[1]), dtype=bool)
-            rows[seg8, np.arange(seg8.shape[0])[:, None]] = True
-            cols[seg8, np.arange(seg8.shape[1])[None, :]] = True
-            for i in visible:
-                r = np.nonzero(rows[i])[0]
-                c = np.nonzero(cols[i])[0]
-                boxes[int(i)] = (int(c[0]), int(r[0]), int(c[-1]) + 1, int(r[-1]) + 1)
-        objects = self._records(world, counts, boxes)
-        held = world.held_object()
-        name, ok, err = self._last
+        rgb, seg, depth, counts, boxes = self._frame
+        if not self._frame_fresh:  # the arrays were handed out already: hand out copies
+            rgb, seg, depth = rgb.copy(), seg.copy(), None if depth is None else depth.copy()
+        self._frame_fresh = False
         p = self._pose
+        name, ok, err = self._last
         return Observation(
-            rgb=rgb.copy(), segmentation=seg8.astype(np.int32), objects=objects, agent=p,
-            depth=None if depth is None else depth.copy(), held_object=held, room=world.room_at(p.x, p.z),
-            last_action=name, last_action_success=ok, error=err, step=self._steps,
+            rgb=rgb, segmentation=seg, objects=self._records(world, counts, boxes), agent=p, depth=depth,
+            held_object=world.held_object(), room=world.room_at(p.x, p.z), last_action=name,
+            last_action_success=ok, error=err, step=self._steps,
         )
 
     def _records(self, world: HouseWorld, counts: np.ndarray | None, boxes: dict) -> dict[int, ObjectInfo]:

@@ -126,7 +126,7 @@ class HouseWorld:
             assert o.id is not None
             self.entities[o.id] = Entity(
                 id=o.id, kind="door", category="door", name=o.name or "the door", color=o.color,
-                room=o.rooms[0], shape=catalog.Shape("door", (DOOR_THICKNESS, catalog.OPENING_HEIGHT - 0.02, o.width),
+                room=o.rooms[0], shape=catalog.Shape("door", (DOOR_THICKNESS, catalog.OPENING_HEIGHT, o.width),
                                                      texture=o.texture),
                 scale=1.0, extents=(DOOR_THICKNESS, catalog.OPENING_HEIGHT, o.width),
                 pos=np.array([o.center[0], 0.0, o.center[1]]), is_open=bool(o.is_open), opening=o,
