@@ -15,7 +15,7 @@ import numpy as np
 
 from ...rewards.progress import SubgoalTracker, TaskState
 from ...sims.base import ObjectInfo, Observation, RoomInfo, Simulator
-from ..spec import Episode
+from ..spec import Episode, Subgoal
 from .language import name_of, step_phrase
 from .options import LetterDeck, sample_history
 from .replay import Replay
@@ -43,9 +43,10 @@ class QueryRejected(Exception):
 
 @dataclass
 class EpisodeContext:
-    """One episode, replayed: ``met_at[i]`` is the first demonstration step at which subgoal
-    ``i`` holds (in order); ``steps[i]`` its high-level phrase; ``names`` maps object ids to
-    unique names; ``initial`` holds the scene's objects at the start."""
+    """One episode, replayed. ``plan`` is the high-level plan (see :meth:`_plan`): a navigation
+    step before each interaction subgoal; ``met_at[i]`` is the first demonstration step whose
+    state has plan step ``i`` done (in order), ``steps[i]`` its phrase; ``names`` maps object
+    ids to unique names; ``initial`` holds the scene's objects at the start."""
 
     sim: Simulator
     episode: Episode
@@ -56,6 +57,7 @@ class EpisodeContext:
     initial: dict[int, ObjectInfo] = field(init=False)
     rooms: list[RoomInfo] = field(init=False)
     names: dict[int, str] = field(init=False)
+    plan: list[dict[str, Any]] = field(init=False)
     steps: list[str] = field(init=False)
     met_at: list[int] = field(init=False)
 
@@ -72,8 +74,9 @@ class EpisodeContext:
             for oid in (sg.target, sg.receptacle):
                 if oid is not None and oid not in self.names:
                     raise QueryRejected(f"subgoal object {oid} has no unique name")
-        self.steps = [step_phrase(sg, self.names) for sg in self.episode.subgoals]
-        self.met_at = self._progress()
+        self.plan = self._plan(self._progress())
+        self.steps = [p["phrase"] for p in self.plan]
+        self.met_at = [p["met"] for p in self.plan]
 
     @property
     def n_steps(self) -> int:
@@ -97,6 +100,25 @@ class EpisodeContext:
         if not tracker.done:
             raise QueryRejected(f"the demonstration meets only {tracker.index} of {len(tracker.subgoals)} subgoals")
         return list(tracker.met_at)
+
+    def _plan(self, met: list[int]) -> list[dict[str, Any]]:
+        """The high-level plan: before every interaction subgoal (pick, place, open) a navigation
+        step "go to the <object>" (the receptacle for place), met on *arrival*: the state right
+        after the last move of the demonstration before that interaction."""
+        actions = self.episode.demonstration.actions  # type: ignore[union-attr]
+        plan: list[dict[str, Any]] = []
+        start = 0
+        for sg, m in zip(self.episode.subgoals, met, strict=True):
+            goal = sg.receptacle if sg.type == "place" else sg.target
+            if sg.type in ("pick", "place", "open") and goal is not None:
+                moves = [j for j in range(start, max(start, m - 1)) if actions[j] in ("MoveForward", "MoveBackward")]
+                arrival = moves[-1] + 1 if moves else start
+                go = Subgoal("reach_object", target=goal)
+                plan.append({"type": "go", "target": goal, "phrase": step_phrase(go, self.names), "met": arrival})
+            plan.append({"type": sg.type, "target": sg.target, "receptacle": sg.receptacle,
+                         "phrase": step_phrase(sg, self.names), "met": m})
+            start = m
+        return plan
 
     def done_before(self, t: int) -> int:
         """How many subgoals are met (in order) in the state of step ``t``."""

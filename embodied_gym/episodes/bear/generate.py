@@ -3,9 +3,10 @@
 :func:`sample_goal` draws a goal that chains navigation and interaction in a house:
 
 * ``bring``: "pick up the yellow duck and put it on the desk in the bedroom" -- subgoals
-  ``reach X, pick X, reach R, place X on R``;
+  ``pick X, place X on R``; high-level plan ``go to X, pick up X, go to R, put X on R``;
 * ``door_bring``: "open the door between the hallway and the office and bring the blue key to the
-  table" -- ``reach D, open D, reach X, pick X, reach R, place X on R``, where the door is needed.
+  table" -- subgoals ``open D, pick X, place X on R`` (plan: a "go to" before each), where the
+  door is needed.
 
 The oracle (:func:`embodied_gym.episodes.oracle.demonstrate`) records the expert demonstration
 (poses and object states); :func:`build_queries` replays it and asks skill questions at chosen
@@ -31,7 +32,6 @@ from .options import LetterDeck, NotEnoughOptions
 
 SUITE = "bear-lh-v1"
 MIN_QUERIES = 6
-REACH_RADIUS = 1.0
 
 BRING_TEMPLATES = (
     "Pick up the {x} and put it on the {r}.",
@@ -72,6 +72,13 @@ def _start_pose(sim: Simulator, rng: random.Random, avoid: list[ObjectInfo], roo
     raise GoalRejected("no start pose away from the targets")
 
 
+def _near(cells: np.ndarray, obj: ObjectInfo, dist: float = 1.0) -> bool:
+    """Whether some navigable cell lies within ``dist`` metres (ground plane) of ``obj``."""
+    if len(cells) == 0:
+        return False
+    return bool(np.min(np.hypot(cells[:, 0] - obj.position[0], cells[:, 1] - obj.position[2])) < dist)
+
+
 def sample_goal(sim: Simulator, rng: random.Random, kind: str) -> tuple[str, list[Subgoal], Pose, dict[str, Any]]:
     """``(instruction, subgoals, start_pose, info)`` for a ``bring`` or ``door_bring`` goal in
     the simulator's current scene."""
@@ -81,45 +88,61 @@ def sample_goal(sim: Simulator, rng: random.Random, kind: str) -> tuple[str, lis
     recs = [o for _, o in sorted(objects.items()) if o.kind == "furniture" and o.receptacle and o.id in names]
     if not items or not recs:
         raise GoalRejected("no nameable object or receptacle")
-    x = rng.choice(items)
-    rx = room_of(x, rooms)
-    other_room = [r for r in recs if r.id != x.on and (room_of(r, rooms) or rx) != rx]
-    r = rng.choice(other_room if other_room and rng.random() < 0.8 else [r for r in recs if r.id != x.on] or recs)
-    subgoals = [
-        Subgoal("reach_object", target=x.id, radius=REACH_RADIUS, description=f"go to the {names[x.id]}"),
-        Subgoal("pick", target=x.id, description=f"pick up the {names[x.id]}"),
-        Subgoal("reach_object", target=r.id, radius=REACH_RADIUS, description=f"go to the {names[r.id]}"),
-        Subgoal("place", target=x.id, receptacle=r.id, description=f"put the {names[x.id]} on the {names[r.id]}"),
-    ]
-    info: dict[str, Any] = {"goal": kind, "object": x.id, "receptacle": r.id}
     if kind == "bring":
-        start = _start_pose(sim, rng, [x, r])
-        text = rng.choice(BRING_TEMPLATES).format(x=names[x.id], r=names[r.id])
-        return text, subgoals, start, info
+        for _ in range(4):
+            start = _start_pose(sim, rng, [])
+            sim.teleport(start)
+            cells = np.asarray(sim.reachable_positions(), dtype=float)
+            near_x = [o for o in items if _near(cells, o) and math.hypot(o.position[0] - start.x, o.position[2] - start.z) > 2.5]
+            if not near_x:
+                continue
+            x = rng.choice(near_x)
+            rx = room_of(x, rooms)
+            near_r = [f for f in recs if f.id != x.on and _near(cells, f, 1.6)]
+            elsewhere = [f for f in near_r if (room_of(f, rooms) or rx) != rx]
+            if not near_r:
+                continue
+            r = rng.choice(elsewhere if elsewhere and rng.random() < 0.8 else near_r)
+            subgoals = [
+                Subgoal("pick", target=x.id, description=f"pick up the {names[x.id]}"),
+                Subgoal("place", target=x.id, receptacle=r.id, description=f"put the {names[x.id]} on the {names[r.id]}"),
+            ]
+            text = rng.choice(BRING_TEMPLATES).format(x=names[x.id], r=names[r.id])
+            return text, subgoals, start, {"goal": kind, "object": x.id, "receptacle": r.id}
+        raise GoalRejected("no reachable object and receptacle")
     doors = [o for _, o in sorted(objects.items()) if o.kind == "door" and o.openable and not o.is_open and o.id in names]
     rng.shuffle(doors)
     for d in doors:
         joined = door_rooms(d, rooms)
         if len(joined) != 2:
             continue
-        a, b = joined if rx is None or joined[1].id == rx.id else joined[::-1]
-        # start on the side away from the object; the object must be unreachable with the door shut
-        try:
-            start = _start_pose(sim, rng, [d, x], room=a)
-        except GoalRejected:
-            continue
-        sim.teleport(start)
-        cells = np.asarray(sim.reachable_positions(), dtype=float)
-        if len(cells) and np.min(np.hypot(cells[:, 0] - x.position[0], cells[:, 1] - x.position[2])) < 1.2:
-            continue  # the object can be reached without this door
-        subgoals = [
-            Subgoal("reach_object", target=d.id, radius=REACH_RADIUS, description=f"go to the {names[d.id]}"),
-            Subgoal("open", target=d.id, description=f"open the {names[d.id]}"),
-            *subgoals,
-        ]
-        info.update(door=d.id)
-        text = rng.choice(DOOR_TEMPLATES).format(d=names[d.id], x=names[x.id], r=names[r.id])
-        return text, subgoals, start, info
+        for side in rng.sample(joined, 2):
+            try:
+                start = _start_pose(sim, rng, [d], room=side)
+            except GoalRejected:
+                continue
+            sim.teleport(start)
+            shut = np.asarray(sim.reachable_positions(), dtype=float)
+            sim.set_object_state(d.id, is_open=True)
+            sim.teleport(start)
+            opened = np.asarray(sim.reachable_positions(), dtype=float)
+            sim.set_object_state(d.id, is_open=False)
+            behind = [o for o in items if _near(opened, o) and not _near(shut, o)]
+            if not behind:
+                continue
+            x = rng.choice(behind)
+            targets = [f for f in recs if f.id != x.on and _near(opened, f, 1.6)]
+            if not targets:
+                continue
+            r = rng.choice(targets)
+            subgoals = [
+                Subgoal("open", target=d.id, description=f"open the {names[d.id]}"),
+                Subgoal("pick", target=x.id, description=f"pick up the {names[x.id]}"),
+                Subgoal("place", target=x.id, receptacle=r.id, description=f"put the {names[x.id]} on the {names[r.id]}"),
+            ]
+            info = {"goal": kind, "object": x.id, "receptacle": r.id, "door": d.id}
+            text = rng.choice(DOOR_TEMPLATES).format(d=names[d.id], x=names[x.id], r=names[r.id])
+            return text, subgoals, start, info
     raise GoalRejected("no door that the goal needs")
 
 
@@ -141,32 +164,29 @@ def _window(a: int, b: int) -> list[int]:
 
 def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     """Skill questions along the demonstration, in step order (see the package docstring)."""
-    sg = ctx.episode.subgoals
-    m = ctx.met_at
-    rng = ctx.rng
-    pick = next(i for i, s in enumerate(sg) if s.type == "pick")
-    place = len(sg) - 1
-    x, r = sg[pick].target, sg[place].receptacle
+    plan, m, rng = ctx.plan, ctx.met_at, ctx.rng
+    pick = next(i for i, p in enumerate(plan) if p["type"] == "pick")
+    place = len(plan) - 1
+    x, r = plan[pick]["target"], plan[place]["receptacle"]
     out: list[dict[str, Any]] = []
     _try(out, reasoning.next_action, ctx, 0)
-    # the first navigation: route and direction of its target
-    first = sg[0].target
+    # the first navigation leg: route and direction of its target
+    first = plan[0]["target"]
     seg0 = _window(0, m[0] - 1)
     route_first = rng.random() < 0.5
     if route_first:
         _try(out, reasoning.path_planning, ctx, 0, m[0], first)
-    for t in rng.sample(seg0[: max(1, len(seg0) * 2 // 3)], min(6, max(1, len(seg0) * 2 // 3))):
+    head = seg0[: max(1, len(seg0) * 2 // 3)]
+    for t in rng.sample(head, min(6, len(head))):
         if _try(out, reasoning.relative_direction, ctx, t, first):
             break
-    if sg[0].type == "reach_object" and len(sg) > 4 and sg[1].type == "open":
-        door = sg[1].target
-        kind = rng.choice(["point", "box"])
-        _try(out, grounding.grounding, ctx, kind, door, _window(m[0] - 2, m[1] - 1), spatial=False)
+    if plan[1]["type"] == "open":
+        door = plan[1]["target"]
+        _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), door, _window(m[0] - 3, m[1] - 1), spatial=False)
         _try(out, reasoning.next_action, ctx, m[1])
     # the object: grounding on the approach, then the arrows
     approach = _window(m[pick - 1] - 6, m[pick] - 1)
-    kind = rng.choice(["point", "box"])
-    _try(out, grounding.grounding, ctx, kind, x, approach, spatial=rng.random() < 0.4)
+    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), x, approach, spatial=rng.random() < 0.4)
     _try(out, grounding.trajectory, ctx, x, _window(m[pick - 1] - 8, m[pick] - 1))
     # after the pick: what has been done, what comes next, where the object was
     carry = _window(m[pick], m[place - 1] - 1)
@@ -176,15 +196,13 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     if not route_first or rng.random() < 0.3:
         _try(out, reasoning.path_planning, ctx, m[pick], m[place - 1], r)
     if carry:
-        mid = carry[len(carry) // 2]
-        _try(out, reasoning.object_localization, ctx, mid, x, m[pick])
+        _try(out, reasoning.object_localization, ctx, carry[len(carry) // 2], x, m[pick])
         for t in rng.sample(carry, min(6, len(carry))):
             if _try(out, reasoning.relative_direction, ctx, t, r):
                 break
     # the receptacle, named by a spatial relation when one is visible
-    kind = rng.choice(["point", "box"])
-    _try(out, grounding.grounding, ctx, kind, r, _window(m[place - 1] - 4, m[place] - 1), spatial=True)
-    if len(out) > 1 and rng.random() < 0.5:
+    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), r, _window(m[place - 1] - 4, m[place] - 1), spatial=True)
+    if rng.random() < 0.5:
         _try(out, reasoning.task_process, ctx, ctx.last)
     out.sort(key=lambda q: q["step"])
     return out

@@ -18,6 +18,9 @@ from ...sims.base import Observation
 from .arrows import ARROW_COLORS, GRIPPER_POINT, arrow_angle, arrow_to, rotated_arrow, well_separated
 from .context import EpisodeContext, QueryRejected
 
+#: a landmark of a spatial relation covers at least this share of the frame
+LANDMARK_SHARE = 0.015
+
 
 def mask_box(mask: np.ndarray) -> list[float] | None:
     """Normalised ``[x1, y1, x2, y2]`` extent of a boolean mask (``x2``/``y2`` exclusive edges)."""
@@ -25,7 +28,8 @@ def mask_box(mask: np.ndarray) -> list[float] | None:
     if len(xs) == 0:
         return None
     h, w = mask.shape
-    return [round(xs.min() / w, 4), round(ys.min() / h, 4), round((xs.max() + 1) / w, 4), round((ys.max() + 1) / h, 4)]
+    return [round(float(xs.min()) / w, 4), round(float(ys.min()) / h, 4), round(float(xs.max() + 1) / w, 4),
+            round(float(ys.max() + 1) / h, 4)]
 
 
 def interior_point(mask: np.ndarray) -> list[float] | None:
@@ -46,7 +50,7 @@ def interior_point(mask: np.ndarray) -> list[float] | None:
     ys, xs = np.nonzero(cur)
     i = int(np.argmin((ys - ys.mean()) ** 2 + (xs - xs.mean()) ** 2))
     h, w = cur.shape
-    return [round((xs[i] + 0.5) / w, 4), round((ys[i] + 0.5) / h, 4)]
+    return [round((float(xs[i]) + 0.5) / w, 4), round((float(ys[i]) + 0.5) / h, 4)]
 
 
 def _counts(obs: Observation) -> dict[int, int]:
@@ -64,8 +68,8 @@ def spatial_reference(ctx: EpisodeContext, obs: Observation, oid: int) -> tuple[
     visible: ``"the object on the shelf"`` or ``"the chair to the left of the sofa"``."""
     counts = _counts(obs)
     minpix = ctx.min_pixels()
-    vis = {i for i, c in counts.items() if c >= minpix and i in obs.objects}
     objs = obs.objects
+    vis = {i for i, c in counts.items() if c >= minpix and i in objs and not objs[i].held}
     me = objs[oid]
     cat = me.category.replace("_", " ")
     if me.kind == "object" and me.on is not None and me.on in vis:
@@ -76,12 +80,17 @@ def spatial_reference(ctx: EpisodeContext, obs: Observation, oid: int) -> tuple[
             return f"the object on the {f.category.replace('_', ' ')}", {"relation": "on", "anchor": f.id}
     cx = _cx(obs, oid)
     rivals = [i for i in counts if i in objs and i != oid and objs[i].category == me.category]
+    if objs[oid].held:
+        return None
     for lid in sorted(vis, key=lambda i: -counts[i]):
         land = objs[lid]
         if lid == oid or land.category == me.category or land.kind == "door":
             continue
         if sum(1 for i in counts if i in objs and objs[i].category == land.category) != 1:
             continue
+        lbox = mask_box(obs.segmentation == lid) or [0, 0, 1, 1]
+        if counts[lid] < max(3 * minpix, LANDMARK_SHARE * obs.segmentation.size) or lbox[0] <= 0 or lbox[2] >= 1:
+            continue  # a landmark must be prominent and whole across the frame
         lx = _cx(obs, lid)
         if abs(cx - lx) < 0.08:
             continue
@@ -98,11 +107,15 @@ def _grounding_frame(ctx: EpisodeContext, oid: int, steps: list[int]) -> tuple[i
     for t in steps:
         obs = ctx.observe(t)
         n = ctx.pixels(obs, oid)
-        if n >= ctx.min_pixels() and (best is None or n > best[0]):
-            best = (n, t, obs)
+        if n < ctx.min_pixels():
+            continue
+        box = mask_box(obs.segmentation == oid) or [0, 0, 1, 1]
+        cut = box[0] <= 0 or box[1] <= 0 or box[2] >= 1 or box[3] >= 1
+        score = n * (0.25 if cut else 1.0)  # a target cut by the border shows less than itself
+        if best is None or score > best[0]:
+            best = (score, t, obs)
     if best is None:
         raise QueryRejected(f"object {oid} is never clearly visible in steps {steps[:3]}...")
-    # avoid targets cut by the frame border: their box is not the object's extent
     return best[1], best[2]
 
 

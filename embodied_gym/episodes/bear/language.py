@@ -200,6 +200,9 @@ def route_clauses(
     for c in clauses:
         if not compact or compact[-1] != c:
             compact.append(c)
+    while len(compact) > max_clauses - 1 and any(c.startswith("pass the ") for c in compact):
+        drop = max(i for i, c in enumerate(compact) if c.startswith("pass the "))
+        del compact[drop]
     compact = compact[: max_clauses - 1]
     compact.append(f"stop at the {names.get(goal_id, 'target')}")
     return compact

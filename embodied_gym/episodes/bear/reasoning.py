@@ -45,11 +45,11 @@ def next_action(ctx: EpisodeContext, t: int) -> dict[str, Any]:
     if k >= len(ctx.steps):
         raise QueryRejected("nothing left to do")
     correct = ctx.steps[k]
-    sg = ctx.episode.subgoals[k]
+    step = ctx.plan[k]
     distractors: list[str] = []
     if k + 1 < len(ctx.steps):
         distractors.append(ctx.steps[k + 1])
-    swapped = _swap_names(ctx, correct, sg.receptacle if sg.type == "place" else sg.target)
+    swapped = _swap_names(ctx, correct, step.get("receptacle") if step["type"] == "place" else step["target"])
     distractors += swapped[:1]
     if k > 0:
         distractors.append(ctx.steps[k - 1])
@@ -58,7 +58,7 @@ def next_action(ctx: EpisodeContext, t: int) -> dict[str, Any]:
         f'Your task: "{ctx.episode.instruction}" Based on the video of what you have done so far and your '
         "current view, what should you do next?"
     )
-    return _mc(ctx, "next_action_prediction", t, question, correct, distractors, sg.target)
+    return _mc(ctx, "next_action_prediction", t, question, correct, distractors, step["target"])
 
 
 def task_process(ctx: EpisodeContext, t: int) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def task_process(ctx: EpisodeContext, t: int) -> dict[str, Any]:
     if k < len(ctx.steps):
         distractors.append(sequence_phrase(done + [ctx.steps[k]]))
     distractors.append(sequence_phrase(done[:-1]))
-    target = ctx.episode.subgoals[k - 1].target
+    target = ctx.plan[k - 1]["target"]
     for alt in _swap_names(ctx, correct, target)[:2]:
         distractors.append(alt)
     distractors.append(sequence_phrase(list(reversed(done))))
@@ -125,8 +125,14 @@ def object_localization(ctx: EpisodeContext, t: int, oid: int, seen_before: int)
         distractors.append(_location_phrase(ctx, oid, None, room.id))
     for r in other_rooms:
         distractors.append(_location_phrase(ctx, oid, None, r.id))
-    rest = distractors[1:]
-    ordered = distractors[:1] + ctx.rng.sample(rest, len(rest))
+    if room is not None and f" in the {room_label(room, ctx.rooms)}" in ctx.names[oid]:
+        # the name already gives the room away: vary the furniture, not the room
+        here = f" in the {room_label(room, ctx.rooms)}"
+        distractors = [d for d in distractors if d.endswith(here)] + [d for d in distractors if not d.endswith(here)]
+        ordered = distractors
+    else:
+        rest = distractors[1:]
+        ordered = distractors[:1] + ctx.rng.sample(rest, len(rest))
     question = f"Based on the video, where was the {ctx.names[oid]} when you first saw it?"
     return _mc(ctx, "object_localization", t, question, correct, ordered, oid)
 

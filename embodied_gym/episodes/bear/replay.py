@@ -71,8 +71,10 @@ class Replay:
             else:
                 plan.append((oid, rec.get("position", init.get("position")), rec.get("is_open", init.get("is_open")), bool(rec.get("held", False))))
         for oid, pos, is_open, held in sorted(plan, key=lambda p: p[3]):
-            kind_open = is_open if is_open is not None else None
-            self.sim.set_object_state(oid, position=None if held else pos, is_open=kind_open, held=held)
+            if self.initial.get(oid, {}).get("is_open") is not None:  # a door: only its openness
+                self.sim.set_object_state(oid, is_open=bool(is_open))
+            else:
+                self.sim.set_object_state(oid, position=None if held else pos, held=held)
         obs = self.sim.teleport(self.demo.poses[t])
         if not obs.last_action_success:
             raise ReplayError(f"episode {self.episode.id!r}: demonstration.poses[{t}] is not navigable: {obs.error}")

@@ -1,0 +1,276 @@
+"""BEAR long-horizon episodes as a Gymnasium environment (:class:`BearLongHorizonEnv`).
+
+Registered id ``BearLongHorizon-v0`` (``family="bear"``, default episodes ``"bear-lh-v1:test"``,
+backend ``house``). One Gymnasium episode is one long-horizon household episode; each ``step``
+answers one skill question (BEAR, arXiv 2510.08759, Appendix C.6), in the order of the
+demonstration.
+
+Frames are rendered live from the demonstration's recorded poses and object states
+(:class:`~embodied_gym.episodes.bear.replay.Replay`), so the episode replays in any backend that
+has its scene. Ground truth for points and boxes is recomputed from the live segmentation of the
+target at the environment's resolution (the stored answer is the fallback when the target has
+no pixel at that resolution).
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ..episodes.bear.arrows import draw_arrows
+from ..episodes.bear.grounding import interior_point, mask_box
+from ..episodes.bear.options import sample_history
+from ..episodes.bear.prompts import option_lines, question_text
+from ..episodes.bear.replay import Replay
+from ..episodes.spec import Episode, load_episodes
+from ..rewards.bear import BOX_IOU_THRESHOLD, answer_kind, score_answer
+from ..sims import make_simulator
+from ..sims.base import Simulator
+from .registration import ENV_SPECS
+
+TEXT_CHARSET = frozenset(string.printable)
+TEXT_MAX = 4096
+MAX_QUERIES = 64
+
+ENV_SPECS["BearLongHorizon-v0"] = ("embodied_gym.envs.bear:BearLongHorizonEnv", {"episodes": "bear-lh-v1:test"})
+
+
+def _clean(text: Any, limit: int = TEXT_MAX) -> str:
+    return "".join(c if c in TEXT_CHARSET else "?" for c in str(text))[:limit]
+
+
+class BearLongHorizonEnv(gym.Env):
+    """Step-wise BEAR skill questions over a replayed long-horizon household episode.
+
+    Constructor: ``BearLongHorizonEnv(episodes="bear-lh-v1:test", backend="house", width=320,
+    height=240, history_frames=16, stop_on_error=False, judge=None, render_mode=None,
+    **sim_kwargs)``. ``episodes``: a ref (path or ``"SUITE:SPLIT"``) or a list of
+    :class:`~embodied_gym.episodes.spec.Episode` carrying ``extra["bear"]["queries"]``.
+    ``judge``: optional fallback answer extractor for multiple choice (e.g.
+    :class:`embodied_gym.rewards.bear.LLMJudge`). ``stop_on_error``: end the episode at the
+    first wrong answer (the remaining questions count as not answered).
+
+    Observation (``Dict``): ``image`` (``H x W x 3`` uint8: the current view; for trajectory
+    questions with the three arrows drawn), ``history`` (``history_frames x H x W x 3``: up to
+    that many frames of the episode so far, sampled uniformly with the first and the current one
+    included, oldest first, black padding after ``history_length`` frames), ``history_length``,
+    ``question`` (the question with BEAR's answer-format instruction), ``options`` (four
+    ``"A. ..."`` strings; empty for pointing and boxes), ``skill`` (our skill id, e.g.
+    ``relative_direction``), ``instruction`` (the household task), ``query_index``.
+
+    Episode choice on ``reset``: ``options={"episode_id": ID}``; else ``seed % len(episodes)``;
+    else the next episode after the previous one (cyclic).
+
+    Action: ``Text`` (any string; strings outside the space's charset are accepted too).
+    Reward: the step score -- ``1``/``0`` for multiple choice and pointing (the point must land
+    on the target's mask), the IoU for boxes. ``info``: ``correct`` (boxes: IoU >= 0.5),
+    ``skill``, ``bear_skill``, ``ground_truth``, ``parsed_answer``, ``score``, ``query_index``,
+    ``episode_id``; at the end also ``episode_success`` (every step correct) and
+    ``episode_result`` ``{"episode_id", "split", "episode_success", "steps": [{"skill",
+    "correct", "score"}]}``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 2, "family": "bear"}
+
+    def __init__(
+        self,
+        episodes: Any = "bear-lh-v1:test",
+        backend: str = "house",
+        width: int = 320,
+        height: int = 240,
+        history_frames: int = 16,
+        stop_on_error: bool = False,
+        judge: Any = None,
+        render_mode: str | None = None,
+        **sim_kwargs: Any,
+    ) -> None:
+        self.episodes: list[Episode] = load_episodes(episodes)
+        if not self.episodes:
+            raise ValueError(f"BearLongHorizon-v0: no episodes in {episodes!r}")
+        for ep in self.episodes:
+            queries = (ep.extra.get("bear") or {}).get("queries")
+            if not queries or ep.demonstration is None:
+                raise ValueError(f"BearLongHorizon-v0: episode {ep.id!r}: field 'extra.bear.queries': missing; "
+                                 "BEAR episodes need queries and a demonstration")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if history_frames < 1:
+            raise ValueError(f"history_frames must be >= 1, got {history_frames}")
+        self.backend, self.width, self.height = backend, int(width), int(height)
+        self.history_frames = int(history_frames)
+        self.stop_on_error = bool(stop_on_error)
+        self.judge = judge
+        self.render_mode = render_mode
+        self.sim_kwargs = sim_kwargs
+        self.sim: Simulator | None = None
+        text = spaces.Text(TEXT_MAX, min_length=0, charset=TEXT_CHARSET)
+        self.observation_space = spaces.Dict({
+            "image": spaces.Box(0, 255, (self.height, self.width, 3), np.uint8),
+            "history": spaces.Box(0, 255, (self.history_frames, self.height, self.width, 3), np.uint8),
+            "history_length": spaces.Discrete(self.history_frames + 1),
+            "question": text,
+            "options": spaces.Tuple([spaces.Text(1024, min_length=0, charset=TEXT_CHARSET)] * 4),
+            "skill": spaces.Text(64, min_length=0, charset=TEXT_CHARSET),
+            "instruction": text,
+            "query_index": spaces.Discrete(MAX_QUERIES),
+        })
+        self.action_space = spaces.Text(TEXT_MAX, min_length=0, charset=TEXT_CHARSET)
+        self._cursor = 0
+        self._episode: Episode | None = None
+        self._replay: Replay | None = None
+        self._q = 0
+        self._steps: list[dict[str, Any]] = []
+        self._truth: dict[str, Any] = {}
+        self._image: np.ndarray | None = None
+        self._done = True
+
+    # -- episode selection ---------------------------------------------------------------
+    def _select(self, seed: int | None, options: dict[str, Any] | None) -> Episode:
+        if options and options.get("episode_id") is not None:
+            wanted = str(options["episode_id"])
+            for ep in self.episodes:
+                if ep.id == wanted:
+                    return ep
+            raise ValueError(f"BearLongHorizon-v0: unknown episode_id {wanted!r}")
+        if seed is not None:  # seeded: episode seed % n; later unseeded resets continue from there
+            self._cursor = seed % len(self.episodes)
+        ep = self.episodes[self._cursor % len(self.episodes)]
+        self._cursor += 1
+        return ep
+
+    @property
+    def queries(self) -> list[dict[str, Any]]:
+        assert self._episode is not None
+        return self._episode.extra["bear"]["queries"]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._episode = self._select(seed, options)
+        if self.sim is None:
+            self.sim = make_simulator(self.backend, seed=0, width=self.width, height=self.height, **self.sim_kwargs)
+        self._replay = Replay(self.sim, self._episode)
+        self._q, self._steps, self._done = 0, [], False
+        return self._observation(), {"episode_id": self._episode.id, "n_queries": len(self.queries)}
+
+    # -- observations and ground truth ----------------------------------------------------
+    def _frame(self, t: int) -> np.ndarray:
+        assert self._replay is not None
+        return self._replay.observe(t).rgb[..., :3].astype(np.uint8)
+
+    def _ground_truth(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Answer, mask and box of ``query`` from the live render of its step."""
+        kind = answer_kind(query["skill"])
+        if kind == "choice":
+            return {"answer": query["answer"], "text": str(query["answer"])}
+        assert self._replay is not None
+        obs = self._replay.observe(int(query["step"]))
+        mask = obs.segmentation == query.get("target") if query.get("target") is not None else np.zeros((1, 1), bool)
+        if not mask.any():  # target lost at this resolution: the stored answer stands
+            h, w = obs.segmentation.shape
+            mask = np.zeros((h, w), bool)
+            box = query.get("box") or (query["answer"] if kind == "box" else None)
+            if box:
+                mask[int(box[1] * h): max(int(box[1] * h) + 1, int(np.ceil(box[3] * h))),
+                     int(box[0] * w): max(int(box[0] * w) + 1, int(np.ceil(box[2] * w)))] = True
+            elif kind == "point":
+                px, py = query["answer"]
+                mask[min(int(py * h), h - 1), min(int(px * w), w - 1)] = True
+            live_box, point = box, (query["answer"] if kind == "point" else interior_point(mask))
+        else:
+            live_box, point = mask_box(mask), interior_point(mask)
+        if kind == "point":
+            return {"answer": point, "mask": mask, "text": f"({point[0]:.4f}, {point[1]:.4f})"}
+        return {"answer": live_box, "box": live_box, "text": "[" + ", ".join(f"{v:.4f}" for v in live_box) + "]"}
+
+    def _observation(self) -> dict[str, Any]:
+        assert self._episode is not None
+        query = self.queries[min(self._q, len(self.queries) - 1)]
+        t = int(query["step"])
+        image = self._frame(t)
+        if query.get("arrows"):
+            image = draw_arrows(image, query["arrows"], query.get("arrow_colors") or ("red", "green", "blue"))
+        idx = sample_history(t, self.history_frames)
+        history = np.zeros((self.history_frames, self.height, self.width, 3), np.uint8)
+        for k, i in enumerate(idx):
+            history[k] = self._frame(i)
+        self._truth = self._ground_truth(query)
+        self._image = image
+        return {
+            "image": image,
+            "history": history,
+            "history_length": len(idx),
+            "question": _clean(question_text(query)),
+            "options": tuple(_clean(o, 1024) for o in option_lines(query)),
+            "skill": _clean(query["skill"], 64),
+            "instruction": _clean(self._episode.instruction),
+            "query_index": min(self._q, MAX_QUERIES - 1),
+        }
+
+    def oracle_action(self) -> str:
+        """The correct answer text for the current question (a letter, ``"(x, y)"`` or
+        ``"[x1, y1, x2, y2]"``); ``""`` when no question is pending."""
+        if self._done or self._episode is None:
+            return ""
+        return str(self._truth.get("text", ""))
+
+    # -- stepping --------------------------------------------------------------------------
+    def step(self, action: Any):
+        if self._done or self._episode is None:
+            raise RuntimeError("BearLongHorizon-v0: call reset() before step() (the episode has ended)")
+        query = self.queries[self._q]
+        truth = self._truth
+        result = score_answer(
+            query["skill"], action, answer=truth["answer"], options=query.get("options") or None,
+            mask=truth.get("mask"), box=truth.get("box"), width=self.width, height=self.height, judge=self.judge,
+        )
+        self._steps.append({"skill": query["skill"], "correct": bool(result.correct), "score": float(result.score)})
+        info: dict[str, Any] = {
+            "correct": bool(result.correct),
+            "skill": query["skill"],
+            "bear_skill": query.get("bear_skill", ""),
+            "ground_truth": truth["answer"],
+            "parsed_answer": result.parsed,
+            "score": float(result.score),
+            "query_index": self._q,
+            "episode_id": self._episode.id,
+            "box_iou_threshold": BOX_IOU_THRESHOLD,
+        }
+        self._q += 1
+        terminated = self._q >= len(self.queries) or (self.stop_on_error and not result.correct)
+        if terminated:
+            self._done = True
+            success = len(self._steps) == len(self.queries) and all(s["correct"] for s in self._steps)
+            info["episode_success"] = success
+            info["episode_result"] = {
+                "episode_id": self._episode.id,
+                "split": self._episode.split,
+                "episode_success": success,
+                "steps": list(self._steps),
+                "n_queries": len(self.queries),
+            }
+            obs = self._observation_final()
+        else:
+            obs = self._observation()
+        return obs, float(result.score), terminated, False, info
+
+    def _observation_final(self) -> dict[str, Any]:
+        """The observation after the last answer: the last question's view, unchanged."""
+        q = self._q
+        self._q = len(self.queries) - 1 if q >= len(self.queries) else q
+        obs = self._observation()
+        self._q = q
+        return obs
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return None if self._image is None else self._image.copy()
+        return None
+
+    def close(self) -> None:
+        if self.sim is not None:
+            self.sim.close()
+            self.sim = None
