@@ -178,3 +178,18 @@ def test_registered_ids_load_the_official_suite(env_id):
     obs, _ = env.reset(seed=0)
     assert obs["image"].shape == (48, 64, 3)
     env.close()
+
+
+@pytest.mark.skipif(not resolve_ref("house-v1:test").exists(), reason="official suite house-v1 not generated yet")
+def test_official_demonstrations_replay_to_success_through_the_env():
+    env = gym.make("EmbodiedTask-v0", **SIZE)
+    firsts = {}
+    for e in env.unwrapped.episodes:
+        firsts.setdefault(e.category, e)
+    for e in firsts.values():
+        env.reset(options={"episode_id": e.id})
+        for action in e.demonstration.actions:
+            *_, term, trunc, info = env.step(action)
+        assert term and info["episode_result"]["success"], e.id
+        assert info["episode_result"]["spl"] > 0.0
+    env.close()
