@@ -105,7 +105,7 @@ def _floor_plan(rng: random.Random, n: int, style: str) -> tuple[list[RoomSpec],
         seen[kind] = seen.get(kind, 0) + 1
         name = catalog.room_display(kind) + (f" {seen[kind]}" if counts[kind] > 1 else "")
         wall, floor = rng.choice(catalog.ROOM_TEXTURES[kind][style])
-        x0, z0 = sum(widths[:c]), sum(depths[:r])
+        x0, z0 = float(sum(widths[:c])), float(sum(depths[:r]))
         rooms.append(RoomSpec(id=f"room_{i}", kind=kind, name=name, bounds=(x0, z0, x0 + widths[c], z0 + depths[r]),
                               wall_texture=wall, floor_texture=floor))
     return rooms, adjacency
@@ -192,7 +192,7 @@ def _furniture(rng: random.Random, spec: HouseSpec, ids) -> list[FurnitureSpec]:
                 names[cat_name] = names.get(cat_name, 0) + 1
                 rects.append(rect)
                 out.append(FurnitureSpec(id=next(ids), category=cat_name, name="", room=room.id,
-                                         position=(x, z), yaw=float(yaw), color=color))
+                                         position=(round(x, 3), round(z, 3)), yaw=float(yaw), color=color))
                 break
     counts: dict[tuple[str, str], int] = {}
     for f in out:

@@ -445,6 +445,41 @@ class HouseSimulator(Simulator):
     def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
         return path_length(self.shortest_path(start, goal))
 
+    def interaction_pose(self, object_id: int, *, min_distance: float = 0.6,
+                         max_distance: float | None = None) -> Pose | None:
+        """A navigable pose (reachable from the agent with the current door states) from which
+        ``object_id`` is within reach and in view: facing it, pitched toward it in whole
+        ``look_step`` increments. Candidates are tried nearest-to-agent first and confirmed by
+        rendering; the state is left unchanged. ``None`` if no such pose exists."""
+        world = self._w()
+        e = world.entities.get(int(object_id))
+        if e is None:
+            raise ValueError(f"object_id: no object with id {object_id!r} in this house")
+        hi = self.interact_distance - 0.15 if max_distance is None else max_distance
+        cells = self.reachable_positions()
+        ox, oy, oz = (float(v) for v in e.pos)
+        d = np.hypot(cells[:, 0] - ox, cells[:, 1] - oz)
+        cand = cells[(d >= min_distance) & (d <= hi)]
+        if len(cand) == 0:
+            return None
+        cand = cand[np.argsort(np.hypot(cand[:, 0] - self._pose.x, cand[:, 1] - self._pose.z), kind="stable")]
+        saved = self.snapshot()
+        try:
+            for x, z in cand[:12]:
+                yaw = math.degrees(math.atan2(-(oz - z), ox - x)) % 360.0
+                target = oy + min(e.size[1], 0.3) / 2
+                pitch = -math.degrees(math.atan2(self.camera_height - target, math.hypot(ox - x, oz - z)))
+                pitch = max(-self.max_pitch, min(self.max_pitch, round(pitch / self.look_step) * self.look_step))
+                pose = Pose(float(x), 0.0, float(z), yaw, pitch)
+                if math.dist((x, 0.0, z), (ox, oy, oz)) > self.interact_distance:
+                    continue
+                obs = self.teleport(pose)
+                if obs.last_action_success and obs.objects[e.id].visible:
+                    return pose
+        finally:
+            self.restore(saved)
+        return None
+
     # -- camera ------------------------------------------------------------------------------------
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._w()

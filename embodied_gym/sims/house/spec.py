@@ -106,8 +106,19 @@ class HouseSpec:
 
     # -- serialisation ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return json.loads(json.dumps(d))  # tuples -> lists: a plain JSON tree
+        """Plain JSON tree; numbers of geometric fields are floats, so equal specs give equal
+        JSON whether built in code or parsed."""
+        d = json.loads(json.dumps(asdict(self)))
+        for key in ("rooms", "openings", "furniture", "objects"):
+            for item in d[key]:
+                for f in ("bounds", "center", "position"):
+                    if f in item:
+                        item[f] = [float(v) for v in item[f]]
+                for f in ("width", "yaw"):
+                    if f in item:
+                        item[f] = float(item[f])
+        d["agent_start"] = [float(v) for v in d["agent_start"]]
+        return d
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
