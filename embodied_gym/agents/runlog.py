@@ -1,0 +1,115 @@
+"""The run log and results of ``egym eval``: JSON-safe records, observation hashes, reading
+``steps.jsonl`` back (for ``--resume`` and totals), and summarising episode results with the
+family's summarizer (``rewards.metrics.summarize_closed_loop`` / ``rewards.bear.summarize_bear``),
+or :func:`generic_summary` for other families."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import observation_image
+
+
+def jsonable(value: Any, depth: int = 0) -> Any:
+    """A JSON-safe copy: numpy scalars to Python, small arrays to lists, big arrays to a shape note."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.size <= 64 else f"<array {value.shape} {value.dtype}>"
+    if depth > 6:
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v, depth + 1) for v in value]
+    if hasattr(value, "to_dict"):
+        return jsonable(value.to_dict(), depth + 1)
+    return str(value)
+
+
+def obs_hash(obs: Any) -> str:
+    """A short hash of what the agent saw (image bytes plus text fields) to check replays."""
+    h = hashlib.sha1()
+    image = observation_image(obs)
+    if image is not None:  # every 4th pixel of every 4th row: cheap, and enough to notice a change
+        h.update(np.ascontiguousarray(image[::4, ::4]).tobytes())
+    if isinstance(obs, dict):
+        for key in sorted(obs):
+            if isinstance(obs[key], (str, int, float)):
+                h.update(f"{key}={obs[key]}".encode())
+    return h.hexdigest()[:16]
+
+
+def read_log(path: Path) -> tuple[dict[str, list[dict]], dict[str, dict]]:
+    """Parse ``steps.jsonl``: (step records per episode in step order, final record per episode).
+
+    A torn last line (the process was killed mid-write) is cut off the file."""
+    steps: dict[str, dict[int, dict]] = {}
+    finals: dict[str, dict] = {}
+    if not path.exists():
+        return {}, {}
+    data = path.read_bytes()
+    good_end = data.rfind(b"\n") + 1
+    if good_end < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(good_end)
+    for lineno, line in enumerate(data[:good_end].splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            raise ValueError(f"{path}: line {lineno} is not JSON; the log is corrupt") from None
+        if rec.get("type") == "step":
+            steps.setdefault(rec["episode_id"], {})[int(rec["step"])] = rec
+        elif rec.get("type") == "episode":
+            finals[rec["episode_id"]] = rec
+    ordered = {ep: [recs[i] for i in sorted(recs)] for ep, recs in steps.items()}
+    for ep, recs in ordered.items():
+        if [r["step"] for r in recs] != list(range(len(recs))):
+            raise ValueError(f"{path}: episode {ep!r}: logged steps are not 0..n-1; the log is corrupt")
+    return ordered, finals
+
+
+def summarize(family: str, results: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """The family's summary of episode results and the summarizer's name."""
+    try:
+        if family == "closed_loop":
+            from ..rewards.metrics import summarize_closed_loop as fn
+        elif family == "bear":
+            from ..rewards.bear import summarize_bear as fn
+        else:
+            raise ImportError(family)
+    except ImportError:
+        return generic_summary(results), "generic"
+    return fn(results), f"{fn.__module__}.{fn.__name__}"
+
+
+def generic_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means of every numeric/boolean field, overall and per ``category`` / ``split`` (for
+    families without a dedicated summarizer)."""
+
+    def agg(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {"n": len(rows)}
+        keys = sorted({k for r in rows for k, v in r.items() if isinstance(v, (bool, int, float))})
+        for k in keys:
+            vals = [float(r[k]) for r in rows if isinstance(r.get(k), (bool, int, float))]
+            out[k if k not in ("success", "episode_success") else k + "_rate"] = sum(vals) / len(vals) if vals else 0.0
+        return out
+
+    summary: dict[str, Any] = {"overall": agg(results)}
+    for key in ("category", "split"):
+        groups: dict[str, list] = {}
+        for r in results:
+            if key in r:
+                groups.setdefault(str(r[key]), []).append(r)
+        if groups:
+            summary[f"by_{key}"] = {g: agg(rows) for g, rows in sorted(groups.items())}
+    return summary
