@@ -126,6 +126,7 @@ class BearLongHorizonEnv(gym.Env):
         self._steps: list[dict[str, Any]] = []
         self._truth: dict[str, Any] = {}
         self._image: np.ndarray | None = None
+        self._frames: dict[int, np.ndarray] = {}
         self._done = True
 
     # -- episode selection ---------------------------------------------------------------
@@ -152,14 +153,18 @@ class BearLongHorizonEnv(gym.Env):
         self._episode = self._select(seed, options)
         if self.sim is None:
             self.sim = make_simulator(self.backend, seed=0, width=self.width, height=self.height, **self.sim_kwargs)
-        self._replay = Replay(self.sim, self._episode)
+        self._replay = Replay(self.sim, self._episode, cache=False)
+        self._frames.clear()
         self._q, self._steps, self._done = 0, [], False
         return self._observation(), {"episode_id": self._episode.id, "n_queries": len(self.queries)}
 
     # -- observations and ground truth ----------------------------------------------------
     def _frame(self, t: int) -> np.ndarray:
+        """The RGB frame of step ``t`` (rendered once per episode; only pixels are kept)."""
         assert self._replay is not None
-        return self._replay.observe(t).rgb[..., :3].astype(np.uint8)
+        if t not in self._frames:
+            self._frames[t] = np.ascontiguousarray(self._replay.observe(t).rgb[..., :3], dtype=np.uint8)
+        return self._frames[t]
 
     def _ground_truth(self, query: dict[str, Any]) -> dict[str, Any]:
         """Answer, mask and box of ``query`` from the live render of its step."""
@@ -190,7 +195,7 @@ class BearLongHorizonEnv(gym.Env):
         assert self._episode is not None
         query = self.queries[min(self._q, len(self.queries) - 1)]
         t = int(query["step"])
-        image = self._frame(t)
+        image = self._frame(t).copy()
         if query.get("arrows"):
             image = draw_arrows(image, query["arrows"], query.get("arrow_colors") or ("red", "green", "blue"))
         idx = sample_history(t, self.history_frames)

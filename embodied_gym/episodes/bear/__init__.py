@@ -54,11 +54,13 @@ def scene_seed(split: str, seed: int, index: int) -> int:
 
 
 def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, progress: bool = False) -> list[Episode]:
-    """``n`` episodes of suite ``bear-lh-v1`` for ``split`` (``test``/``val``: ``train``-style
-    houses, domain ``in_domain``; ``ood``: unseen ``ood``-style houses). Deterministic: the same
-    arguments give the same episodes. About a third are ``door_bring`` goals."""
+    """``n`` episodes of suite ``bear-lh-v1`` for ``split``: ``test``/``val`` use ``train``-style
+    houses with the in-domain object categories (domain ``in_domain``); ``ood`` uses unseen
+    ``ood``-style houses (held-out textures) whose objects all come from the held-out categories.
+    Houses have 3 to 5 rooms. Deterministic: the same arguments give the same episodes. About a
+    third are ``door_bring`` goals."""
     from ...sims import make_simulator
-    from ...sims.house import generate_house_spec
+    from ...sims.house import catalog, generate_house_spec
 
     if split not in DEFAULT_SIZES:
         raise ValueError(f"bear-lh-v1: unknown split {split!r}; expected one of {', '.join(DEFAULT_SIZES)}")
@@ -66,6 +68,7 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
     if n <= 0:
         raise ValueError(f"bear-lh-v1: n must be positive, got {n}")
     style = "ood" if split == "ood" else "train"
+    categories = list(catalog.OOD_OBJECT_CATEGORIES if split == "ood" else catalog.TRAIN_OBJECT_CATEGORIES)
     tags = {"scene_family": f"house-{style}", "domain": "ood" if split == "ood" else "in_domain", "suite": SUITE}
     deck = LetterDeck(random.Random(f"{SUITE}|{split}|{seed}|letters"))
     sim = make_simulator("house", seed=0, width=GEN_WIDTH, height=GEN_HEIGHT)
@@ -75,7 +78,8 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
         while len(episodes) < n:
             if index > 20 * n + 50:
                 raise RuntimeError(f"bear-lh-v1: only {len(episodes)} of {n} episodes after {index} houses")
-            spec = generate_house_spec(scene_seed(split, seed, index), style=style)
+            house_seed = scene_seed(split, seed, index)
+            spec = generate_house_spec(house_seed, n_rooms=3 + house_seed % 3, style=style, categories=categories)
             index += 1
             kind = "door_bring" if len(episodes) % 3 == 2 else "bring"
             ep_rng = random.Random(f"{SUITE}|{split}|{seed}|{index}")

@@ -200,6 +200,7 @@ def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any
         f"Which arrow shows the direction the gripper should move to reach the {ctx.names[oid]}?"
     )
     return ctx.query(
-        "trajectory_reasoning", t, question, letter, oid, options=options, correct_text=options[letter],
+        "trajectory_reasoning", t, question, letter, oid, options=options,
+        truth="none of the arrows" if letter == "D" else f"the {ARROW_COLORS[LETTERS.index(letter)]} arrow",
         arrows=arrows, arrow_colors=list(ARROW_COLORS), target_point=[round(target[0], 4), round(target[1], 4)],
     )

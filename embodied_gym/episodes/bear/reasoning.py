@@ -16,7 +16,7 @@ from .options import arrange_options, direction_distractors, sector_margin
 def _mc(ctx: EpisodeContext, skill: str, t: int, question: str, correct: str, distractors: list[str], target: int | None, **more: Any) -> dict[str, Any]:
     letter = ctx.deck.deal(skill)
     options, answer = arrange_options(correct, distractors, letter, ctx.rng)
-    return ctx.query(skill, t, question, answer, target, options=options, correct_text=options[answer], **more)
+    return ctx.query(skill, t, question, answer, target, options=options, truth=correct, **more)
 
 
 def _swap_names(ctx: EpisodeContext, phrase: str, oid: int | None) -> list[str]:
@@ -156,7 +156,7 @@ def path_planning(ctx: EpisodeContext, t: int, goal_step: int, goal_id: int) -> 
     for i in room_clauses:
         here = clauses[i].removeprefix("go through the doorway into the ")
         for lab in labels:
-            if lab != here:
+            if lab != here and f"into the {lab}" not in correct:
                 alt = list(clauses)
                 alt[i] = f"go through the doorway into the {lab}"
                 distractors.append(", ".join(alt))
