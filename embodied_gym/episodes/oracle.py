@@ -422,5 +422,23 @@ def demonstrate(sim: Simulator, episode: Episode, *, reset: bool = True) -> Demo
     return Demonstration(actions, [_round_pose(p) for p in poses], rationales, states)
 
 
+def replay_demonstration(sim: Simulator, episode: Episode) -> bool:
+    """Reset ``sim`` to ``episode``, step its demonstration's actions and return whether the
+    ``Finish`` succeeds (scored with :class:`SubgoalTracker`, as the environments do)."""
+    if episode.demonstration is None:
+        raise ValueError(f"episode {episode.id!r}: field 'demonstration': missing")
+    sim.reset(episode.scene)
+    obs = sim.teleport(episode.start_pose)
+    tracker = SubgoalTracker(list(episode.subgoals))
+    tracker.update(task_state(sim, obs), 0)
+    for i, action in enumerate(episode.demonstration.actions, 1):
+        obs = sim.step(action)
+        state = task_state(sim, obs)
+        tracker.update(state, i)
+        if action == "Finish":
+            return tracker.success_on_finish(state)
+    return False
+
+
 def _round_pose(p: Pose) -> Pose:
     return Pose(round(p.x, 4), round(p.y, 4), round(p.z, 4), round(p.yaw % 360.0, 3), round(p.pitch, 3))

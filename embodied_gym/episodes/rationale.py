@@ -100,7 +100,7 @@ def explain(sim: Simulator, episode: Episode, obs: Observation, d: Decision) -> 
     parts: list[str] = []
     n = len(episode.subgoals)
     # 1. the task and what remains
-    if obs.step == 0 or rng.random() < 0.2:
+    if obs.step == 0 or rng.random() < 0.1:
         parts.append(task_sentence(episode.instruction))
     if n > 1 and d.action != "Finish":
         goal = _subgoal_phrase(episode, d.subgoal)
@@ -134,7 +134,7 @@ def explain(sim: Simulator, episode: Episode, obs: Observation, d: Decision) -> 
         )
     elif focus is not None and d.action != "Finish":
         parts.append(rng.choice(["I don't see the {t} in my current view.", "The {t} is not in view right now."]).format(t=focus_name))
-    others = [o for o in seen if focus is None or o.id != focus.id][:2]
+    others = [o for o in seen if focus is None or o.id != focus.id][: 1 if focus_seen else 2]
     if others:
         bits = [f"a {describe(o)} {_SIDE[side_of(o, sim.width)]}" for o in others]
         lead = "I also see " if focus_seen else "I see "

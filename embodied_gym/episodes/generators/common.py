@@ -224,12 +224,22 @@ def reach(obj: ObjectInfo, description: str) -> Subgoal:
 
 
 def sample_pose_facing(
-    sim: Simulator, rng: random.Random, point: Sequence[float], min_d: float = 2.0, max_d: float = 6.0, jitter: int = 1
+    sim: Simulator,
+    rng: random.Random,
+    point: Sequence[float],
+    min_d: float = 2.0,
+    max_d: float = 6.0,
+    jitter: int = 1,
+    room: RoomInfo | None = None,
 ) -> Pose:
     """A navigable pose ``min_d``..``max_d`` metres (straight line) from ``point`` (``(x, y, z)``),
     heading toward it rounded to a multiple of ``sim.turn_step`` and then turned by up to
-    ``jitter`` steps either way (so the point is not always dead centre)."""
+    ``jitter`` steps either way (so the point is not always dead centre). With ``room`` the
+    position lies in that room."""
     cells = np.asarray(sim.reachable_positions(), dtype=float)
+    if room is not None:
+        x0, z0, x1, z1 = room.bounds
+        cells = cells[(cells[:, 0] > x0) & (cells[:, 0] < x1) & (cells[:, 1] > z0) & (cells[:, 1] < z1)]
     d = np.hypot(cells[:, 0] - point[0], cells[:, 1] - point[2])
     cells = cells[(d >= min_d) & (d <= max_d)]
     if len(cells) == 0:

@@ -75,7 +75,7 @@ def generate_open_door(sim: Simulator, rng: random.Random) -> TaskDraft:
         except Rejected:
             continue
         d = approach_distance(sim, start, door, within=0.8)
-        if not (1.5 <= d <= 12.0):
+        if not (1.5 <= d <= 9.0):
             continue
         doors_of_far = [o for o in doors if far in door_rooms(o, rooms)]
         all_doors_of_far = [o for o in items(objects, "door") if far in door_rooms(o, rooms)]
@@ -119,7 +119,7 @@ def generate_pick_drop(sim: Simulator, rng: random.Random) -> TaskDraft:
                 continue
             d1 = approach_distance(sim, start, obj)
             d2 = approach_distance(sim, start, holder, within=1.0)
-            if not (1.5 <= d1 <= 10.0) or not (d2 <= 12.0) or math.dist(obj.position[::2], holder.position[::2]) < 1.5:
+            if not (1.5 <= d1 <= 7.0) or not (d2 <= 9.0) or math.dist(obj.position[::2], holder.position[::2]) < 1.5:
                 continue
             text = choose(rng, PICK_DROP_TEMPLATES, p=p_expr, r=r_expr)
             subgoals = [

@@ -108,7 +108,7 @@ def generate_exploration(sim: Simulator, rng: random.Random) -> TaskDraft:
                 continue
             try:
                 require_reachable(sim, start, [obj], min_distance=2.5)
-                if geodesic(sim, start, obj) > 12.0:
+                if geodesic(sim, start, obj) > 9.0:
                     continue
             except Rejected:
                 continue
@@ -134,7 +134,7 @@ def generate_multi_stage(sim: Simulator, rng: random.Random) -> TaskDraft:
         prev = None
         for obj, expr in named:
             d = geodesic(sim, start, obj) if prev is None else sim.geodesic_distance(prev.position, obj.position)
-            if not (2.0 <= d <= 8.0):
+            if not (2.0 <= d <= 6.0):
                 continue
             chosen.append((obj, expr))
             prev = obj

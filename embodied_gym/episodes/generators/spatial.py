@@ -80,7 +80,7 @@ def _navigable_targets(sim: Simulator) -> list[ObjectInfo]:
 
 def _far_enough(sim: Simulator, start: Pose, obj: ObjectInfo, minimum: float = MIN_START_DISTANCE) -> bool:
     d = geodesic(sim, start, obj)
-    return minimum <= d <= 12.0
+    return minimum <= d <= 9.0
 
 
 def _visible_groups(sim: Simulator, obs: Observation) -> dict[str, list[tuple[ObjectInfo, tuple[int, int, int, int]]]]:
@@ -98,7 +98,7 @@ def _centre(box: tuple[int, int, int, int]) -> float:
 
 
 def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> TaskDraft | None:
-    px, gap = min_pixels(sim), 0.06 * sim.width
+    px, gap = min_pixels(sim) // 2, 0.06 * sim.width
     groups = _visible_groups(sim, obs)
     cats = sorted(c for c, g in groups.items() if 2 <= len(g) <= len(ORDINALS))
     rng.shuffle(cats)
@@ -177,12 +177,11 @@ def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) 
     rng.shuffle(cats)
     for cat in cats:
         dists = sorted((geodesic(sim, start, o), o.id) for o in by_cat[cat])
-        if any(d == float("inf") for d, _ in dists):
-            continue
-        which = rng.choice(("nearest", "farthest"))
+        # an unreachable instance can only be the farthest one
+        which = "nearest" if any(d == float("inf") for d, _ in dists) else rng.choice(("nearest", "farthest"))
         ordered = dists if which == "nearest" else dists[::-1]
         (d0, best), (d1, _) = ordered[0], ordered[1]
-        if abs(d1 - d0) < EXTREME_MARGIN or d0 < 1.5:
+        if abs(d1 - d0) < EXTREME_MARGIN or d0 < 1.5 or d0 > 9.0:
             continue
         target = sim.objects()[best]
         name = noun(target, color=False)
@@ -219,12 +218,16 @@ def _viewpoint(sim: Simulator, rng: random.Random) -> Pose:
     for o in _navigable_targets(sim):
         groups.setdefault((o.category, o.room), []).append(o)
     multi = [g for _, g in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))) if len(g) >= 2]
-    if not multi or rng.random() < 0.15:
-        return sample_start_pose(sim, rng)
-    group = rng.choice(multi)
-    cx = sum(o.position[0] for o in group) / len(group)
-    cz = sum(o.position[2] for o in group) / len(group)
-    return sample_pose_facing(sim, rng, (cx, 0.0, cz), 2.0, 5.5, jitter=0)
+    rooms = {r.id: r for r in sim.rooms()}
+    rng.shuffle(multi)
+    for group in multi[:3]:
+        cx = sum(o.position[0] for o in group) / len(group)
+        cz = sum(o.position[2] for o in group) / len(group)
+        try:
+            return sample_pose_facing(sim, rng, (cx, 0.0, cz), 1.8, 5.5, jitter=0, room=rooms.get(str(group[0].room)))
+        except Rejected:
+            continue
+    return sample_start_pose(sim, rng)
 
 
 RELATIONS: dict[str, Callable[[Simulator, random.Random, Pose, Observation], TaskDraft | None]] = {
