@@ -7,7 +7,7 @@ house whose full JSON spec is stored in the episode's ``scene``:
   come from :data:`IN_DOMAIN_CATEGORIES`; 50 episodes per category by default;
 * ``ood``: unseen layouts (``style="ood"``: held-out wall, floor and door textures for every room
   kind) whose movable objects all come from :data:`HELD_OUT_CATEGORIES`, categories that never
-  appear in ``train``/``val``/``test``; 25 episodes per category by default.
+  appear in ``train``/``val``/``test``; 20 episodes per category by default.
 
 Every accepted episode carries an oracle :class:`~embodied_gym.episodes.spec.Demonstration`
 that succeeds (a task the oracle cannot solve is rejected and resampled). House seeds and the
@@ -67,6 +67,9 @@ class SuiteConfig:
     width: int = 320
     height: int = 240
     max_attempts: int = 40
+    #: houses have min_rooms..max_rooms rooms (small houses keep demonstrations and files short)
+    min_rooms: int = 2
+    max_rooms: int = 5
 
     def max_steps(self, demo_length: int) -> int:
         """Step budget of an episode whose demonstration has ``demo_length`` actions."""
@@ -81,7 +84,7 @@ SUITES: dict[str, SuiteConfig] = {
             "train": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50),
             "val": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50),
             "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50),
-            "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 25),
+            "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 20),
         },
     )
 }
@@ -113,7 +116,8 @@ def generate_episode(
     for attempt in range(suite.max_attempts):
         key = (suite.name, split, seed, category, index, attempt)
         house_seed = derive_seed("house", *key)
-        spec = generate_house_spec(house_seed, style=cfg.style, categories=list(cfg.categories))
+        n_rooms = suite.min_rooms + derive_seed("rooms", *key) % (suite.max_rooms - suite.min_rooms + 1)
+        spec = generate_house_spec(house_seed, n_rooms=n_rooms, style=cfg.style, categories=list(cfg.categories))
         sim.reset(spec)
         rng = random.Random(derive_seed("task", *key))
         try:
