@@ -11,10 +11,12 @@ that load from other processes hits both alike; each figure is the median over r
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import platform
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -62,8 +64,9 @@ def bench_sim(steps: int = 300, seed: int = 0, rounds: int = 3) -> dict[str, Any
         key = f"{w}x{h}"
         sim = HouseSimulator(seed=seed, width=w, height=h)
         sim.reset(seed)
-        env = gym.make("MiniWorld-ThreeRooms-v0", obs_width=w, obs_height=h)
-        env.reset(seed=seed)
+        with contextlib.redirect_stdout(sys.stderr):  # MiniWorld prints framebuffer fallbacks
+            env = gym.make("MiniWorld-ThreeRooms-v0", obs_width=w, obs_height=h)
+            env.reset(seed=seed)
         house, stock = [], []
         for _ in range(rounds):
             house.append(_time_house(sim, steps))
