@@ -191,3 +191,34 @@ def test_look_limits(h):
         assert h.step("LookUp").last_action_success
     obs = h.step("LookUp")
     assert not obs.last_action_success and "limit" in obs.error and obs.agent.pitch == 60.0
+
+
+def test_simulators_move_between_threads():
+    """A simulator built on one thread can be driven from another (the evaluation runner's
+    worker thread), and two threads driving two simulators at once get the solo frames."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    seq = ["TurnLeft", "MoveForward", "LookDown", "TurnRight"]
+
+    def run(sim, seed):
+        return [sim.reset(seed)] + [sim.step(a) for a in seq]
+
+    solo = {}
+    for seed in (1, 2):
+        s = HouseSimulator(seed=seed, width=48, height=36)
+        solo[seed] = run(s, seed)
+        s.close()
+    a = HouseSimulator(seed=1, width=48, height=36)
+    b = HouseSimulator(seed=2, width=48, height=36)
+    a.reset()  # GL used on this thread first
+    with ThreadPoolExecutor(2) as pool:
+        fa, fb = pool.submit(run, a, 1), pool.submit(run, b, 2)
+        got = {1: fa.result(), 2: fb.result()}
+    got_main = run(a, 1)  # and back on the main thread
+    for seed in (1, 2):
+        for x, y in zip(solo[seed], got[seed], strict=True):
+            assert np.array_equal(x.rgb, y.rgb) and np.array_equal(x.segmentation, y.segmentation)
+    for x, y in zip(solo[1], got_main, strict=True):
+        assert np.array_equal(x.rgb, y.rgb)
+    a.close()
+    b.close()

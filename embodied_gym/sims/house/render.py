@@ -14,8 +14,11 @@ framebuffer and its scene display list. GL calls must come from one thread.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import os
+import threading
 from ctypes import POINTER, byref
 
 import pyglet
@@ -37,26 +40,73 @@ class _Context:
     white = None
     textures: dict[str, object] = {}
     shapes: dict[tuple, int] = {}
+    depth = 0  # nesting depth of session()
+
+
+_LOCK = threading.RLock()
+
+
+def _create() -> None:
+    _Context.window = pyglet.window.Window(width=1, height=1, visible=False)
+    _Context.window.switch_to()
+    reserved = gl.glGenLists(1)  # MiniWorld hard-codes display list 1: never use it
+    if reserved != 1:
+        gl.glDeleteLists(reserved, 1)
+    tid = gl.GLuint(0)
+    gl.glGenTextures(1, byref(tid))
+    gl.glBindTexture(gl.GL_TEXTURE_2D, tid)
+    white = (gl.GLubyte * 4)(255, 255, 255, 255)
+    gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, gl.GL_RGB, 1, 1, 0, gl.GL_RGBA, gl.GL_UNSIGNED_BYTE, white)
+    gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_NEAREST)
+    gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_NEAREST)
+    _Context.white = tid.value
+
+
+def _release() -> None:
+    """Un-bind the shared context from the calling thread (EGL), so that any thread may take it
+    next; with a windowing system (not headless) the context simply stays current."""
+    ctx = _Context.window.context  # type: ignore[union-attr]
+    if pyglet.options["headless"] and getattr(ctx, "egl_context", None) is not None:
+        from pyglet.libs.egl import egl
+
+        egl.eglMakeCurrent(ctx.display_connection, None, None, None)
 
 
 def context() -> None:
-    """Make the shared GL context current (creating it on first use)."""
+    """Make the shared GL context current in this thread (creating it on first use). Prefer
+    :func:`session`, which also serialises threads and releases the context afterwards."""
     if _Context.window is None:
-        _Context.window = pyglet.window.Window(width=1, height=1, visible=False)
-        _Context.window.switch_to()
-        reserved = gl.glGenLists(1)  # MiniWorld hard-codes display list 1: never use it
-        if reserved != 1:
-            gl.glDeleteLists(reserved, 1)
-        tid = gl.GLuint(0)
-        gl.glGenTextures(1, byref(tid))
-        gl.glBindTexture(gl.GL_TEXTURE_2D, tid)
-        white = (gl.GLubyte * 4)(255, 255, 255, 255)
-        gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, gl.GL_RGB, 1, 1, 0, gl.GL_RGBA, gl.GL_UNSIGNED_BYTE, white)
-        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, gl.GL_NEAREST)
-        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, gl.GL_NEAREST)
-        _Context.white = tid.value
+        _create()
     else:
         _Context.window.switch_to()
+
+
+@contextlib.contextmanager
+def session():
+    """Hold the shared GL context for a block of GL calls: a process-wide lock serialises
+    threads, the context is made current on entry and released from the thread on exit (EGL
+    binds a context to one thread at a time). Re-entrant."""
+    with _LOCK:
+        if _Context.depth == 0:
+            context()
+        _Context.depth += 1
+        try:
+            yield
+        finally:
+            _Context.depth -= 1
+            if _Context.depth == 0:
+                _release()
+
+
+def gl_session(fn):
+    """Decorator: run a method inside :func:`session`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with session():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class GLTexture:
@@ -431,7 +481,7 @@ def delete_list(lst: int) -> None:
 
 def gl_renderer() -> str:
     """The OpenGL renderer and version string (e.g. ``llvmpipe ... Mesa``)."""
-    context()
     from pyglet.gl import gl_info
 
-    return f"{gl_info.get_renderer()} / {gl_info.get_version()}"
+    with session():
+        return f"{gl_info.get_renderer()} / {gl_info.get_version()}"

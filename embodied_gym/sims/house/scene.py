@@ -58,8 +58,8 @@ def build_rooms(world: HouseWorld) -> list:
 class SceneGL:
     """GL resources of one loaded house: the static display list (rooms + furniture)."""
 
+    @render.gl_session
     def __init__(self, world: HouseWorld):
-        render.context()
         rooms = build_rooms(world)
         # load every shape list before compiling the scene (no nested glNewList)
         furniture = [(world.entities[i], render.shape_list(world.entities[i].shape, world.entities[i].color, 1.0))
@@ -174,8 +174,8 @@ class SceneGL:
                 queue.append(other)
         return order
 
+    @render.gl_session
     def delete(self) -> None:
-        render.context()
         for lst in self.room_lists:
             render.delete_list(lst)
         for lst in self._dynamic_room_lists:

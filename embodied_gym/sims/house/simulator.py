@@ -120,10 +120,10 @@ class HouseSimulator(Simulator):
             return self._specs[key]
         raise ValueError(f"scene: expected a HouseSpec, its dict/JSON, a path or an int seed (got {scene!r})")
 
+    @render.gl_session
     def reset(self, scene: Any = None, *, seed: int | None = None) -> Observation:
         spec = self._spec_from(scene, seed)
         key = spec.to_json()
-        render.context()
         if self._fb is None:
             self._fb = render.FrameBuffer(self.width, self.height)
         world = HouseWorld(spec, agent_radius=self.agent_radius, cell=self.nav_cell)
@@ -174,6 +174,7 @@ class HouseSimulator(Simulator):
         return [RoomInfo(r.id, r.kind, r.name, tuple(r.bounds)) for r in self._w().spec.rooms]  # type: ignore[arg-type]
 
     # -- actions ---------------------------------------------------------------------------------
+    @render.gl_session
     def step(self, action: str | int) -> Observation:
         name = check_action(action)
         world = self._w()
@@ -309,6 +310,7 @@ class HouseSimulator(Simulator):
         return True, None
 
     # -- teleport / state setting ----------------------------------------------------------------
+    @render.gl_session
     def teleport(self, pose: Pose) -> Observation:
         world = self._w()
         if not isinstance(pose, Pose):
@@ -371,6 +373,7 @@ class HouseSimulator(Simulator):
         p = self._pose
         return render.view_matrix(np.array([p.x, self.camera_height, p.z]), p.yaw, p.pitch)
 
+    @render.gl_session
     def _render(self) -> None:
         world = self._w()
         assert self._scene_gl is not None and self._fb is not None
@@ -396,6 +399,7 @@ class HouseSimulator(Simulator):
         self._frame = (rgb, seg, depth, counts, boxes)
         self._frame_fresh = True
 
+    @render.gl_session
     def observe(self) -> Observation:
         world = self._w()
         if self._frame is None:
@@ -445,6 +449,7 @@ class HouseSimulator(Simulator):
     def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
         return path_length(self.shortest_path(start, goal))
 
+    @render.gl_session
     def interaction_pose(self, object_id: int, *, min_distance: float = 0.6,
                          max_distance: float | None = None) -> Pose | None:
         """A navigable pose (reachable from the agent with the current door states) from which
@@ -500,6 +505,7 @@ class HouseSimulator(Simulator):
             "steps": self._steps, "last": list(self._last), "finished": self._finished,
         })
 
+    @render.gl_session
     def restore(self, state: SimState) -> Observation:
         if not isinstance(state, SimState) or state.backend != "house":
             raise ValueError(f"state: expected a SimState of backend 'house' (got {state!r})")
@@ -520,10 +526,10 @@ class HouseSimulator(Simulator):
         self.objects()  # refresh the held object's position
         return draw_top_down(world, self._pose, path, size=size)
 
+    @render.gl_session
     def close(self) -> None:
         if self._fb is None and not self._scenes:
             return
-        render.context()
         for scene_gl, _ in self._scenes.values():
             scene_gl.delete()
         self._scenes.clear()
