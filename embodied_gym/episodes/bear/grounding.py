@@ -187,6 +187,7 @@ def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any
             if len(chosen) == need:
                 break
     if len(chosen) < need:
+        ctx.deck.undeal("trajectory_reasoning", letter)
         raise QueryRejected("could not place well separated distractor arrows")
     if letter == "D":
         arrows = chosen

@@ -31,6 +31,10 @@ class LetterDeck:
             self.rng.shuffle(deck)
         return deck.pop()
 
+    def undeal(self, skill: str, letter: str) -> None:
+        """Return a dealt letter whose question was then dropped, so balance is kept."""
+        self.decks.setdefault(skill, []).append(letter)
+
 
 class NotEnoughOptions(ValueError):
     """Fewer than three distinct distractors could be made for a question."""

@@ -10,12 +10,16 @@ from typing import Any
 
 from .context import EpisodeContext, QueryRejected
 from .language import describe_direction, mirror_route, room_label, room_of, route_clauses, sequence_phrase
-from .options import arrange_options, direction_distractors, sector_margin
+from .options import NotEnoughOptions, arrange_options, direction_distractors, sector_margin
 
 
 def _mc(ctx: EpisodeContext, skill: str, t: int, question: str, correct: str, distractors: list[str], target: int | None, **more: Any) -> dict[str, Any]:
     letter = ctx.deck.deal(skill)
-    options, answer = arrange_options(correct, distractors, letter, ctx.rng)
+    try:
+        options, answer = arrange_options(correct, distractors, letter, ctx.rng)
+    except NotEnoughOptions:
+        ctx.deck.undeal(skill, letter)
+        raise
     return ctx.query(skill, t, question, answer, target, options=options, truth=correct, **more)
 
 
