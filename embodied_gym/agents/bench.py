@@ -131,7 +131,7 @@ if LIGHT_ID not in gym.registry:
     gym.register(id=LIGHT_ID, entry_point=LightClosedLoopEnv)
 
 
-def _real_env_setup(episodes: int, steps: int) -> tuple[str, Any] | None:
+def _real_env_setup(episodes: int, steps: int, suite: str) -> tuple[str, Any] | None:
     """``("EmbodiedTask-v0", [Episode...])`` with ``max_steps=steps`` when the suite and simulator load."""
     try:
         import embodied_gym  # noqa: F401
@@ -139,12 +139,14 @@ def _real_env_setup(episodes: int, steps: int) -> tuple[str, Any] | None:
         from ..episodes.spec import load_episodes
         from ..sims import make_simulator
 
-        eps = load_episodes("house-v1:test")
+        eps = load_episodes(suite)
         make_simulator("house").close()
     except Exception:  # noqa: BLE001 -- the real env is optional here
         return None
-    eps = [dataclasses.replace(eps[i % len(eps)], id=f"{eps[i % len(eps)].id}-b{i}", max_steps=steps)
-           for i in range(episodes)]
+    # copies of the suite's episodes get their own id and instruction, so no two episodes send
+    # identical requests (which the cache would answer without the server)
+    eps = [dataclasses.replace(e, id=f"{e.id}-b{i}", instruction=f"{e.instruction} (copy {i})", max_steps=steps)
+           for i, e in ((i, eps[i % len(eps)]) for i in range(episodes))]
     return "EmbodiedTask-v0", eps
 
 
@@ -171,17 +173,18 @@ class _Server:
 
 
 def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, latency: float = 0.2,
-                  env: str = "auto") -> dict[str, Any]:
-    """Run the benchmark described in the module docstring; returns its figures as a dict."""
+                  env: str = "auto", suite: str = "house-v1:test") -> dict[str, Any]:
+    """Run the benchmark described in the module docstring; returns its figures as a dict.
+    ``suite``: the episodes the real closed-loop env cycles through (each copied with a new id)."""
     from .runner import EvalConfig, run_eval
 
     if episodes < 1 or steps < 1 or concurrency < 1 or latency < 0:
         raise ValueError("bench harness: episodes, steps and concurrency must be >= 1 and latency >= 0")
     if env not in ("auto", "closed_loop", "light"):
         raise ValueError(f"bench harness: env must be auto, closed_loop or light, got {env!r}")
-    real = _real_env_setup(episodes, steps) if env in ("auto", "closed_loop") else None
+    real = _real_env_setup(episodes, steps, suite) if env in ("auto", "closed_loop") else None
     if env == "closed_loop" and real is None:
-        raise ValueError("bench harness: the real closed-loop env is not available (house-v1:test or the house simulator)")
+        raise ValueError(f"bench harness: the real closed-loop env is not available ({suite} or the house simulator)")
     env_id, eps, env_kwargs = (real[0], real[1], {}) if real else (LIGHT_ID, episodes, {"max_steps": steps})
     server = _Server(latency)
     runs: dict[int, dict[str, Any]] = {}

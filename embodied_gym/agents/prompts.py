@@ -225,8 +225,15 @@ class PromptBuilder:
             "skill_hint": hint,
             "blind_note": self._blind(),
         }
-        images = _uniform(_frames(obs.get("history")), cfg.history_frames)
+        history = obs.get("history")
+        length = obs.get("history_length")
+        if isinstance(history, np.ndarray) and history.ndim == 4 and length is not None:
+            history = list(history[: int(np.asarray(length).reshape(-1)[0])])  # cut the black padding
+        frames = _frames(history)
         current = observation_image(obs)
+        if frames and current is not None and frames[-1].shape == current.shape and np.array_equal(frames[-1], current):
+            frames = frames[:-1]  # the history ends with the current view: send it once
+        images = _uniform(frames, cfg.history_frames)
         if current is not None:
             images.append(current)
         text = cfg.template.format(**values)

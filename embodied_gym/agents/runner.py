@@ -14,7 +14,8 @@
   unless ``config.cache`` points elsewhere), ``summary.json`` and ``summary.md``.
 
 Concurrency: the agent calls run on the asyncio event loop; *every* environment call (creation,
-``reset``, ``step``, ``oracle_action``, ``close``) runs on one dedicated worker thread, because
+``reset``, ``step``, ``oracle_action``, ``close``) runs on one dedicated worker thread
+(:func:`env_thread`, shared by all runs of the process), because
 OpenGL contexts belong to the thread that made them and so rendering never blocks the loop.
 ``concurrency`` environment instances are created and reused.
 
@@ -93,6 +94,19 @@ class EvalConfig:
             raise ValueError(f"--limit must be >= 1, got {self.limit}")
 
 
+_ENV_THREAD: ThreadPoolExecutor | None = None
+
+
+def env_thread() -> ThreadPoolExecutor:
+    """The process-wide environment thread: one thread for every environment call of every run in
+    this process (a GL context made on one thread cannot be used from another, and simulator
+    backends may share one context per process)."""
+    global _ENV_THREAD
+    if _ENV_THREAD is None:
+        _ENV_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="egym-env")
+    return _ENV_THREAD
+
+
 def run_eval(config: EvalConfig) -> dict[str, Any]:
     """Run (or resume) an evaluation; returns the summary also written to ``out/summary.json``."""
     return asyncio.run(_Run(config).main())
@@ -142,7 +156,7 @@ class _Run:
         self.cfg = config
         self.out = config.out
         self.log_path = self.out / "steps.jsonl"
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="egym-env")
+        self.worker = env_thread()
         self.totals = {"steps": 0, "requests": 0, "cache_hits": 0, "failed_calls": 0, "prompt_tokens": 0,
                        "completion_tokens": 0, "cost_usd": 0.0, "replayed_steps": 0, "replay_mismatches": 0}
         self.finals: dict[str, dict] = {}
@@ -179,10 +193,7 @@ class _Run:
         t0 = time.perf_counter()
         logged_steps, self.finals = self._check_out()
         first = await self.env_call(_make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs))
-        try:
-            return await self._main(first, logged_steps, t0)
-        finally:
-            self.worker.shutdown(wait=True)
+        return await self._main(first, logged_steps, t0)
 
     async def _main(self, first: Any, logged_steps: dict, t0: float) -> dict[str, Any]:
         cfg = self.cfg
@@ -357,8 +368,8 @@ class _Run:
 
     def _advance(self) -> None:
         if self.bar is not None:
-            self.bar.update(1)
             self._update_bar()
+            self.bar.update(1)
 
     # -- the end ---------------------------------------------------------------------------
     def _finish(self, ids: list[str], times: dict[str, float]) -> dict[str, Any]:
