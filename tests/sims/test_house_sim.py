@@ -116,11 +116,20 @@ def test_culling_does_not_change_frames(h, monkeypatch):
         culled.append(h.teleport(p))
         n_drawn.append(len(scene_gl.visible_rooms(h.world, h._view(), h._proj)))
     assert min(n_drawn) < len(h.world.spec.rooms), "culling should skip rooms somewhere"
-    monkeypatch.setattr(scene_gl, "visible_rooms", lambda w, v, p: list(range(len(scene_gl.room_ids))))
+    original = scene_gl.visible_rooms
+
+    def everything(w, v, p):  # the culled rooms drawn after the visible ones, same order otherwise
+        order = original(w, v, p)
+        return order + [k for k in range(len(scene_gl.room_ids)) if k not in order]
+
+    monkeypatch.setattr(scene_gl, "visible_rooms", everything)
     full = [h.teleport(p) for p in poses]
     for a, b in zip(culled, full, strict=True):
         assert np.array_equal(a.segmentation, b.segmentation)
-        assert (a.rgb != b.rgb).any(axis=2).mean() < 0.002  # at most seams where room floors meet
+        # RGB may differ only in sub-pixel cracks where wall and ceiling polygons meet at a
+        # T-junction (what shows through a crack depends on what else is drawn), never on objects
+        diff = (a.rgb != b.rgb).any(axis=2)
+        assert diff.mean() < 0.005 and not a.segmentation[diff].any()
 
 
 def test_several_simulators_in_one_process():

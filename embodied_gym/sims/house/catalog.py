@@ -8,6 +8,7 @@ Textures are MiniWorld texture files named by their stem (``"wood_1"`` is
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 from dataclasses import dataclass
 
@@ -95,6 +96,8 @@ class FurnitureCategory:
     receptacle: bool
     top: float
     colors: tuple[str, ...] = ("brown",)
+    #: the part of the local footprint objects can rest on, as fractions ``(x0, z0, x1, z1)``
+    surface: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
 
 
 _PRIM = ("red", "green", "blue", "purple", "yellow", "grey", "orange", "white")
@@ -107,7 +110,7 @@ OBJECT_CATEGORIES: dict[str, ObjectCategory] = {
         ObjectCategory("duck", Shape("mesh", (0, 0.22, 0), mesh="duckie"), ("yellow",)),
         ObjectCategory("potion", Shape("mesh", (0, 0.3, 0), mesh="potion"), ("red",)),
         ObjectCategory("medkit", Shape("mesh", (0, 0.22, 0), mesh="medkit"), ("red",)),
-        ObjectCategory("keycard", Shape("mesh", (0, 0.16, 0), mesh="keycard"), ("blue",)),
+        ObjectCategory("keycard", Shape("mesh", (0, 0.22, 0), mesh="keycard"), ("blue",)),
         ObjectCategory("cone", Shape("mesh", (0, 0.35, 0), mesh="cone"), ("orange",)),
         ObjectCategory("book", Shape("box", (0.3, 0.06, 0.22)), _PRIM),
         ObjectCategory("cup", Shape("cylinder", (0.1, 0.12, 0.1)), _PRIM),
@@ -129,8 +132,11 @@ FURNITURE_CATEGORIES: dict[str, FurnitureCategory] = {
     c.name: c
     for c in [
         FurnitureCategory("table", Shape("table", (0.8, 0.75, 1.2), texture="wood_2"), True, 0.75),
-        FurnitureCategory("desk", Shape("mesh", (0, 0.78, 0), mesh="office_desk", yaw_offset=90.0), True, 0.78),
-        FurnitureCategory("chair", Shape("mesh", (0, 1.0, 0), mesh="office_chair"), True, 0.5, ("black",)),
+        # the desk mesh is a desk top at half its height beside a shelf tower at one end
+        FurnitureCategory("desk", Shape("mesh", (0, 1.5, 0), mesh="office_desk", yaw_offset=90.0), True, 0.75,
+                          surface=(0.0, 0.0, 1.0, 0.74)),
+        FurnitureCategory("chair", Shape("mesh", (0, 1.0, 0), mesh="office_chair"), True, 0.47, ("black",),
+                          surface=(0.16, 0.06, 0.85, 0.76)),
         FurnitureCategory("shelf", Shape("box", (0.4, 0.9, 1.0), texture="wood_1"), True, 0.9),
         FurnitureCategory("barrel", Shape("mesh", (0, 0.9, 0), mesh="barrel"), True, 0.9, ("blue",)),
         FurnitureCategory("counter", Shape("box", (0.6, 0.9, 1.6), texture="marble_2"), True, 0.9, ("white",)),
@@ -221,3 +227,17 @@ def shape_extents(shape: Shape, scale: float = 1.0, color: str | None = None) ->
 def mesh_name(shape: Shape, color: str | None) -> str:
     assert shape.mesh is not None
     return shape.mesh.format(color=color) if "{color}" in shape.mesh else shape.mesh
+
+
+def surface_rect(category: str, position: tuple[float, float], yaw: float,
+                 color: str | None = None) -> tuple[float, float, float, float]:
+    """World ``(x0, z0, x1, z1)`` of the surface of a furniture piece (yaw a multiple of 90)."""
+    cat = FURNITURE_CATEGORIES[category]
+    sx, _, sz = shape_extents(cat.shape, 1.0, color or cat.colors[0])
+    fx0, fz0, fx1, fz1 = cat.surface
+    corners = [(-sx / 2 + f * sx, -sz / 2 + g * sz) for f in (fx0, fx1) for g in (fz0, fz1)]
+    th = math.radians(yaw)
+    c, s = round(math.cos(th)), round(math.sin(th))
+    xs = [x * c + z * s for x, z in corners]
+    zs = [-x * s + z * c for x, z in corners]
+    return (position[0] + min(xs), position[1] + min(zs), position[0] + max(xs), position[1] + max(zs))

@@ -244,7 +244,7 @@ def _objects(rng: random.Random, spec: HouseSpec, cats: list[str], ids) -> list[
             on = None
             if receptacles and rng.random() < 0.6:
                 f = rng.choice(receptacles)
-                r = furn_rects[f.id]
+                r = catalog.surface_rect(f.category, f.position, f.yaw, f.color)
                 inset = rad + 0.05
                 if r[2] - r[0] > 2 * inset and r[3] - r[1] > 2 * inset:
                     for _t in range(10):

@@ -142,6 +142,11 @@ class HouseWorld:
             )
         self.furniture_ids = [f.id for f in spec.furniture]
         self.furniture_rects = np.array([self.entities[i].footprint() for i in self.furniture_ids]).reshape(-1, 4)
+        #: receptacle id -> world rect its objects rest on
+        self.surfaces = {
+            f.id: catalog.surface_rect(f.category, f.position, f.yaw, f.color)
+            for f in spec.furniture if catalog.FURNITURE_CATEGORIES[f.category].receptacle
+        }
         self.door_ids = [o.id for o in spec.doors]
         self.door_segs = {i: door_segment(self.entities[i].opening, self.entities[i].axis) for i in self.door_ids}
         self.object_ids = [o.id for o in spec.objects]
@@ -223,10 +228,8 @@ class HouseWorld:
     def receptacle_at(self, x: float, z: float, inset: float = 0.03) -> int | None:
         """Id of the receptacle whose top contains ``(x, z)`` (nearest centre on ties)."""
         best, best_d = None, math.inf
-        for i, rect in zip(self.furniture_ids, self.furniture_rects, strict=False):
+        for i, rect in self.surfaces.items():
             e = self.entities[i]
-            if not e.receptacle:
-                continue
             if rect[0] + inset <= x <= rect[2] - inset and rect[1] + inset <= z <= rect[3] - inset:
                 d = math.hypot(x - e.pos[0], z - e.pos[2])
                 if d < best_d:
