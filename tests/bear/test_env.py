@@ -1,0 +1,200 @@
+"""BearLongHorizon-v0 on the shipped bear-lh-v1 suite: the contract, oracle and random agents,
+check_env, stop_on_error, ground truth read from the live render, and the suite's balance."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import embodied_gym  # noqa: F401  (registers the ids)
+from embodied_gym.agents.baselines import random_bear_answer
+from embodied_gym.episodes.bear.grounding import mask_box
+from embodied_gym.episodes.spec import load_episodes
+from embodied_gym.rewards.bear import MC_SKILLS, NONE_OF_THE_ABOVE, summarize_bear
+
+W, H = 64, 48
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return {split: load_episodes(f"bear-lh-v1:{split}") for split in ("test", "ood")}
+
+
+@pytest.fixture(scope="module")
+def small_env(suite):
+    env = gym.make("BearLongHorizon-v0", episodes=suite["test"][:6] + suite["ood"][:2], width=W, height=H,
+                   history_frames=4)
+    yield env
+    env.close()
+
+
+def run(env, episode_id, answer):
+    obs, info = env.reset(options={"episode_id": episode_id})
+    infos = []
+    while True:
+        obs, reward, terminated, truncated, info = env.step(answer(env, obs))
+        infos.append((reward, info))
+        if terminated or truncated:
+            return infos
+
+
+def test_suite_size_steps_and_splits(suite):
+    """>= 100 episodes in total averaging >= 6 skill steps, test and ood splits, every query
+    stored with its skill, step, question and answer."""
+    eps = suite["test"] + suite["ood"]
+    assert len(eps) >= 100
+    counts = [len(e.extra["bear"]["queries"]) for e in eps]
+    assert sum(counts) / len(counts) >= 6 and min(counts) >= 6
+    assert {e.tags["domain"] for e in suite["test"]} == {"in_domain"}
+    assert {e.tags["domain"] for e in suite["ood"]} == {"ood"}
+    for e in eps:
+        steps = [q["step"] for q in e.extra["bear"]["queries"]]
+        assert steps == sorted(steps) and steps[-1] <= len(e.demonstration.actions)
+        for q in e.extra["bear"]["queries"]:
+            assert q["skill"] and q["question"] and q["answer"] is not None
+    goals = Counter(e.tags["goal"] for e in eps)
+    assert goals["bring"] > 0 and goals["door_bring"] > 0
+
+
+def test_correct_letter_is_balanced_within_every_skill(suite):
+    """No letter is the answer of more than 30% of a skill's questions over the suite; D is
+    sometimes 'None of the above', both as the answer and as a wrong option."""
+    by_skill = defaultdict(Counter)
+    nota = Counter()
+    for e in suite["test"] + suite["ood"]:
+        for q in e.extra["bear"]["queries"]:
+            if q["skill"] in MC_SKILLS:
+                by_skill[q["skill"]][q["answer"]] += 1
+                assert sorted(q["options"]) == ["A", "B", "C", "D"] and len(set(q["options"].values())) == 4
+                if q["options"]["D"] == NONE_OF_THE_ABOVE:
+                    nota["answer" if q["answer"] == "D" else "wrong"] += 1
+    assert set(by_skill) == set(MC_SKILLS)
+    for skill, c in by_skill.items():
+        total = sum(c.values())
+        assert total >= 20, skill
+        assert max(c.values()) / total <= 0.30, (skill, c)
+    assert nota["answer"] > 0 and nota["wrong"] > 0
+
+
+def test_default_make_works_with_defaults():
+    """The contract: gym.make('BearLongHorizon-v0') with defaults (house backend, bear-lh-v1 test)."""
+    env = gym.make("BearLongHorizon-v0")
+    try:
+        obs, info = env.reset(seed=0)
+        assert env.unwrapped.metadata["family"] == "bear"
+        assert obs["image"].shape == (240, 320, 3) and obs["history"].shape == (16, 240, 320, 3)
+        assert obs["question"] and obs["skill"] and 1 <= obs["history_length"] <= 16
+        assert obs in env.observation_space
+        assert env.unwrapped.episodes[0].id.startswith("bear-lh-v1-test-")
+    finally:
+        env.close()
+
+
+def test_check_env_passes(small_env):
+    check_env(small_env.unwrapped, skip_render_check=True)
+
+
+def test_oracle_answers_score_every_step_and_episode(small_env):
+    results = []
+    for ep in small_env.unwrapped.episodes:
+        infos = run(small_env, ep.id, lambda env, obs: env.unwrapped.oracle_action())
+        assert all(info["correct"] for _, info in infos), [i for _, i in infos if not i["correct"]]
+        assert all(r == pytest.approx(1.0) for r, _ in infos)
+        final = infos[-1][1]
+        assert final["episode_success"] and final["episode_result"]["episode_id"] == ep.id
+        assert len(final["episode_result"]["steps"]) == len(ep.extra["bear"]["queries"])
+        results.append(final["episode_result"])
+    summary = summarize_bear(results)
+    assert summary["overall"]["episode_success_rate"] == 1.0 and summary["overall"]["step_accuracy"] == 1.0
+
+
+def test_stop_on_error_ends_at_the_first_wrong_answer(suite):
+    env = gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], width=W, height=H, history_frames=2,
+                   stop_on_error=True)
+    try:
+        env.reset(seed=0)
+        env.step(env.unwrapped.oracle_action())
+        obs, reward, terminated, truncated, info = env.step("this is not an answer")
+        assert terminated and not info["correct"] and reward == 0.0
+        assert info["episode_success"] is False and len(info["episode_result"]["steps"]) == 2
+    finally:
+        env.close()
+
+
+def test_any_reply_is_scored_without_raising(small_env):
+    small_env.reset(seed=1)
+    for reply in ["", None, 42, "\u00e9\u4e2d\U0001f600", "[1e999, 0, 1, 1]", "(nan, 0.5)", "A" * 10000]:
+        obs, reward, terminated, truncated, info = small_env.step(reply)
+        assert 0.0 <= reward <= 1.0 and isinstance(info["correct"], bool)
+        if terminated:
+            small_env.reset(seed=1)
+
+
+def test_box_and_point_ground_truth_come_from_the_live_segmentation(small_env):
+    """At the environment's resolution, the box answer is the target's pixel extent and the
+    oracle point lands on the target's mask."""
+    env = small_env.unwrapped
+    seen = set()
+    for ep in env.episodes:
+        env.reset(options={"episode_id": ep.id})
+        for q in ep.extra["bear"]["queries"]:
+            if q["skill"].startswith(("bbox", "pointing")):
+                seg = env._replay.observe(q["step"]).segmentation
+                mask = seg == q["target"]
+                truth = env._ground_truth(q)
+                if q["skill"].startswith("bbox"):
+                    assert truth["box"] == mask_box(mask)
+                else:
+                    x, y = truth["answer"]
+                    assert mask[int(y * H), int(x * W)]
+                seen.add(q["skill"].split("_")[0])
+    assert seen == {"bbox", "pointing"}
+
+
+def test_trajectory_questions_show_three_coloured_arrows(small_env):
+    env = small_env.unwrapped
+    for ep in env.episodes:
+        obs, _ = env.reset(options={"episode_id": ep.id})
+        while obs["skill"] != "trajectory_reasoning":
+            obs, _, terminated, _, _ = env.step(env.oracle_action())
+            if terminated:
+                break
+        else:
+            img = obs["image"]
+            plain = env._frame(int(env.queries[env._q]["step"]))
+            for rgb in [(235, 30, 30), (20, 210, 60), (40, 90, 255)]:
+                assert (img == rgb).all(-1).sum() > (plain == rgb).all(-1).sum()
+            assert obs["options"][3] == f"D. {NONE_OF_THE_ABOVE}"
+            return
+    pytest.fail("no trajectory question in the small set")
+
+
+@pytest.mark.slow
+def test_oracle_and_random_agents_over_the_whole_suite(suite):
+    """Oracle: 100% of steps and episodes on both splits. Random (the agents' random baseline):
+    near chance on every four-option skill (about 25%)."""
+    env = gym.make("BearLongHorizon-v0", episodes=suite["test"] + suite["ood"], width=W, height=H, history_frames=2)
+    rng = random.Random(0)
+    oracle, rand = [], []
+    try:
+        for ep in env.unwrapped.episodes:
+            infos = run(env, ep.id, lambda e, obs: e.unwrapped.oracle_action())
+            oracle.append(infos[-1][1]["episode_result"])
+            for _ in range(3):
+                infos = run(env, ep.id, lambda e, obs: random_bear_answer(obs, rng))
+                rand.append(infos[-1][1]["episode_result"])
+    finally:
+        env.close()
+    o = summarize_bear(oracle)
+    assert o["overall"]["episode_success_rate"] == 1.0 and o["overall"]["step_accuracy"] == 1.0
+    r = summarize_bear(rand)
+    for skill in MC_SKILLS:
+        acc = r["by_skill"][skill]["accuracy"]
+        assert 0.15 <= acc <= 0.35, (skill, acc)
+    assert r["overall"]["episode_success_rate"] < 0.05
+    assert np.isfinite(r["overall"]["mean_step_score"])
