@@ -25,6 +25,16 @@ _RGB = {"red": (235, 30, 30), "green": (20, 210, 60), "blue": (40, 90, 255)}
 MIN_SEPARATION = 25.0
 
 
+#: shortest arrow drawn (in frame heights, aspect-corrected), so that every arrow is visible
+MIN_LENGTH = 0.15
+
+
+def arrow_length(arrow: Sequence[Sequence[float]], aspect: float = 4 / 3) -> float:
+    """Length of an arrow in frame heights (``x`` scaled by the aspect ratio)."""
+    (sx, sy), (ex, ey) = arrow
+    return math.hypot((ex - sx) * aspect, ey - sy)
+
+
 def arrow_angle(start: Sequence[float], end: Sequence[float], aspect: float = 4 / 3) -> float:
     """Screen angle of an arrow in degrees (0 = right, 90 = up), measured in pixel proportions."""
     dx = (float(end[0]) - float(start[0])) * aspect

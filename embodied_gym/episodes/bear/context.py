@@ -21,7 +21,7 @@ from .options import LetterDeck, sample_history
 from .replay import Replay
 
 #: a target must cover at least this share of the frame for a grounding question
-MIN_TARGET_SHARE = 0.004
+MIN_TARGET_SHARE = 0.0025
 #: BEAR skill of each of our skill ids: (BEAR category, BEAR skill name)
 BEAR_SKILLS: dict[str, tuple[str, str]] = {
     "next_action_prediction": ("Task Planning", "Next Action Prediction"),

@@ -187,7 +187,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     # the object: grounding on the approach, then the arrows
     approach = _window(m[pick - 1] - 6, m[pick] - 1)
     _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), x, approach, spatial=rng.random() < 0.4)
-    _try(out, grounding.trajectory, ctx, x, _window(m[pick - 1] - 8, m[pick] - 1))
+    _try(out, grounding.trajectory, ctx, x, _window(m[pick - 1] - 16, m[pick] - 1))
     # after the pick: what has been done, what comes next, where the object was
     carry = _window(m[pick], m[place - 1] - 1)
     _try(out, reasoning.task_process, ctx, m[pick])

@@ -15,7 +15,15 @@ import numpy as np
 
 from ...rewards.bear import LETTERS, NONE_OF_THE_ABOVE
 from ...sims.base import Observation
-from .arrows import ARROW_COLORS, GRIPPER_POINT, arrow_angle, arrow_to, rotated_arrow, well_separated
+from .arrows import (
+    ARROW_COLORS,
+    MIN_LENGTH,
+    arrow_angle,
+    arrow_length,
+    arrow_to,
+    rotated_arrow,
+    well_separated,
+)
 from .context import EpisodeContext, QueryRejected
 
 #: a landmark of a spatial relation covers at least this share of the frame
@@ -143,12 +151,8 @@ def grounding(ctx: EpisodeContext, kind: str, oid: int, steps: list[int], *, spa
     return ctx.query(skill, t, question, answer, oid, relation=relation, pixels=int(mask.sum()), box=mask_box(mask))
 
 
-def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any]:
-    """Three coloured arrows from the gripper point; which one leads to ``oid``? The correct
-    arrow ends at ``sim.project`` of the target's centre; the others end at other visible
-    objects or are the correct arrow turned by 40-120 degrees, all at least 25 degrees apart.
-    When the dealt letter is D, no arrow leads to the target and "None of the above" is right."""
-    t, _ = _grounding_frame(ctx, oid, steps)
+def _arrow_sets(ctx: EpisodeContext, oid: int, t: int, need: int) -> tuple[list, list[float]] | None:
+    """At step ``t``: the correct arrow, ``need`` distractors and the target point, or ``None``."""
     obs = ctx.replay.apply(t)  # the camera of step t, for sim.project
     w, h = ctx.sim.width, ctx.sim.height
 
@@ -162,33 +166,49 @@ def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any
         return (u, v) if 0.03 <= u <= 0.97 and 0.03 <= v <= 0.97 else None
 
     target = project(oid)
-    if target is None:
-        raise QueryRejected("target projects outside the frame")
-    if target[1] > GRIPPER_POINT[1] - 0.08 and abs(target[0] - GRIPPER_POINT[0]) < 0.1:
-        raise QueryRejected("target too close to the gripper point")
+    if target is None or ctx.pixels(obs, oid) < ctx.min_pixels():
+        return None
     good = arrow_to(target)
+    if arrow_length(good) < MIN_LENGTH:
+        return None  # the target sits on the gripper point: no visible arrow leads to it
     tang = arrow_angle(*good)
-    candidates = []
     counts = _counts(obs)
+    candidates = []
     for other in sorted(counts, key=lambda i: -counts[i]):
-        if other != oid and other in obs.objects and counts[other] >= ctx.min_pixels():
+        if other != oid and other in obs.objects and counts[other] >= ctx.min_pixels() and not obs.objects[other].held:
             p = project(other)
             if p is not None:
                 candidates.append(arrow_to(p))
     turns = [40, -40, 65, -65, 90, -90, 120, -120]
     ctx.rng.shuffle(turns)
     candidates += [rotated_arrow(good, d) for d in turns]
-    letter = ctx.deck.deal("trajectory_reasoning")
-    need = 3 if letter == "D" else 2
     chosen: list[list[list[float]]] = []
     for c in candidates:
-        if well_separated(chosen + [c], tang) and well_separated([good] + chosen + [c]):
+        if arrow_length(c) >= MIN_LENGTH and well_separated(chosen + [c], tang) and well_separated([good] + chosen + [c]):
             chosen.append(c)
             if len(chosen) == need:
-                break
-    if len(chosen) < need:
+                return [good, *chosen], [round(target[0], 4), round(target[1], 4)]
+    return None
+
+
+def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any]:
+    """Three coloured arrows from the gripper point; which one leads to ``oid``? The correct
+    arrow ends at ``sim.project`` of the target's centre; the others end at other visible
+    objects or are the correct arrow turned by 40-120 degrees, every arrow at least
+    :data:`~.arrows.MIN_LENGTH` long and 25 degrees from the others and the target. When the
+    dealt letter is D, no arrow leads to the target and "None of the above" is right. Frames of
+    ``steps`` are tried from the one showing the target largest."""
+    letter = ctx.deck.deal("trajectory_reasoning")
+    need = 3 if letter == "D" else 2
+    ranked = sorted(steps, key=lambda s: -ctx.pixels(ctx.observe(s), oid))
+    for t in ranked[:12]:
+        found = _arrow_sets(ctx, oid, t, need)
+        if found is not None:
+            break
+    else:
         ctx.deck.undeal("trajectory_reasoning", letter)
-        raise QueryRejected("could not place well separated distractor arrows")
+        raise QueryRejected("no frame allows visible, well separated arrows")
+    (good, *chosen), target = found
     if letter == "D":
         arrows = chosen
     else:
@@ -203,5 +223,5 @@ def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any
     return ctx.query(
         "trajectory_reasoning", t, question, letter, oid, options=options,
         truth="none of the arrows" if letter == "D" else f"the {ARROW_COLORS[LETTERS.index(letter)]} arrow",
-        arrows=arrows, arrow_colors=list(ARROW_COLORS), target_point=[round(target[0], 4), round(target[1], 4)],
+        arrows=arrows, arrow_colors=list(ARROW_COLORS), target_point=target,
     )
