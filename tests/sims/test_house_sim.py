@@ -231,3 +231,20 @@ def test_simulators_move_between_threads():
         assert np.array_equal(x.rgb, y.rgb)
     a.close()
     b.close()
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("triton") is None, reason="triton not installed")
+def test_rendering_then_importing_triton_does_not_crash():
+    """Mesa's llvmpipe and Triton (pulled in by torch/transformers) each bring an LLVM; Triton
+    imported after Mesa used to kill the process. The house renderer pre-imports Triton."""
+    import subprocess
+    import sys
+
+    code = (
+        "from embodied_gym.sims.house import HouseSimulator\n"
+        "s = HouseSimulator(seed=0, width=32, height=24); s.reset()\n"
+        "import triton\n"
+        "print('ok')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and "ok" in res.stdout, res.stderr[-2000:]

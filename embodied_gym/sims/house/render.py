@@ -16,12 +16,35 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
+import importlib.util
 import math
 import os
 import threading
 from ctypes import POINTER, byref
 
-import pyglet
+
+def _preload_llvm_users() -> None:
+    """Import Triton (pulled in by torch/transformers) *before* Mesa's llvmpipe loads its LLVM:
+    loaded the other way round, Triton's own LLVM binds to Mesa's symbols and the process
+    crashes (segmentation fault) on ``import triton``. Loaded first, both work. Skipped when an
+    LLVM is mapped already (someone initialised Mesa first: importing Triton now would crash)."""
+    try:
+        with open("/proc/self/maps") as fh:
+            if "libLLVM" in fh.read():
+                return
+    except OSError:
+        pass
+    if importlib.util.find_spec("triton") is not None:
+        try:
+            importlib.import_module("triton")
+        except Exception:  # noqa: BLE001 - a broken optional package must not break rendering
+            pass
+
+
+_preload_llvm_users()  # before pyglet: its EGL set-up loads Mesa (and Mesa's LLVM)
+
+import pyglet  # noqa: E402
 
 pyglet.options["headless"] = os.environ.get("PYGLET_HEADLESS", "true").lower() not in ("0", "false", "no")
 pyglet.options["debug_gl"] = False
