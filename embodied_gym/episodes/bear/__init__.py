@@ -12,8 +12,8 @@ This package builds such episodes in the embedded ``house`` simulator:
    ========================  =======================================  ==============================
    skill id                  BEAR skill                               asked
    ========================  =======================================  ==============================
-   next_action_prediction    Task Planning / Next Action Prediction   start, after opening, after pick
-   task_process_reasoning    Task Planning / Task Process Reasoning   after the pick, at the end
+   next_action_prediction    Task Planning / Next Action Prediction   2-3 random steps (any progress)
+   task_process_reasoning    Task Planning / Task Process Reasoning   1-2 random steps (>= 2 done)
    path_planning             Spatial Reasoning / Path Planning        start of a navigation leg
    relative_direction        Spatial Reasoning / Relative Direction   during a navigation leg
    object_localization       Spatial Reasoning / Object Localization  while carrying (history video)

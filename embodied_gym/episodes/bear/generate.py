@@ -162,6 +162,14 @@ def _window(a: int, b: int) -> list[int]:
     return list(range(max(0, a), max(a, b) + 1))
 
 
+def _step_with_progress(ctx: EpisodeContext, k: int) -> int | None:
+    """A random demonstration step whose state has exactly ``k`` plan steps done (``None`` when
+    two plan steps are done at the same step)."""
+    lo = ctx.met_at[k - 1] if k > 0 else 0
+    hi = ctx.met_at[k] - 1 if k < len(ctx.met_at) else ctx.last
+    return ctx.rng.randint(lo, hi) if hi >= lo else None
+
+
 def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     """Skill questions along the demonstration, in step order (see the package docstring)."""
     plan, m, rng = ctx.plan, ctx.met_at, ctx.rng
@@ -169,7 +177,17 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     place = len(plan) - 1
     x, r = plan[pick]["target"], plan[place]["receptacle"]
     out: list[dict[str, Any]] = []
-    _try(out, reasoning.next_action, ctx, 0)
+    # planning questions at random steps, so that progress must be read from the video
+    n_next = 3 if plan[1]["type"] == "open" else 2
+    for k in rng.sample(range(len(plan)), n_next):
+        t = _step_with_progress(ctx, k)
+        if t is not None:
+            _try(out, reasoning.next_action, ctx, t)
+    n_done = 2 if rng.random() < 0.5 else 1
+    for k in rng.sample(range(2, len(plan) + 1), n_done):
+        t = _step_with_progress(ctx, k)
+        if t is not None:
+            _try(out, reasoning.task_process, ctx, t)
     # the first navigation leg: route and direction of its target
     first = plan[0]["target"]
     seg0 = _window(0, m[0] - 1)
@@ -183,16 +201,12 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     if plan[1]["type"] == "open":
         door = plan[1]["target"]
         _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), door, _window(m[0] - 3, m[1] - 1), spatial=False)
-        _try(out, reasoning.next_action, ctx, m[1])
     # the object: grounding on the approach, then the arrows
     approach = _window(m[pick - 1] - 6, m[pick] - 1)
     _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), x, approach, spatial=rng.random() < 0.4)
     _try(out, grounding.trajectory, ctx, x, _window(m[pick - 1] - 16, m[pick] - 1))
-    # after the pick: what has been done, what comes next, where the object was
+    # after the pick: the route to the receptacle, where the object was
     carry = _window(m[pick], m[place - 1] - 1)
-    _try(out, reasoning.task_process, ctx, m[pick])
-    if rng.random() < 0.6:
-        _try(out, reasoning.next_action, ctx, m[pick])
     if not route_first or rng.random() < 0.3:
         _try(out, reasoning.path_planning, ctx, m[pick], m[place - 1], r)
     if carry:
@@ -202,8 +216,6 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
                 break
     # the receptacle, named by a spatial relation when one is visible
     _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), r, _window(m[place - 1] - 4, m[place] - 1), spatial=True)
-    if rng.random() < 0.5:
-        _try(out, reasoning.task_process, ctx, ctx.last)
     out.sort(key=lambda q: q["step"])
     return out
 
