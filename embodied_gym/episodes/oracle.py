@@ -88,9 +88,10 @@ def _door_state(objects) -> tuple:
     return tuple(sorted((i, bool(o.is_open)) for i, o in objects.items() if o.kind == "door"))
 
 
-def _memory(sim: Simulator, episode: Episode) -> _Memory:
+def _memory(sim: Simulator, episode: Episode, step: int) -> _Memory:
+    """The cache for ``sim``; a fresh one for a new episode or a new run (step 0)."""
     mem = _MEMORY.get(sim)
-    if mem is None or mem.episode_id != episode.id:
+    if mem is None or mem.episode_id != episode.id or step == 0:
         mem = _Memory(episode_id=episode.id)
         _MEMORY[sim] = mem
     return mem
@@ -132,7 +133,7 @@ def next_action(
     latest one, else ``sim.observe()``). Raises :class:`OracleError` when no plan completes the
     current subgoal."""
     obs = obs if obs is not None else sim.observe()
-    mem = _memory(sim, episode)
+    mem = _memory(sim, episode, obs.step)
     _note_failures(mem, obs)
     mem.just_met = False
     decision = _decide(sim, episode, tracker, obs, mem)
@@ -271,6 +272,16 @@ def _footprint(o) -> tuple[float, float, float, float]:
     return (x - sx / 2, z - sz / 2, x + sx / 2, z + sz / 2)
 
 
+def _surfaces(sim: Simulator, obs: Observation) -> list[tuple[int, tuple[float, float, float, float]]]:
+    """Receptacle tops ``(id, (x0, z0, x1, z1))``: the backend's own surfaces when it exposes
+    them (the house backend's desk top and chair seat are smaller than their footprints), else
+    the footprints from ``ObjectInfo.size``."""
+    own = getattr(getattr(sim, "world", None), "surfaces", None)
+    if isinstance(own, dict) and own:
+        return [(int(i), tuple(float(v) for v in r)) for i, r in sorted(own.items())]  # type: ignore[misc]
+    return [(i, _footprint(o)) for i, o in sorted(obs.objects.items()) if o.receptacle]
+
+
 def _drop_hits(p: Pose, receptacles: list[tuple[int, tuple[float, float, float, float]]], reach: float) -> int | None:
     """The receptacle a drop from ``p`` lands on: the first whose top (3 cm inset) the heading
     ray meets between 0.3 m and ``reach`` (the house backend's rule)."""
@@ -327,7 +338,7 @@ def _plan(sim, episode, mem: _Memory, obs: Observation, active: int, mode: str, 
             return pose_key(p) != start_key and ("DropObject", pose_key(p)) not in mem.failed
 
     elif mode == "drop":
-        holders = [(i, _footprint(o)) for i, o in sorted(obs.objects.items()) if o.receptacle]
+        holders = _surfaces(sim, obs)
 
         def goal(p: Pose) -> bool:
             if math.hypot(p.x - point[0], p.z - point[2]) > reach + 1.0 or not _same_room(p):

@@ -67,6 +67,9 @@ class SuiteConfig:
     width: int = 320
     height: int = 240
     max_attempts: int = 40
+    #: spatial_semantic episodes insist on their relation kind (ordinal, relative, extreme, room
+    #: by index) for this many scenes before accepting any kind
+    strict_attempts: int = 24
     #: houses have min_rooms..max_rooms rooms (small houses keep demonstrations and files short)
     min_rooms: int = 2
     max_rooms: int = 5
@@ -121,7 +124,8 @@ def generate_episode(
         sim.reset(spec)
         rng = random.Random(derive_seed("task", *key))
         try:
-            draft = generate_task(category, sim, rng, **({"relation": relation} if relation else {}))
+            options = {"relation": relation, "strict": attempt < suite.strict_attempts} if relation else {}
+            draft = generate_task(category, sim, rng, **options)
         except Rejected as exc:
             reasons.append(f"attempt {attempt}: {exc}")
             continue

@@ -238,10 +238,13 @@ RELATIONS: dict[str, Callable[[Simulator, random.Random, Pose, Observation], Tas
 }
 
 
-def generate_spatial_semantic(sim: Simulator, rng: random.Random, relation: str | None = None) -> TaskDraft:
+def generate_spatial_semantic(
+    sim: Simulator, rng: random.Random, relation: str | None = None, strict: bool = False
+) -> TaskDraft:
     """A target named by a relation. ``relation`` names the preferred kind of :data:`RELATIONS`
     (else kinds are tried in an order drawn by ``rng``); after half the attempts every kind is
-    tried, so scenes without, say, two visible chairs still yield a task."""
+    tried, so scenes without, say, two visible chairs still yield a task -- unless ``strict``, which
+    rejects the scene instead (the suite insists on the preferred kind for its first scenes)."""
     others = rng.sample(sorted(RELATIONS), len(RELATIONS))
     preferred = [relation] if relation else others
     for attempt in range(ATTEMPTS):
@@ -250,7 +253,8 @@ def generate_spatial_semantic(sim: Simulator, rng: random.Random, relation: str 
             obs = view_from(sim, start)
         except Rejected:
             continue
-        kinds = preferred if attempt < ATTEMPTS // 2 else preferred + [k for k in others if k not in preferred]
+        fallback = not strict and attempt >= ATTEMPTS // 2
+        kinds = preferred + [k for k in others if k not in preferred] if fallback else preferred
         for kind in kinds:
             draft = RELATIONS[kind](sim, rng, start, obs)
             if draft is not None:
