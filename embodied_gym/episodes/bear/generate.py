@@ -195,9 +195,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     if route_first:
         _try(out, reasoning.path_planning, ctx, 0, m[0], first)
     head = seg0[: max(1, len(seg0) * 2 // 3)]
-    for t in rng.sample(head, min(6, len(head))):
-        if _try(out, reasoning.relative_direction, ctx, t, first):
-            break
+    _try(out, reasoning.relative_direction, ctx, rng.sample(head, min(8, len(head))), first)
     if plan[1]["type"] == "open":
         door = plan[1]["target"]
         _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), door, _window(m[0] - 3, m[1] - 1), spatial=False)
@@ -211,9 +209,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
         _try(out, reasoning.path_planning, ctx, m[pick], m[place - 1], r)
     if carry:
         _try(out, reasoning.object_localization, ctx, carry[len(carry) // 2], x, m[pick])
-        for t in rng.sample(carry, min(6, len(carry))):
-            if _try(out, reasoning.relative_direction, ctx, t, r):
-                break
+        _try(out, reasoning.relative_direction, ctx, rng.sample(carry, min(8, len(carry))), r)
     # the receptacle, named by a spatial relation when one is visible
     _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), r, _window(m[place - 1] - 4, m[place] - 1), spatial=True)
     out.sort(key=lambda q: q["step"])
@@ -256,16 +252,16 @@ def make_episode(
             last_error = str(exc)
             continue
         ep.max_steps = max(64, 2 * len(ep.demonstration.actions))
-        saved = copy.deepcopy(deck.decks)
+        saved = copy.deepcopy((deck.decks, deck.usage))
         try:
             ctx = EpisodeContext(sim, ep, rng, deck, history_n=history_n)
             queries = build_queries(ctx)
         except QueryRejected as exc:
-            deck.decks = saved
+            deck.decks, deck.usage = saved
             last_error = str(exc)
             continue
         if len(queries) < MIN_QUERIES:
-            deck.decks = saved
+            deck.decks, deck.usage = saved
             last_error = f"only {len(queries)} queries"
             continue
         ep.extra = {"bear": {"version": 1, "suite": SUITE, "goal": info, "history_frames": history_n,

@@ -23,6 +23,7 @@ class LetterDeck:
 
     rng: random.Random
     decks: dict[str, list[str]] = field(default_factory=dict)
+    usage: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def deal(self, skill: str) -> str:
         deck = self.decks.setdefault(skill, [])
@@ -30,6 +31,15 @@ class LetterDeck:
             deck.extend(LETTERS)
             self.rng.shuffle(deck)
         return deck.pop()
+
+    def used(self, skill: str, value: str) -> int:
+        """How often ``value`` was recorded for ``skill`` (see :meth:`use`)."""
+        return self.usage.get(skill, {}).get(value, 0)
+
+    def use(self, skill: str, value: str) -> None:
+        """Record one use of an answer ``value`` (to spread answers, e.g. directions, evenly)."""
+        counts = self.usage.setdefault(skill, {})
+        counts[value] = counts.get(value, 0) + 1
 
     def undeal(self, skill: str, letter: str) -> None:
         """Return a dealt letter whose question was then dropped, so balance is kept."""
@@ -40,7 +50,8 @@ class NotEnoughOptions(ValueError):
     """Fewer than three distinct distractors could be made for a question."""
 
 
-def _dedupe(correct: str, distractors: Sequence[str]) -> list[str]:
+def distinct(correct: str, distractors: Sequence[str]) -> list[str]:
+    """Distractors without blanks, repeats (case-insensitive), the correct text or "None of the above"."""
     seen = {correct.strip().lower(), NONE_OF_THE_ABOVE.lower()}
     out = []
     for d in distractors:
@@ -65,7 +76,7 @@ def arrange_options(
     ``letter`` is ``D``, the correct text is left out and "None of the above" *is* the answer; else
     D is a wrong "None of the above". Distractors are de-duplicated (case-insensitively) and the
     first ones are used; :class:`NotEnoughOptions` when fewer than three distinct ones remain."""
-    pool = _dedupe(correct, distractors)
+    pool = distinct(correct, distractors)
     use_nota = rng.random() < nota_rate
     need = 3
     if len(pool) < need:
