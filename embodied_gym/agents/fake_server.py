@@ -72,8 +72,15 @@ def last_user_text(body: dict[str, Any]) -> str:
 def deterministic_reply(body: dict[str, Any]) -> str:
     """A reply that depends only on the request: an option letter for multiple-choice prompts, else
     a closed-loop action (never ``Finish``) in the ``<think>..</think><answer>..</answer>`` format."""
-    digest = int(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:8], 16)
     text = last_user_text(body)
+    h = hashlib.sha256(text.encode("utf-8", "replace"))
+    for message in body.get("messages") or []:  # images and earlier messages, without re-serialising JSON
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else [content]:
+            url = part.get("image_url", {}).get("url", "") if isinstance(part, dict) else part
+            h.update(str(url).encode("utf-8", "replace"))
+    h.update(str(body.get("seed")).encode())
+    digest = int(h.hexdigest()[:8], 16)
     if re.search(r"correct option|Options?:", text):
         return f"The answer is {'ABCD'[digest % 4]}."
     moves = [a for a in ACTIONS if a != "Finish"]
@@ -228,7 +235,7 @@ class FakeOpenAIServer:
             content = None
         else:
             content = behavior.content if behavior.content is not None else self.reply(body)
-        prompt_tokens = max(1, len(json.dumps(body.get("messages", ""))) // 4)
+        prompt_tokens = max(1, len(raw) // 4)
         completion_tokens = len(content or "") // 4 + 1
         choices = [] if kind == "no_choices" else [
             {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
