@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..base import ObjectInfo, Observation, Pose, RoomInfo, SimState, Simulator, check_action, pose_xz
-from ..navigation import path_length, rect_distances, segment_distances
-from . import render
+from ..navigation import path_length
+from . import interact, render
 from .generate import generate_house_spec
 from .scene import SceneGL
 from .spec import HouseSpec
@@ -237,73 +237,22 @@ class HouseSimulator(Simulator):
         return self._frame[3]
 
     def _do_PickObject(self, world: HouseWorld) -> tuple[bool, str | None]:
-        held = world.held_object()
-        if held is not None:
-            return False, f"already holding {world.entities[held].name}"
-        counts = self._in_view()
-        best = None
-        for i in world.object_ids:
-            e = world.entities[i]
-            d = self._distance(e.pos)
-            if counts[i] > 0 and d <= self.interact_distance and (best is None or d < best[0]):
-                best = (d, i)
-        if best is None:
-            return False, f"no pickable object in view within {self.interact_distance:g} m"
-        e = world.entities[best[1]]
-        e.held, e.on = True, None
-        e.pos = self._carry_pose()[0]
-        self._changed()
-        return True, None
+        ok, err = interact.pick(world, self._pose, self._in_view(), self.interact_distance, self._carry_pose()[0])
+        if ok:
+            self._changed()
+        return ok, err
 
     def _do_DropObject(self, world: HouseWorld) -> tuple[bool, str | None]:
-        held = world.held_object()
-        if held is None:
-            return False, "not holding anything"
-        e = world.entities[held]
-        rad = max(e.extents[0], e.extents[2]) / 2
-        p = self._pose
-        fx, _, fz = p.forward
-        segs, _ = world.blocking_segments()
-        target = None
-        for d in np.arange(0.3, self.interact_distance + 1e-9, 0.05):
-            x, z = p.x + d * fx, p.z + d * fz
-            if segment_distances(np.array([[x, z]]), segs).min() < 0.05:
-                break  # the ray hit a wall or a closed door
-            rid = world.receptacle_at(x, z, inset=0.03)
-            if rid is not None:
-                target = (x, world.entities[rid].top, z, rid)
-                break
-        if target is None:
-            for d in (0.5, 0.4, 0.3):
-                x, z = p.x + d * fx, p.z + d * fz
-                pt = np.array([[x, z]])
-                if not world.walkable(pt)[0] or segment_distances(pt, segs).min() < rad + 0.02:
-                    continue
-                if len(world.furniture_rects) and rect_distances(pt, world.furniture_rects).min() < rad:
-                    continue
-                target = (x, 0.0, z, None)
-                break
-        if target is None:
-            return False, "no free space in front to put the object down"
-        x, y, z, rid = target
-        e.held, e.on, e.pos, e.yaw = False, rid, np.array([x, y, z]), p.yaw
-        e.room = world.room_at(x, z) or e.room
-        self._changed()
-        return True, None
+        ok, err = interact.drop(world, self._pose, self.interact_distance)
+        if ok:
+            self._changed()
+        return ok, err
 
     def _do_OpenDoor(self, world: HouseWorld) -> tuple[bool, str | None]:
-        counts = self._in_view()
-        best = None
-        for i in world.door_ids:
-            e = world.entities[i]
-            d = self._distance(e.pos)
-            if not e.is_open and counts[i] > 0 and d <= self.interact_distance and (best is None or d < best[0]):
-                best = (d, i)
-        if best is None:
-            return False, f"no closed door in view within {self.interact_distance:g} m"
-        world.entities[best[1]].is_open = True
-        self._changed()
-        return True, None
+        ok, err = interact.open_door(world, self._pose, self._in_view(), self.interact_distance)
+        if ok:
+            self._changed()
+        return ok, err
 
     def _do_Finish(self, world: HouseWorld) -> tuple[bool, str | None]:
         self._finished = True
@@ -367,7 +316,7 @@ class HouseSimulator(Simulator):
         return (np.array([p.x + 0.5 * fx + 0.22 * rx, self.camera_height - 0.55, p.z + 0.5 * fz + 0.22 * rz]), p.yaw)
 
     def _distance(self, pos: np.ndarray) -> float:
-        return math.sqrt((pos[0] - self._pose.x) ** 2 + pos[1] ** 2 + (pos[2] - self._pose.z) ** 2)
+        return interact.distance(self._pose, pos)
 
     def _view(self) -> np.ndarray:
         p = self._pose
