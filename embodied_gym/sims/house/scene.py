@@ -81,6 +81,7 @@ class SceneGL:
             if axis == "z":
                 (ax, az), (bx, bz) = (o.center[0] - o.width / 2, o.center[1]), (o.center[0] + o.width / 2, o.center[1])
             quad = np.array([[ax, 0, az], [bx, 0, bz], [ax, catalog.OPENING_HEIGHT, az], [bx, catalog.OPENING_HEIGHT, bz]])
+            quad = np.c_[quad, np.ones(4)]  # homogeneous
             self.portals.append((index[o.rooms[0]], index[o.rooms[1]], o.id if o.kind == "door" else None, quad))
         render.setup_state()
         self.room_lists = []
@@ -147,8 +148,7 @@ class SceneGL:
         """Rooms that may show in this frame, nearest first: the camera's room(s), then rooms
         reached through openings that intersect the view frustum (closed doors are opaque).
         Drawing near rooms first lets the depth test discard hidden far surfaces unshaded."""
-        inv = np.linalg.inv(view)
-        cx, cz = inv[0, 3], inv[2, 3]
+        cx, _, cz = -view[:3, :3].T @ view[:3, 3]  # camera position (view is a rigid transform)
         b = self.room_boxes
         near = np.nonzero((b[:, 0] - 0.3 <= cx) & (cx <= b[:, 2] + 0.3) & (b[:, 1] - 0.3 <= cz) & (cz <= b[:, 3] + 0.3))[0]
         inside = [k for k in near if b[k, 0] <= cx <= b[k, 2] and b[k, 1] <= cz <= b[k, 3]]
@@ -164,7 +164,7 @@ class SceneGL:
                 other = bb if k == a else a
                 if other in seen or (door is not None and not w.entities[door].is_open):
                     continue
-                clip = np.c_[quad, np.ones(4)] @ m.T
+                clip = quad @ m.T
                 x, y, cw = clip[:, 0], clip[:, 1], clip[:, 3]
                 # conservative: cull only when all corners lie outside one clip half-space
                 if (cw < render.NEAR).all() or (x > cw).all() or (x < -cw).all() or (y > cw).all() or (y < -cw).all():

@@ -63,8 +63,14 @@ class Entity:
 
     @property
     def size(self) -> tuple[float, float, float]:
+        """World-axis extents ``(x, y, z)`` of the entity (cached per yaw)."""
+        cached = self.__dict__.get("_size")
+        if cached is not None and cached[0] == (self.yaw, self.is_open):
+            return cached[1]
         x0, z0, x1, z1 = self.footprint()
-        return (x1 - x0, self.extents[1] if self.kind != "door" else catalog.OPENING_HEIGHT, z1 - z0)
+        size = (x1 - x0, self.extents[1] if self.kind != "door" else catalog.OPENING_HEIGHT, z1 - z0)
+        self.__dict__["_size"] = ((self.yaw, self.is_open), size)
+        return size
 
 
 def door_segment(o: OpeningSpec, axis: str) -> np.ndarray:
