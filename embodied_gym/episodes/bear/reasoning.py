@@ -64,8 +64,9 @@ def next_action(ctx: EpisodeContext, t: int) -> dict[str, Any]:
 
 def task_process(ctx: EpisodeContext, t: int) -> dict[str, Any]:
     """"What has been done so far, in order?" at step ``t`` (at least two steps done). The
-    distractors are the plan's prefixes of other lengths and the done steps with the last two
-    swapped, sampled at random so that the correct sequence is not always the middle length."""
+    distractors are the plan's prefixes of other lengths (and, part of the time, the done steps
+    with the last two swapped), sampled at random so that the correct sequence is not always the
+    middle length."""
     k = ctx.done_before(t)
     if k < 2:
         raise QueryRejected("fewer than two steps done")
@@ -74,7 +75,9 @@ def task_process(ctx: EpisodeContext, t: int) -> dict[str, Any]:
     swapped = list(done)
     swapped[-1], swapped[-2] = swapped[-2], swapped[-1]
     prefixes = [sequence_phrase(ctx.steps[:j]) for j in range(1, len(ctx.steps) + 1) if j != k]
-    pool = [sequence_phrase(swapped)] + prefixes
+    # the swapped sequence shares most words with the answer: offered only part of the time,
+    # so that "the option most like the others" is no shortcut
+    pool = prefixes + ([sequence_phrase(swapped)] if ctx.rng.random() < 0.4 else [])
     distractors = ctx.rng.sample(pool, min(3, len(pool)))
     question = (
         f'Your task: "{ctx.episode.instruction}" Based on the video, which of the following describes what '
