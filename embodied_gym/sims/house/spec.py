@@ -283,7 +283,46 @@ def _check(ok: Any, path: str, value: Any, why: str) -> None:
 
 # -- dict -> dataclass with field checking ------------------------------------------------------
 _NESTED = {"rooms": RoomSpec, "openings": OpeningSpec, "furniture": FurnitureSpec, "objects": ObjectSpec}
-_TUPLES = {"bounds": 4, "rooms": 2, "center": 2, "position": None, "agent_start": 5}
+#: JSON type of every scalar or tuple field: str, int, num, bool ("?" = may be null), "nums:N"
+#: (N finite numbers; N = "2|3" for either), "strs:N"
+_TYPES: dict[type, dict[str, str]] = {
+    RoomSpec: {"id": "str", "kind": "str", "name": "str", "bounds": "nums:4", "wall_texture": "str",
+               "floor_texture": "str"},
+    OpeningSpec: {"rooms": "strs:2", "kind": "str", "center": "nums:2", "width": "num", "id": "int?",
+                  "name": "str?", "texture": "str?", "color": "str?", "is_open": "bool"},
+    FurnitureSpec: {"id": "int", "category": "str", "name": "str", "room": "str", "position": "nums:2",
+                    "yaw": "num", "color": "str?"},
+    ObjectSpec: {"id": "int", "category": "str", "color": "str", "size": "str", "name": "str", "room": "str",
+                 "position": "nums:3", "yaw": "num", "on": "int?"},
+    HouseSpec: {"agent_start": "nums:5", "ceiling_texture": "str", "seed": "int?", "style": "str", "version": "int"},
+}
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _typed(kind: str, v: Any, p: str) -> Any:
+    if kind.endswith("?"):
+        if v is None:
+            return None
+        kind = kind[:-1]
+    if kind == "str" and isinstance(v, str):
+        return v
+    if kind == "int" and isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if kind == "num" and _number(v):
+        return float(v)
+    if kind == "bool" and isinstance(v, bool):
+        return v
+    if kind.startswith(("nums:", "strs:")) and isinstance(v, (list, tuple)):
+        n = int(kind[5:])
+        ok = _number if kind.startswith("nums") else (lambda x: isinstance(x, str))
+        if len(v) == n and all(ok(x) for x in v):
+            return tuple(float(x) for x in v) if kind.startswith("nums") else tuple(v)
+    what = {"str": "a string", "int": "an integer", "num": "a finite number", "bool": "true or false"}.get(
+        kind, f"a list of {kind[5:]} {'finite numbers' if kind.startswith('nums') else 'strings'}")
+    raise ValueError(f"{p}: expected {what} (got {v!r})")
 
 
 def _parse(cls: type, data: dict[str, Any], prefix: str) -> Any:
@@ -302,23 +341,13 @@ def _parse(cls: type, data: dict[str, Any], prefix: str) -> Any:
         if cls is HouseSpec and name in _NESTED:
             if not isinstance(v, list):
                 raise ValueError(f"{p}: expected a list (got {v!r})")
-            sub = _NESTED[name]
             items = []
             for i, item in enumerate(v):
                 if not isinstance(item, dict):
                     raise ValueError(f"{p}[{i}]: expected an object (got {item!r})")
-                items.append(_parse(sub, item, f"{p}[{i}]."))
+                items.append(_parse(_NESTED[name], item, f"{p}[{i}]."))
             v = items
-        elif name in _TUPLES and not (cls is HouseSpec and name == "rooms"):
-            if not isinstance(v, (list, tuple)):
-                raise ValueError(f"{p}: expected a list (got {v!r})")
-            if name in ("bounds", "center", "position", "agent_start"):
-                if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v):
-                    raise ValueError(f"{p}: expected finite numbers (got {v!r})")
-                v = tuple(float(x) for x in v)
-            else:
-                v = tuple(v)
-        elif name in ("width", "yaw") and not (isinstance(v, (int, float)) and math.isfinite(v)):
-            raise ValueError(f"{p}: expected a number (got {v!r})")
+        else:
+            v = _typed(_TYPES[cls][name], v, p)
         kwargs[name] = v
     return cls(**kwargs)
