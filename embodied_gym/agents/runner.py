@@ -59,7 +59,8 @@ class EvalConfig:
     ``"module:Id"``). ``episodes``: a ``.jsonl``/``.json`` path, ``"SUITE:SPLIT"``, a list of
     episodes, or ``None`` for the environment's default set. ``agent``: an ``--agent`` spec
     (``oracle``, ``random``, ``openai:MODEL``, ``blind:MODEL``, ``hf:PATH``) or an
-    :class:`~embodied_gym.agents.base.Agent`. ``out``: the run directory. ``concurrency``:
+    :class:`~embodied_gym.agents.base.Agent` (closed with ``aclose`` when the run ends). ``out``:
+    the run directory. ``concurrency``:
     episodes in flight at once. ``resume``: continue the run in ``out`` (without it, a non-empty
     ``out`` is an error). ``base_url`` / ``api_key``: the OpenAI-compatible endpoint (default
     ``$OPENAI_BASE_URL`` / ``$OPENAI_API_KEY``). ``limit``: only the first N episodes. ``seed``:
@@ -197,36 +198,37 @@ class _Run:
 
     async def _main(self, first: Any, logged_steps: dict, t0: float) -> dict[str, Any]:
         cfg = self.cfg
-        unwrapped = first.unwrapped
-        self.family = str(unwrapped.metadata.get("family", "closed_loop"))
-        ids = [_episode_id(e) for e in unwrapped.episodes]
-        if cfg.limit is not None:
-            ids = ids[: cfg.limit]
-        if not ids:
-            raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
-        todo = [ep for ep in ids if ep not in self.finals]
-        todo.sort(key=lambda ep: ep not in logged_steps)  # unfinished episodes first
-        from .cache import ResponseCache
-        from .factory import make_agent
-        from .settings import AgentSettings
-
-        self.cache = ResponseCache(cfg.cache or self.out / "cache.sqlite")
-        if isinstance(cfg.agent, Agent):
-            agent = cfg.agent
-        else:
-            agent = make_agent(cfg.agent, family=self.family, settings=AgentSettings.load(cfg.config),
-                               base_url=cfg.base_url, api_key=cfg.api_key, cache=self.cache)
-        self.agent = agent
         envs: list[Any] = [first]
-        for _ in range(min(cfg.concurrency, len(todo)) - 1):
-            envs.append(await self.env_call(_make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs)))
-        pool: asyncio.Queue = asyncio.Queue()
-        for env in envs:
-            pool.put_nowait(env)
-        self._setup_bar(ids)
-        self._log = open(self.log_path, "a", encoding="utf-8")
-        t_rollout = time.perf_counter()
+        self.cache = self.agent = self._log = None
         try:
+            unwrapped = first.unwrapped
+            self.family = str(unwrapped.metadata.get("family", "closed_loop"))
+            ids = [_episode_id(e) for e in unwrapped.episodes]
+            if cfg.limit is not None:
+                ids = ids[: cfg.limit]
+            if not ids:
+                raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
+            todo = [ep for ep in ids if ep not in self.finals]
+            todo.sort(key=lambda ep: ep not in logged_steps)  # unfinished episodes first
+            from .cache import ResponseCache
+            from .factory import make_agent
+            from .settings import AgentSettings
+
+            self.cache = ResponseCache(cfg.cache or self.out / "cache.sqlite")
+            if isinstance(cfg.agent, Agent):
+                self.agent = cfg.agent
+            else:
+                self.agent = make_agent(cfg.agent, family=self.family, settings=AgentSettings.load(cfg.config),
+                                        base_url=cfg.base_url, api_key=cfg.api_key, cache=self.cache)
+            for _ in range(min(cfg.concurrency, len(todo)) - 1):
+                envs.append(await self.env_call(_make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs)))
+            pool: asyncio.Queue = asyncio.Queue()
+            for env in envs:
+                pool.put_nowait(env)
+            self._setup_bar(ids)
+            self._log = open(self.log_path, "a", encoding="utf-8")
+            t_rollout = time.perf_counter()
+
             async def one(ep: str) -> None:
                 env = await pool.get()
                 try:
@@ -243,13 +245,16 @@ class _Run:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
         finally:
-            self._log.close()
+            if self._log is not None:
+                self._log.close()
             if self.bar is not None:
                 self.bar.close()
-            await agent.aclose()
+            if self.agent is not None:
+                await self.agent.aclose()
             for env in envs:
                 await self.env_call(env.close)
-            self.cache.close()
+            if self.cache is not None:
+                self.cache.close()
         end = time.perf_counter()
         return self._finish(ids, {"wall_s_this_run": end - t0, "setup_s": t_rollout - t0, "rollout_s": end - t_rollout})
 

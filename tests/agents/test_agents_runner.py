@@ -152,3 +152,34 @@ def test_existing_run_needs_resume_and_same_settings(tmp_path):
         evaluate(tmp_path, "random", resume=True)
     again = evaluate(tmp_path, "oracle", resume=True)  # nothing left to do: same summary
     assert again["overall"]["n"] == 6 and again["run"]["this_run"]["steps"] == 0
+
+
+def test_missing_api_key_is_a_clear_error(tmp_path, monkeypatch):
+    """openai:MODEL against api.openai.com without a key: ValueError naming OPENAI_API_KEY, CLI exit 2."""
+    from embodied_gym.cli import main
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        evaluate(tmp_path, "openai:gpt-4o")
+    assert main(["eval", "--env", "EgymToy-v0", "--episodes", "toy:2", "--agent", "openai:gpt-4o",
+                 "--out", str(tmp_path / "cli"), "--no-progress"]) == 2
+
+
+def test_auth_failure_stops_the_run_and_resume_finishes_it(tmp_path):
+    """A 401 mid-run stops the run (AgentFatalError) with the steps so far logged; after the key is
+    fixed, --resume finishes every episode without re-sending answered requests."""
+    from embodied_gym.agents.base import AgentFatalError
+
+    with FakeOpenAIServer(oracle_policy, script=["ok"] * 5 + [Behavior("server_error", status=401)]) as server:
+        with pytest.raises(AgentFatalError, match="401"):
+            evaluate(tmp_path, "openai:fake-vlm", base_url=server.base_url, api_key="bad")
+        logged = [r for r in lines(tmp_path / "run" / "steps.jsonl") if r["type"] == "step"]
+        assert len(logged) == 5
+        before = len(server.requests)
+        summary = evaluate(tmp_path, "openai:fake-vlm", base_url=server.base_url, api_key="good", resume=True)
+    from embodied_gym.agents.cache import request_key
+
+    resent = {request_key("chat|[]", r["body"]) for r in server.requests[before:]}
+    assert not resent & {r["request_hash"] for r in logged}
+    assert summary["overall"]["n"] == 6 and summary["run"]["steps"] == summary["run"]["this_run"]["steps"] + 5
