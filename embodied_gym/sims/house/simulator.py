@@ -389,6 +389,8 @@ class HouseSimulator(Simulator):
 
     # -- navigation ------------------------------------------------------------------------------
     def reachable_positions(self) -> np.ndarray:
+        """Free grid cells (``N x 2``) connected to the agent's position with the current door
+        states (cells of rooms behind closed doors are left out)."""
         p = self.pose
         return self._w().grid().reachable_from(p.x, p.z)
 
@@ -419,7 +421,7 @@ class HouseSimulator(Simulator):
         cand = cand[np.argsort(np.hypot(cand[:, 0] - self._pose.x, cand[:, 1] - self._pose.z), kind="stable")]
         saved = self.snapshot()
         try:
-            for x, z in cand[:12]:
+            for x, z in cand[:30]:
                 yaw = math.degrees(math.atan2(-(oz - z), ox - x)) % 360.0
                 target = oy + min(e.size[1], 0.3) / 2
                 pitch = -math.degrees(math.atan2(self.camera_height - target, math.hypot(ox - x, oz - z)))
