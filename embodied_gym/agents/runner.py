@@ -6,7 +6,7 @@
 
 * ``steps.jsonl``: the append-only log, one JSON object per line, flushed as soon as written.
   ``{"type": "step", "episode_id", "step", "request_hash", "prompt", "raw_reply", "action",
-  "parsed_action", "invalid_action", "reward", "score", "latency_s", "prompt_tokens",
+  "parsed_action", "invalid_action", "reward", "score", "latency_s", "t" (unix time), "prompt_tokens",
   "completion_tokens", "cost", "cached", "attempts", "error", "obs_hash", "terminated",
   "truncated", "feedback"}`` per step and ``{"type": "episode", "episode_id", "result"}``
   (or ``"error"``) when an episode ends.
@@ -352,7 +352,7 @@ class _Run:
             "prompt": reply.prompt, "raw_reply": reply.text, "action": reply.text,
             "parsed_action": jsonable(s["parsed"]), "invalid_action": bool(info.get("invalid_action", s["parsed"] is None)),
             "reward": s["reward"], "score": jsonable(info.get("score", s["reward"])),
-            "latency_s": round(reply.latency_s, 6), "prompt_tokens": reply.prompt_tokens,
+            "latency_s": round(reply.latency_s, 6), "t": round(time.time(), 4), "prompt_tokens": reply.prompt_tokens,
             "completion_tokens": reply.completion_tokens, "cost": reply.cost, "cached": reply.cached,
             "attempts": reply.attempts, "error": reply.error, "obs_hash": obs_hash(obs),
             "terminated": s["terminated"], "truncated": s["truncated"], "feedback": s["feedback"],
