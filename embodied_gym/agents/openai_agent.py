@@ -222,7 +222,7 @@ class OpenAIAgent(Agent):
     def request_body(self, wire_messages: list[dict]) -> dict[str, Any]:
         s = self.settings
         body: dict[str, Any] = {"model": self.model, "messages": wire_messages, "temperature": s.temperature,
-                                "max_tokens": s.max_tokens}
+                                s.token_limit_field: s.max_tokens}
         if s.seed is not None:
             body["seed"] = s.seed
         if s.top_p is not None:

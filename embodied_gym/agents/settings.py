@@ -21,7 +21,9 @@ class AgentSettings:
     """How a model agent samples, encodes images, retries and prompts.
 
     Sampling: ``temperature`` (0 by default: greedy, cacheable), ``seed`` (sent to the server;
-    ``None`` to omit), ``max_tokens``, ``top_p`` (``None`` to omit), ``extra_body`` (extra request
+    ``None`` to omit), ``max_tokens`` (sent as ``token_limit_field``: ``max_tokens``, or
+    ``max_completion_tokens`` for OpenAI's reasoning models), ``top_p`` (``None`` to omit),
+    ``extra_body`` (extra request
     fields, e.g. vLLM's ``top_k``). Images: resized so the longer side is at most
     ``image_max_side`` pixels, sent as ``image_format`` (``jpeg`` at ``jpeg_quality`` or ``png``)
     base64 data URLs. Transport: ``timeout`` seconds per request; ``max_retries`` retries on 429,
@@ -35,6 +37,7 @@ class AgentSettings:
     temperature: float = 0.0
     seed: int | None = 0
     max_tokens: int = 512
+    token_limit_field: str = "max_tokens"
     top_p: float | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
     image_max_side: int = 512
@@ -57,6 +60,9 @@ class AgentSettings:
         for name in ("image_max_side", "max_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"agent settings: field '{name}': must be >= 1, got {getattr(self, name)!r}")
+        if self.token_limit_field not in ("max_tokens", "max_completion_tokens"):
+            raise ValueError(f"agent settings: field 'token_limit_field': expected 'max_tokens' or "
+                             f"'max_completion_tokens', got {self.token_limit_field!r}")
         if self.max_retries < 0 or self.timeout <= 0:
             raise ValueError("agent settings: 'max_retries' must be >= 0 and 'timeout' > 0")
 
