@@ -4,7 +4,8 @@
 (so its CPU time is not charged to the harness) answering every request after ``latency``
 seconds, then runs the same ``episodes`` closed-loop episodes of ``steps`` steps with
 ``openai:bench-model`` through :func:`~embodied_gym.agents.runner.run_eval` twice, at
-concurrency 1 and at ``concurrency``, each with its own empty cache (no hits). It reports:
+concurrency 1 and at ``concurrency``, each with its own empty cache (no hits), after an
+unmeasured one-episode warm-up run (imports, first simulator build, texture caches). It reports:
 
 * ``episodes_per_min_1`` / ``episodes_per_min_k``: throughput during the rollouts (environment
   creation excluded: ``setup_s_*`` is reported apart);
@@ -190,6 +191,10 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
     runs: dict[int, dict[str, Any]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="egym-bench-") as tmp:
+            # warm-up (not measured): imports, the first simulator build and texture caches
+            run_eval(EvalConfig(env_id=env_id, episodes=eps if real is None else eps[:1], agent="openai:bench-model",
+                                out=Path(tmp) / "warmup", base_url=server.url, api_key="bench", progress=False,
+                                limit=1, cache=str(Path(tmp) / "warmup.sqlite"), env_kwargs=env_kwargs))
             for k in dict.fromkeys((1, concurrency)):
                 cpu0 = time.process_time()
                 summary = run_eval(EvalConfig(
