@@ -19,8 +19,8 @@ Concurrency: the agent calls run on the asyncio event loop; *every* environment 
 OpenGL contexts belong to the thread that made them and so rendering never blocks the loop.
 ``concurrency`` environment instances are created and reused.
 
-Resume (``config.resume``): episodes with an ``episode`` record are skipped (their logged result
-is reused); an unfinished episode is rebuilt by resetting its environment and re-feeding the logged
+Resume (``config.resume``): episodes with an ``episode`` record holding a result are skipped
+(the logged result is reused); an unfinished episode, or one that ended with an error, is rebuilt by resetting its environment and re-feeding the logged
 actions (environments are deterministic for a given episode and seed), without calling the agent,
 then continues. Requests answered before the kill but not yet logged are answered by the response
 cache. So no answered request is sent twice and every episode is counted once.
@@ -208,7 +208,8 @@ class _Run:
                 ids = ids[: cfg.limit]
             if not ids:
                 raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
-            todo = [ep for ep in ids if ep not in self.finals]
+            # an episode that ended with an error (no result) is retried on resume
+            todo = [ep for ep in ids if (self.finals.get(ep) or {}).get("result") is None]
             todo.sort(key=lambda ep: ep not in logged_steps)  # unfinished episodes first
             from .cache import ResponseCache
             from .factory import make_agent
@@ -263,7 +264,7 @@ class _Run:
             return
         from tqdm import tqdm
 
-        done = sum(1 for ep in ids if ep in self.finals)
+        done = sum(1 for ep in ids if (self.finals.get(ep) or {}).get("result") is not None)
         self.bar = tqdm(total=len(ids), initial=done, desc=f"eval {self.cfg.env_id}", unit="ep", dynamic_ncols=True)
         self._update_bar()
 

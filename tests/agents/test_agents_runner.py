@@ -183,3 +183,13 @@ def test_auth_failure_stops_the_run_and_resume_finishes_it(tmp_path):
     resent = {request_key("chat|[]", r["body"]) for r in server.requests[before:]}
     assert not resent & {r["request_hash"] for r in logged}
     assert summary["overall"]["n"] == 6 and summary["run"]["steps"] == summary["run"]["this_run"]["steps"] + 5
+
+
+def test_resume_retries_episodes_that_ended_with_an_error(tmp_path):
+    """An episode ended by an environment exception is not finished: --resume replays its logged
+    steps and completes it; the summary then counts all six episodes and no error."""
+    first = evaluate(tmp_path, "oracle", env_kwargs={"fail_on": ("toy-002",)})
+    assert first["run"]["n_errors"] == 1
+    second = evaluate(tmp_path, "oracle", resume=True)
+    assert second["run"]["n_errors"] == 0 and second["overall"]["n"] == 6
+    assert second["run"]["this_run"]["replayed_steps"] == 2  # toy-002 failed in its third step
