@@ -20,9 +20,9 @@ OpenGL contexts belong to the thread that made them and so rendering never block
 ``concurrency`` environment instances are created and reused.
 
 Resume (``config.resume``): episodes with an ``episode`` record holding a result are skipped
-(the logged result is reused); an unfinished episode, or one that ended with an error, is rebuilt by resetting its environment and re-feeding the logged
-actions (environments are deterministic for a given episode and seed), without calling the agent,
-then continues. Requests answered before the kill but not yet logged are answered by the response
+(the logged result is reused); an unfinished episode, or one that ended with an error, is rebuilt
+by resetting its environment and re-feeding the logged actions (environments are deterministic
+for a given episode and seed), without calling the agent, then continues. Requests answered before the kill but not yet logged are answered by the response
 cache. So no answered request is sent twice and every episode is counted once.
 
 Failures: an agent error or a failed API call is a failed step (empty reply, scored as an invalid
