@@ -74,3 +74,16 @@ def test_report_tables_per_group():
     assert "| all | 4 | 0.5 |" in md
     assert "## By skill" in md and "| pointing | 4 | 0.25 |" in md and "| bbox | 2 | 1 |" in md
     assert "- agent: random" in md and "- x: boom" in md
+
+
+def test_example_agent_config_matches_the_defaults():
+    """configs/agents/example.yaml loads and documents exactly the default settings."""
+    from dataclasses import asdict
+
+    from embodied_gym.agents.hf_agent import HFOptions
+    from embodied_gym.agents.prompts import configs_dir
+
+    example = AgentSettings.load(configs_dir() / "agents" / "example.yaml")
+    defaults = asdict(AgentSettings())
+    assert {k: v for k, v in asdict(example).items() if k != "hf"} == {k: v for k, v in defaults.items() if k != "hf"}
+    assert HFOptions.from_dict(example.hf) == HFOptions()
