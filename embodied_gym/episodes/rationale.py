@@ -78,6 +78,9 @@ _IMPERATIVE = {"go", "walk", "approach", "navigate", "move", "head", "get", "sea
 def task_sentence(instruction: str) -> str:
     """``My task is to go to ...`` for imperative instructions, else the instruction quoted."""
     first = instruction.split()[0].lower() if instruction.split() else ""
+    if first in ("first", "first,"):
+        rest = instruction.split(None, 1)[1] if len(instruction.split()) > 1 else instruction
+        return f"My task, in order: first {_lower_first(rest)}."
     if first in _IMPERATIVE and first not in ("counting", "among", "of"):
         return f"My task is to {_lower_first(instruction)}."
     return f"My instruction: \"{instruction.strip()}\""
@@ -202,8 +205,10 @@ def _why(sim, obs: Observation, d: Decision, focus, focus_name: str, focus_seen:
             return rng.choice(["The way to the {t} leads into the {r}, so I will turn {s} toward it.", "I will turn {s} to head for the {r}, where I expect to find the {t}."]).format(t=focus_name, r=room, s=turn)
         return rng.choice(["To search for the {t}, I will turn {s} and scan the area.", "I will turn {s} to look for the {t}."]).format(t=focus_name, s=turn)
     if a == "MoveForward":
+        if focus_seen and focus is not None and side_of(focus, sim.width) == "centre":
+            return rng.choice(["It is straight ahead, so I will move forward to get closer.", "I will move forward to approach the {t}."]).format(t=focus_name)
         if focus_seen:
-            return rng.choice(["It is ahead of me, so I will move forward to get closer.", "I will move forward to approach the {t}."]).format(t=focus_name)
+            return f"My path toward the {focus_name} leads straight ahead for now, so I will move forward."
         if room:
             return rng.choice(["The way ahead leads into the {r}, so I will move forward.", "I will move forward toward the {r} to keep looking for the {t}."]).format(r=room, t=focus_name)
         return rng.choice(["The way ahead is clear, so I will move forward to explore.", "I will move forward to search further for the {t}."]).format(t=focus_name)
