@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 RUN_FACTS = ("env_id", "agent", "episodes", "n_episodes", "n_results", "n_errors", "steps", "requests", "cache_hits",
-             "failed_calls", "invalid_actions", "prompt_tokens", "completion_tokens", "cost_usd", "summarizer")
+             "failed_calls", "invalid_actions", "prompt_tokens", "completion_tokens", "cost_usd", "cost_known",
+             "summarizer")
 
 
 def _cell(value: Any) -> str:

@@ -205,6 +205,8 @@ class OpenAIAgent(Agent):
         self.encoder = ImageEncoder(self.settings.image_max_side, self.settings.image_format, self.settings.jpeg_quality)
         self.cache = cache
         self.pricing = pricing or Pricing.load(self.settings.prices_file)
+        #: False when the model has no entry in the price table (its cost is then reported as 0)
+        self.cost_known = self.pricing.rate(model) is not None
         self._sleep = sleep
         self._rng = random.Random(self.settings.seed or 0)
         self._inflight: dict[str, asyncio.Future] = {}
@@ -257,6 +259,9 @@ class OpenAIAgent(Agent):
             reply = await self._call(key, body)
             future.set_result(reply)
             return reply
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved

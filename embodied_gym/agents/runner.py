@@ -394,6 +394,7 @@ class _Run:
             "env_id": self.cfg.env_id, "family": self.family, "agent": getattr(self.agent, "name", str(self.cfg.agent)),
             "episodes": self.cfg.episodes if isinstance(self.cfg.episodes, (str, int, type(None))) else "<list>",
             "n_episodes": len(ids), "n_results": len(results), "n_errors": len(errors), "errors": errors[:50],
+            "cost_known": bool(getattr(self.agent, "cost_known", True)),
             "summarizer": summarizer, **{k: round(v, 4) for k, v in times.items()}, "this_run": dict(self.totals),
             **totals,
         }

@@ -83,6 +83,7 @@ def test_api_agent_run_logs_every_step(tmp_path, monkeypatch):
     assert all(s["parsed_action"] == "MoveForward" and s["request_hash"] for s in steps)
     assert server.requests[0]["headers"]["authorization"] == "Bearer sk-env-key"
     assert summary["overall"]["n"] == 6 and summary["run"]["prompt_tokens"] > 0 and summary["run"]["cost_usd"] > 0
+    assert summary["run"]["cost_known"]  # "fake-" models are priced in configs/prices.json
 
 
 def test_garbage_and_failed_calls_are_recorded_not_fatal(tmp_path):
