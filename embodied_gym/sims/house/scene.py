@@ -103,8 +103,8 @@ class SceneGL:
         Doors and resting objects go into a second display list, recompiled only when one of
         them changed; the held object is drawn on its own every frame."""
         key = tuple(w.entities[i].is_open for i in w.door_ids) + tuple(
-            (w.entities[i].held, w.entities[i].pos.tobytes(), w.entities[i].yaw) for i in w.object_ids
-        )
+            (True,) if w.entities[i].held else (w.entities[i].pos.tobytes(), w.entities[i].yaw) for i in w.object_ids
+        )  # a held object is drawn on its own: its motion must not recompile the lists
         if key != self._dynamic_key:
             self._compile_dynamic(w)
             self._dynamic_key = key
