@@ -9,7 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .base import ACTION_INDEX, ACTIONS, ObjectInfo, Observation, Pose, RoomInfo, Simulator, SimState, check_action
+from .base import (
+    ACTION_INDEX,
+    ACTIONS,
+    ObjectInfo,
+    Observation,
+    Pose,
+    RoomInfo,
+    SimState,
+    Simulator,
+    check_action,
+)
 
 #: backend name -> "module:Class"
 BACKENDS: dict[str, str] = {

@@ -282,7 +282,7 @@ class Simulator(ABC):
         path = self.shortest_path(start, goal)
         if not path:
             return math.inf
-        return float(sum(math.dist(a, b) for a, b in zip(path, path[1:])))
+        return float(sum(math.dist(a, b) for a, b in zip(path, path[1:], strict=False)))
 
     # -- camera ----------------------------------------------------------------------------
     @abstractmethod
@@ -307,7 +307,7 @@ class Simulator(ABC):
         """An ``size x size x 3`` uint8 image of the scene seen from above (rooms, doors,
         objects, the agent), with ``path`` (``(x, z)`` points) drawn over it when given."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: backends without resources keep it)
         """Release the backend's resources (windows, processes, sockets)."""
 
     def __enter__(self) -> Simulator:
