@@ -198,3 +198,33 @@ def test_oracle_and_random_agents_over_the_whole_suite(suite):
         assert 0.15 <= acc <= 0.35, (skill, acc)
     assert r["overall"]["episode_success_rate"] < 0.05
     assert np.isfinite(r["overall"]["mean_step_score"])
+
+
+def _tokens(text):
+    return set(text.lower().replace(",", " ").replace(";", " ").split())
+
+
+def test_text_only_heuristics_stay_near_chance(suite):
+    """Answers cannot be read off the option texts: picking the longest, the shortest, the most
+    'central' option (most words shared with the others) or the one closest to the instruction
+    stays near chance on every multiple-choice skill."""
+    hits = defaultdict(Counter)
+    for e in suite["test"] + suite["ood"]:
+        instr = _tokens(e.instruction)
+        for q in e.extra["bear"]["queries"]:
+            o = q["options"]
+            if not o:
+                continue
+            n = {k: len(v) for k, v in o.items()}
+            central = {k: sum(len(_tokens(v) & _tokens(w)) / len(_tokens(v) | _tokens(w)) for j, w in o.items() if j != k)
+                       for k, v in o.items()}
+            overlap = {k: len(_tokens(v) & instr) / len(_tokens(v)) for k, v in o.items()}
+            c = hits[q["skill"]]
+            c["n"] += 1
+            c["longest"] += max(n, key=n.get) == q["answer"]
+            c["shortest"] += min(n, key=n.get) == q["answer"]
+            c["central"] += max(central, key=central.get) == q["answer"]
+            c["instruction"] += max(overlap, key=overlap.get) == q["answer"]
+    for skill, c in hits.items():
+        for rule in ("longest", "shortest", "central", "instruction"):
+            assert c[rule] / c["n"] <= 0.42, (skill, rule, c[rule] / c["n"])
