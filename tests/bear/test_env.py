@@ -228,3 +228,22 @@ def test_text_only_heuristics_stay_near_chance(suite):
     for skill, c in hits.items():
         for rule in ("longest", "shortest", "central", "instruction"):
             assert c[rule] / c["n"] <= 0.42, (skill, rule, c[rule] / c["n"])
+
+
+def test_judge_fallback_reads_replies_the_rules_cannot(suite):
+    """With judge=..., a multiple-choice reply the rules cannot read is passed to the judge."""
+    asked = []
+
+    def judge(reply, options):
+        asked.append(reply)
+        return None
+
+    env = gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], width=W, height=H, history_frames=2, judge=judge)
+    try:
+        obs, _ = env.reset(seed=0)
+        while not obs["options"][0]:
+            obs, *_ = env.step(env.unwrapped.oracle_action())
+        env.step("I would rather walk over there")
+        assert asked == ["I would rather walk over there"]
+    finally:
+        env.close()
