@@ -10,7 +10,9 @@ unmeasured one-episode warm-up run (imports, first simulator build, texture cach
 * ``episodes_per_min_1`` / ``episodes_per_min_k``: throughput during the rollouts (environment
   creation excluded: ``setup_s_*`` is reported apart);
 * ``speedup``: rollout time at concurrency 1 over rollout time at ``concurrency`` (target
-  ``>= 0.8 * concurrency``);
+  ``>= 0.8 * concurrency``; the run at ``concurrency`` is repeated ``repeats`` times and the
+  median is used, ``rollout_s_k_runs`` lists them all; ``load_average`` is the machine's 1-minute
+  load before and after);
 * ``overhead_ms_per_step``: at concurrency 1, ``(rollout time - requests * latency) / steps``:
   everything per step except the server's own latency (prompt building, image encoding, HTTP
   client, environment step and render, log and cache writes);
@@ -174,13 +176,15 @@ class _Server:
 
 
 def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, latency: float = 0.2,
-                  env: str = "auto", suite: str = "house-v1:test") -> dict[str, Any]:
+                  env: str = "auto", suite: str = "house-v1:test", repeats: int = 3) -> dict[str, Any]:
     """Run the benchmark described in the module docstring; returns its figures as a dict.
-    ``suite``: the episodes the real closed-loop env cycles through (each copied with a new id)."""
+    ``suite``: the episodes the real closed-loop env cycles through (each copied with a new id).
+    ``repeats``: runs at ``concurrency`` (a few seconds each, so sensitive to momentary load on a
+    shared machine); the median one is reported, all rollout times are listed."""
     from .runner import EvalConfig, run_eval
 
-    if episodes < 1 or steps < 1 or concurrency < 1 or latency < 0:
-        raise ValueError("bench harness: episodes, steps and concurrency must be >= 1 and latency >= 0")
+    if episodes < 1 or steps < 1 or concurrency < 1 or latency < 0 or repeats < 1:
+        raise ValueError("bench harness: episodes, steps, concurrency and repeats must be >= 1 and latency >= 0")
     if env not in ("auto", "closed_loop", "light"):
         raise ValueError(f"bench harness: env must be auto, closed_loop or light, got {env!r}")
     real = _real_env_setup(episodes, steps, suite) if env in ("auto", "closed_loop") else None
@@ -188,27 +192,31 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
         raise ValueError(f"bench harness: the real closed-loop env is not available ({suite} or the house simulator)")
     env_id, eps, env_kwargs = (real[0], real[1], {}) if real else (LIGHT_ID, episodes, {"max_steps": steps})
     server = _Server(latency)
-    runs: dict[int, dict[str, Any]] = {}
+    runs: dict[int, list[dict[str, Any]]] = {}
+    load0 = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory(prefix="egym-bench-") as tmp:
             # warm-up (not measured): imports, the first simulator build and texture caches
             run_eval(EvalConfig(env_id=env_id, episodes=eps if real is None else eps[:1], agent="openai:bench-model",
                                 out=Path(tmp) / "warmup", base_url=server.url, api_key="bench", progress=False,
                                 limit=1, cache=str(Path(tmp) / "warmup.sqlite"), env_kwargs=env_kwargs))
-            for k in dict.fromkeys((1, concurrency)):
+            plan = [1] + [concurrency] * (repeats if concurrency != 1 else 0)
+            for i, k in enumerate(plan):
                 cpu0 = time.process_time()
                 summary = run_eval(EvalConfig(
-                    env_id=env_id, episodes=eps, agent="openai:bench-model", out=Path(tmp) / f"c{k}",
+                    env_id=env_id, episodes=eps, agent="openai:bench-model", out=Path(tmp) / f"run{i}",
                     concurrency=k, base_url=server.url, api_key="bench", progress=False,
-                    cache=str(Path(tmp) / f"cache{k}.sqlite"), env_kwargs=env_kwargs))
+                    cache=str(Path(tmp) / f"cache{i}.sqlite"), env_kwargs=env_kwargs))
                 run = summary["run"]
                 if run["n_results"] != episodes or run["cache_hits"]:
                     raise RuntimeError(f"bench harness: concurrency {k} finished {run['n_results']}/{episodes} episodes")
-                runs[k] = {"rollout_s": run["rollout_s"], "setup_s": run["setup_s"], "steps": run["steps"],
-                           "requests": run["requests"], "cpu_s": time.process_time() - cpu0}
+                runs.setdefault(k, []).append({"rollout_s": run["rollout_s"], "setup_s": run["setup_s"],
+                                               "steps": run["steps"], "requests": run["requests"],
+                                               "cpu_s": time.process_time() - cpu0})
     finally:
         server.close()
-    one, many = runs[1], runs[concurrency]
+    one = runs[1][0]
+    many = sorted(runs[concurrency], key=lambda r: r["rollout_s"])[len(runs[concurrency]) // 2]  # the median run
     steps_total = one["steps"]
     return {
         "speedup": round(one["rollout_s"] / many["rollout_s"], 2),
@@ -223,6 +231,8 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
         "setup_s_1": round(one["setup_s"], 3), "setup_s_k": round(many["setup_s"], 3),
         "cpu_ms_per_step_1": round(1000 * one["cpu_s"] / steps_total, 3),
         "cpu_ms_per_step_k": round(1000 * many["cpu_s"] / many["steps"], 3),
+        "rollout_s_k_runs": [round(r["rollout_s"], 3) for r in runs[concurrency]],
+        "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)],
         "env": env_id, "env_kind": "closed_loop" if real else "light",
     }
 
@@ -236,9 +246,10 @@ def format_harness_report(result: dict[str, Any]) -> str:
         f"{r['latency_s'] * 1000:.0f} ms, env {r['env']} ({r['env_kind']})",
         f"  concurrency 1:  {r['episodes_per_min_1']:.1f} episodes/min (rollout {r['rollout_s_1']:.2f} s)",
         f"  concurrency {r['concurrency']}: {r['episodes_per_min_k']:.1f} episodes/min (rollout {r['rollout_s_k']:.2f} s,"
-        f" ideal {r['ideal_rollout_s_k']:.2f} s)",
+        f" median of {r['rollout_s_k_runs']}; ideal {r['ideal_rollout_s_k']:.2f} s)",
         f"  speedup {r['speedup']:.2f}x ({ok} the target {r['target_speedup']:.1f}x)",
         f"  harness overhead {r['overhead_ms_per_step']:.2f} ms/step (server time excluded);"
         f" CPU {r['cpu_ms_per_step_1']:.2f} ms/step at 1, {r['cpu_ms_per_step_k']:.2f} ms/step at {r['concurrency']}",
+        f"  machine load average {r['load_average'][0]} before, {r['load_average'][1]} after",
         json.dumps(r),
     ])
