@@ -143,7 +143,10 @@ def _real_env_setup(episodes: int, steps: int, suite: str) -> tuple[str, Any] | 
         from ..sims import make_simulator
 
         eps = load_episodes(suite)
-        make_simulator("house").close()
+        from .runner import env_thread
+
+        # the simulator check runs on the environment thread, where every GL call of the runs happens
+        env_thread().submit(lambda: make_simulator("house").close()).result()
     except Exception:  # noqa: BLE001 -- the real env is optional here
         return None
     # copies of the suite's episodes get their own id and instruction, so no two episodes send
