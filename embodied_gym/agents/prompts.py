@@ -160,6 +160,17 @@ def _options_text(options: Any) -> str:
     return "\n".join(f"{'ABCDEFGH'[i]}. {o}" for i, o in enumerate(items[:8]))
 
 
+def _render(template: str, values: dict[str, Any]) -> str:
+    """Format ``template`` line by line, dropping template lines whose placeholders all came out
+    empty (e.g. the blind note for agents that see images); the values themselves are kept as is."""
+    lines = []
+    for tline in template.split("\n"):
+        line = tline.format(**values)
+        if line.strip() or not tline.strip():
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
 class PromptBuilder:
     """Builds neutral chat messages for one family from a :class:`PromptConfig`."""
 
@@ -212,7 +223,7 @@ class PromptBuilder:
         current = observation_image(obs)
         if current is not None:
             images = [*images, current]
-        return cfg.template.format(**values).strip(), images
+        return _render(cfg.template, values), images
 
     def _bear(self, obs: dict[str, Any]) -> tuple[str, list[np.ndarray]]:
         cfg = self.config
@@ -236,5 +247,4 @@ class PromptBuilder:
         images = _uniform(frames, cfg.history_frames)
         if current is not None:
             images.append(current)
-        text = cfg.template.format(**values)
-        return "\n".join(line for line in text.splitlines() if line.strip()).strip(), images
+        return _render(cfg.template, values), images
