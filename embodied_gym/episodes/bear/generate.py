@@ -201,7 +201,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
         _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), door, _window(m[0] - 3, m[1] - 1), spatial=False)
     # the object: grounding on the approach, then the arrows
     approach = _window(m[pick - 1] - 6, m[pick] - 1)
-    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), x, approach, spatial=rng.random() < 0.4)
+    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), x, approach, spatial=rng.random() < 0.6)
     _try(out, grounding.trajectory, ctx, x, _window(m[pick - 1] - 16, m[pick] - 1))
     # after the pick: the route to the receptacle, where the object was
     carry = _window(m[pick], m[place - 1] - 1)
@@ -211,7 +211,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
         _try(out, reasoning.object_localization, ctx, carry[len(carry) // 2], x, m[pick])
         _try(out, reasoning.relative_direction, ctx, rng.sample(carry, min(8, len(carry))), r)
     # the receptacle, named by a spatial relation when one is visible
-    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), r, _window(m[place - 1] - 4, m[place] - 1), spatial=True)
+    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), r, _window(m[place - 1] - 12, m[place] - 1), spatial=True)
     out.sort(key=lambda q: q["step"])
     return out
 

@@ -96,9 +96,8 @@ def spatial_reference(ctx: EpisodeContext, obs: Observation, oid: int) -> tuple[
             continue
         if sum(1 for i in counts if i in objs and objs[i].category == land.category) != 1:
             continue
-        lbox = mask_box(obs.segmentation == lid) or [0, 0, 1, 1]
-        if counts[lid] < max(3 * minpix, LANDMARK_SHARE * obs.segmentation.size) or lbox[0] <= 0 or lbox[2] >= 1:
-            continue  # a landmark must be prominent and whole across the frame
+        if counts[lid] < max(3 * minpix, LANDMARK_SHARE * obs.segmentation.size):
+            continue  # a landmark must be prominent
         lx = _cx(obs, lid)
         if abs(cx - lx) < 0.08:
             continue
@@ -132,12 +131,17 @@ def grounding(ctx: EpisodeContext, kind: str, oid: int, steps: list[int], *, spa
     the best frame among ``steps``; ``spatial`` names the target by a relation (falls back to
     the general variant when no unique relation is visible)."""
     t, obs = _grounding_frame(ctx, oid, steps)
-    mask = obs.segmentation == oid
     phrase, relation = None, None
-    if spatial:
-        found = spatial_reference(ctx, obs, oid)
-        if found:
-            phrase, relation = found
+    if spatial:  # the frame showing the target largest among those where a relation is visible
+        for s in sorted(steps, key=lambda s: -ctx.pixels(ctx.observe(s), oid)):
+            cand = ctx.observe(s)
+            if ctx.pixels(cand, oid) < ctx.min_pixels():
+                break
+            found = spatial_reference(ctx, cand, oid)
+            if found:
+                (phrase, relation), t, obs = found, s, cand
+                break
+    mask = obs.segmentation == oid
     variant = "spatial" if phrase else "general"
     if phrase is None:
         phrase = f"the {ctx.names[oid]}"
