@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..rewards.progress import SubgoalTracker, TaskState, subgoal_met
-from ..sims.base import Observation, Pose, RoomInfo, Simulator
+from ..sims.base import Observation, Pose, Simulator
+from .goals import drop_hits, free_predicate, pitch_toward, room_of_point, surfaces
 from .planner import NavGrid, Plan, plan_actions, pose_key, relative_bearing
 from .rationale import Decision, explain
 from .spec import Demonstration, Episode, Subgoal
@@ -193,7 +194,7 @@ def _decide(sim: Simulator, episode: Episode, tracker: SubgoalTracker, obs: Obse
     if not plan.actions and mode != "reach":
         target = obs.objects.get(focus) if focus is not None else None
         if mode in ("pick", "open") and target is not None:
-            want = _pitch_toward(sim, pose, target)
+            want = pitch_toward(sim, pose, target)
             if abs(want - pose.pitch) > 1e-3 and not (target.visible and mode == "open"):
                 # within reach and facing it: tilt the camera so that it is in the frame
                 return Decision("LookUp" if want > pose.pitch else "LookDown", "look", active, focus, plan=plan, mode=mode)
@@ -215,18 +216,6 @@ def _decide(sim: Simulator, episode: Episode, tracker: SubgoalTracker, obs: Obse
     mem.cursor += 1
     reason = "face" if _facing_soon(plan) else "path"
     return Decision(plan.actions[0], reason, active, focus, plan=plan, mode=mode, )
-
-
-def _pitch_toward(sim: Simulator, pose: Pose, target) -> float:
-    """The multiple of ``sim.look_step`` nearest the elevation of ``target``'s centre as seen
-    from the camera (level when the target is near the horizon)."""
-    cam = getattr(sim, "camera_height", 1.2)
-    horiz = max(0.05, math.hypot(target.position[0] - pose.x, target.position[2] - pose.z))
-    elev = math.degrees(math.atan2(target.position[1] + 0.5 * target.size[1] - cam, horiz))
-    if abs(elev) < 20.0:
-        return 0.0
-    limit = getattr(sim, "max_pitch", 60.0)
-    return max(-limit, min(limit, round(elev / sim.look_step) * sim.look_step))
 
 
 def _facing_soon(plan: Plan) -> bool:
@@ -251,60 +240,8 @@ def _point(sg: Subgoal, mode: str, focus: int | None, obs: Observation) -> tuple
 def _grid(sim: Simulator, mem: _Memory, obs: Observation) -> NavGrid:
     key = _door_state(obs.objects)
     if key not in mem.grids:
-        mem.grids[key] = NavGrid(sim.reachable_positions(), free=_free_predicate(sim))
+        mem.grids[key] = NavGrid(sim.reachable_positions(), free=free_predicate(sim))
     return mem.grids[key]
-
-
-def _free_predicate(sim: Simulator):
-    """The backend's own "can the agent stand here" test when it offers one (``navigable`` on
-    the simulator, or the house backend's world geometry); ``None`` -> the grid's estimate."""
-    fn = getattr(sim, "navigable", None)
-    if callable(fn):
-        return fn
-    world = getattr(sim, "world", None)
-    fn = getattr(world, "free", None)
-    return fn if callable(fn) else None
-
-
-def _footprint(o) -> tuple[float, float, float, float]:
-    x, _, z = o.position
-    sx, _, sz = o.size
-    return (x - sx / 2, z - sz / 2, x + sx / 2, z + sz / 2)
-
-
-def _surfaces(sim: Simulator, obs: Observation) -> list[tuple[int, tuple[float, float, float, float]]]:
-    """Receptacle tops ``(id, (x0, z0, x1, z1))``: the backend's own surfaces when it exposes
-    them (the house backend's desk top and chair seat are smaller than their footprints), else
-    the footprints from ``ObjectInfo.size``."""
-    own = getattr(getattr(sim, "world", None), "surfaces", None)
-    if isinstance(own, dict) and own:
-        return [(int(i), tuple(float(v) for v in r)) for i, r in sorted(own.items())]  # type: ignore[misc]
-    return [(i, _footprint(o)) for i, o in sorted(obs.objects.items()) if o.receptacle]
-
-
-def _drop_hits(p: Pose, receptacles: list[tuple[int, tuple[float, float, float, float]]], reach: float) -> int | None:
-    """The receptacle a drop from ``p`` lands on: the first whose top (3 cm inset) the heading
-    ray meets between 0.3 m and ``reach`` (the house backend's rule)."""
-    fx, _, fz = p.forward
-    d = 0.3
-    while d <= reach + 1e-9:
-        x, z = p.x + d * fx, p.z + d * fz
-        for rid, (x0, z0, x1, z1) in receptacles:
-            if x0 + 0.03 <= x <= x1 - 0.03 and z0 + 0.03 <= z <= z1 - 0.03:
-                return rid
-        d += 0.05
-    return None
-
-
-def _room_of_point(sim: Simulator, obs: Observation, focus: int | None, point) -> RoomInfo | None:
-    rooms = sim.rooms()
-    obj = obs.objects.get(focus) if focus is not None else None
-    if obj is not None and obj.room is not None and obj.kind != "door":
-        for r in rooms:
-            if r.id == obj.room and r.contains(point[0], point[2]):
-                return r
-    inside = [r for r in rooms if r.contains(point[0], point[2])]
-    return inside[0] if len(inside) == 1 else None
 
 
 def _plan(sim, episode, mem: _Memory, obs: Observation, active: int, mode: str, focus, point, sg: Subgoal) -> Plan:
@@ -318,7 +255,7 @@ def _plan(sim, episode, mem: _Memory, obs: Observation, active: int, mode: str, 
     half_turn = sim.turn_step / 2.0 + 1e-6
     reach = sim.interact_distance - INTERACT_MARGIN
     goal_distance = 0.0
-    room = _room_of_point(sim, obs, focus, point)
+    room = room_of_point(sim, obs, focus, point)
 
     def _same_room(p: Pose) -> bool:
         """Walls are room boundaries: interacting across one is impossible."""
@@ -338,12 +275,12 @@ def _plan(sim, episode, mem: _Memory, obs: Observation, active: int, mode: str, 
             return pose_key(p) != start_key and ("DropObject", pose_key(p)) not in mem.failed
 
     elif mode == "drop":
-        holders = _surfaces(sim, obs)
+        holders = surfaces(sim, obs)
 
         def goal(p: Pose) -> bool:
             if math.hypot(p.x - point[0], p.z - point[2]) > reach + 1.0 or not _same_room(p):
                 return False
-            return _drop_hits(p, holders, sim.interact_distance) == focus and ("DropObject", pose_key(p)) not in mem.failed
+            return drop_hits(p, holders, sim.interact_distance) == focus and ("DropObject", pose_key(p)) not in mem.failed
 
     else:
         action = _INTERACTION[mode]
