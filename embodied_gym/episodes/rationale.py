@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..sims.base import ObjectInfo, Observation, Simulator
+from .generators.common import plural
 from .planner import Plan, relative_bearing
 from .spec import Episode
 
@@ -137,6 +138,8 @@ def explain(sim: Simulator, episode: Episode, obs: Observation, d: Decision) -> 
         )
     elif focus is not None and d.action != "Finish":
         parts.append(rng.choice(["I don't see the {t} in my current view.", "The {t} is not in view right now."]).format(t=focus_name))
+    if focus_seen and focus is not None and episode.category == "spatial_semantic" and (obs.step == 0 or rng.random() < 0.3):
+        parts.append(_referent(sim, episode, obs, focus))
     others = [o for o in seen if focus is None or o.id != focus.id][: 1 if focus_seen else 2]
     if others:
         bits = [f"a {describe(o)} {_SIDE[side_of(o, sim.width)]}" for o in others]
@@ -147,6 +150,29 @@ def explain(sim: Simulator, episode: Episode, obs: Observation, d: Decision) -> 
     # 3. why this action
     parts.append(_why(sim, obs, d, focus, focus_name, focus_seen, rng))
     return " ".join(parts)
+
+
+def _referent(sim: Simulator, episode: Episode, obs: Observation, focus: ObjectInfo) -> str:
+    """Why the visible ``focus`` is the object a spatial-semantic instruction means."""
+    ex, cat = episode.extra, focus.category.replace("_", " ")
+    place = _SIDE[side_of(focus, sim.width)]
+    rel = ex.get("relation")
+    if rel == "ordinal":
+        same = sum(1 for o in obs.objects.values() if o.category == focus.category and o.visible)
+        count = f"I can see {same} {plural(cat)}; c" if same > 1 else "C"
+        ordinal = ("first", "second", "third", "fourth")[int(ex.get("ordinal", 1)) - 1]
+        return f"{count}ounting from the {ex.get('side')}, the {ordinal} one is the {cat} {place}."
+    anchor = obs.objects.get(ex.get("anchor")) if ex.get("anchor") is not None else None
+    if rel == "relative" and anchor is not None:
+        return f"The {cat} to the {ex.get('side')} of the {describe(anchor)} is the one {place}."
+    if rel == "support" and anchor is not None:
+        return f"The {cat} {place} is the one resting on the {describe(anchor)}."
+    if rel in ("nearest", "farthest"):
+        return f"Of all the {plural(cat)}, this one {place} is the {rel} from where I started."
+    if rel == "room":
+        kind = next((r.kind.replace("_", " ") for r in sim.rooms() if r.id == ex.get("room")), "room")
+        return f"This {cat} {place} is the one in the {kind}."
+    return f"The {cat} I am looking for is {place}."
 
 
 def _next_room(sim: Simulator, obs: Observation, plan: Plan | None) -> str | None:
