@@ -247,3 +247,21 @@ def test_judge_fallback_reads_replies_the_rules_cannot(suite):
         assert asked == ["I would rather walk over there"]
     finally:
         env.close()
+
+
+@pytest.mark.slow
+def test_egym_eval_contract_writes_the_bear_summary(tmp_path):
+    """`egym eval --env BearLongHorizon-v0 --episodes bear-lh-v1:test --agent oracle` writes
+    summary.json with overall episode_success_rate / step_accuracy / n and by_skill accuracy."""
+    import json
+
+    from embodied_gym.cli import main
+
+    out = tmp_path / "run"
+    rc = main(["eval", "--env", "BearLongHorizon-v0", "--episodes", "bear-lh-v1:test", "--agent", "oracle",
+               "--out", str(out), "--limit", "2", "--no-progress"])
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["overall"]["n"] == 2
+    assert summary["overall"]["episode_success_rate"] == 1.0 and summary["overall"]["step_accuracy"] == 1.0
+    assert summary["by_skill"] and all(v["accuracy"] == 1.0 and v["n"] > 0 for v in summary["by_skill"].values())
