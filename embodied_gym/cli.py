@@ -118,8 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps-per-episode", type=int, default=8, help="harness: steps per episode")
     p.add_argument("--concurrency", type=int, default=32, help="harness: concurrency compared with 1")
     p.add_argument("--latency", type=float, default=0.2, help="harness: server seconds per request")
-    p.add_argument("--env", default="auto", choices=["auto", "closed_loop", "light"],
-                   help="harness: real closed-loop env, the light stand-in, or auto (real when available)")
+    p.add_argument("--env", default="light", choices=["light", "closed_loop", "auto"],
+                   help="harness: the light stand-in env (default: measures the harness), the real closed-loop "
+                        "env (adds house building and rendering on the one env thread), or auto (real when available)")
     p.set_defaults(func=_cmd_bench)
     return parser
 
