@@ -14,6 +14,7 @@ no pixel at that resolution).
 
 from __future__ import annotations
 
+import os
 import string
 from typing import Any
 
@@ -27,7 +28,7 @@ from ..episodes.bear.options import sample_history
 from ..episodes.bear.prompts import option_lines, question_text
 from ..episodes.bear.replay import Replay
 from ..episodes.spec import Episode, load_episodes
-from ..rewards.bear import BOX_IOU_THRESHOLD, answer_kind, score_answer
+from ..rewards.bear import BOX_IOU_THRESHOLD, LLMJudge, answer_kind, score_answer
 from ..sims import make_simulator
 from ..sims.base import Simulator
 from .registration import ENV_SPECS
@@ -50,8 +51,11 @@ class BearLongHorizonEnv(gym.Env):
     height=240, history_frames=16, stop_on_error=False, judge=None, render_mode=None,
     **sim_kwargs)``. ``episodes``: a ref (path or ``"SUITE:SPLIT"``) or a list of
     :class:`~embodied_gym.episodes.spec.Episode` carrying ``extra["bear"]["queries"]``.
-    ``judge``: optional fallback answer extractor for multiple choice (e.g.
-    :class:`embodied_gym.rewards.bear.LLMJudge`). ``stop_on_error``: end the episode at the
+    ``judge``: optional fallback answer extractor for multiple choice, asked only when the rules
+    read nothing: a callable ``(reply, options) -> letter | None`` such as
+    :class:`embodied_gym.rewards.bear.LLMJudge`, a model name (an ``LLMJudge`` on
+    ``$OPENAI_BASE_URL`` / ``$OPENAI_API_KEY``) or a dict of ``LLMJudge`` keyword arguments (so
+    it can be given as JSON ``env_kwargs``). ``stop_on_error``: end the episode at the
     first wrong answer (the remaining questions count as not answered).
 
     Observation (``Dict``): ``image`` (``H x W x 3`` uint8: the current view; for trajectory
@@ -103,6 +107,12 @@ class BearLongHorizonEnv(gym.Env):
         self.backend, self.width, self.height = backend, int(width), int(height)
         self.history_frames = int(history_frames)
         self.stop_on_error = bool(stop_on_error)
+        if isinstance(judge, str):  # a model name: an OpenAI-compatible judge from $OPENAI_BASE_URL / $OPENAI_API_KEY
+            judge = LLMJudge(model=judge, base_url=os.environ.get("OPENAI_BASE_URL"), api_key=os.environ.get("OPENAI_API_KEY"))
+        elif isinstance(judge, dict):
+            judge = LLMJudge(**judge)
+        if judge is not None and not callable(judge):
+            raise ValueError(f"judge must be a callable, a model name or LLMJudge keyword arguments, got {judge!r}")
         self.judge = judge
         self.render_mode = render_mode
         self.sim_kwargs = sim_kwargs

@@ -265,3 +265,14 @@ def test_egym_eval_contract_writes_the_bear_summary(tmp_path):
     assert summary["overall"]["n"] == 2
     assert summary["overall"]["episode_success_rate"] == 1.0 and summary["overall"]["step_accuracy"] == 1.0
     assert summary["by_skill"] and all(v["accuracy"] == 1.0 and v["n"] > 0 for v in summary["by_skill"].values())
+
+
+def test_judge_can_be_named_by_model_or_keyword_arguments(suite):
+    from embodied_gym.rewards.bear import LLMJudge
+
+    env = gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], width=W, height=H, history_frames=2,
+                   judge={"model": "judge-x", "base_url": "http://127.0.0.1:9"})
+    assert isinstance(env.unwrapped.judge, LLMJudge) and env.unwrapped.judge.model == "judge-x"
+    env.close()
+    with pytest.raises(ValueError, match="judge"):
+        gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], judge=3)
