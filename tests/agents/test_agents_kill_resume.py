@@ -71,7 +71,6 @@ def test_sigkill_then_resume_never_resends_an_answered_request(tmp_path):
     assert len(all_keys) - len(set(all_keys)) <= CONCURRENCY
 
     summary = json.loads((out / "summary.json").read_text())
-    print("this run:", summary["run"]["this_run"])
     assert summary["overall"]["n"] == N_EPISODES and summary["run"]["n_errors"] == 0
     ends = [json.loads(x)["episode_id"] for x in (out / "steps.jsonl").read_text().splitlines()
             if json.loads(x)["type"] == "episode"]
