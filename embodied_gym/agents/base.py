@@ -8,8 +8,8 @@ action space is text already). Contract:
 * ``await agent.act(obs, ctx)`` never raises for a model-side problem: a failed API call (after
   retries), an empty or malformed completion all come back as ``AgentReply(text="",
   error="...")``, which the environment scores as an invalid action / empty answer, and the run
-  goes on. Only misconfiguration that would fail every request (bad key, unknown model) raises
-  :class:`AgentFatalError`, which stops the run (everything logged so far is kept; ``--resume``
+  goes on. Only misconfiguration that would fail every request (bad key, unknown model), or an
+  endpoint that keeps failing, raises :class:`AgentFatalError`, which stops the run (everything logged so far is kept; ``--resume``
   continues).
 * One agent object serves many concurrent episodes: per-episode state lives in ``ctx``.
 * Agents never touch the environment: ground truth for the oracle is fetched by the runner on the
@@ -26,8 +26,8 @@ import numpy as np
 
 
 class AgentFatalError(ValueError):
-    """A configuration error that would fail every request (authentication, unknown model); a
-    ``ValueError`` so ``egym`` reports it as bad input."""
+    """A configuration error that would fail every request (authentication, unknown model, an
+    endpoint that keeps failing); a ``ValueError`` so ``egym`` reports it as bad input."""
 
 
 @dataclass

@@ -10,7 +10,8 @@ cast_to=ChatCompletion)``, skipping the SDK's typed-parameter transform, which c
 chat completions and costs about 1 ms of CPU per request). 429 / 5xx / timeouts / connection errors / malformed bodies are retried with
 exponential backoff and jitter, honouring ``Retry-After`` (and ``retry-after-ms``); 401 / 403 / 404
 raise :class:`AgentFatalError`; any other 4xx, and retries running out, give a failed reply
-(``text=""``, ``error`` set) that the environment scores as an invalid action.
+(``text=""``, ``error`` set) that the environment scores as an invalid action, unless
+``max_consecutive_failures`` calls in a row failed: then :class:`AgentFatalError` stops the run.
 
 Answers (including empty ones) go to the :class:`ResponseCache` before they are returned; a repeated
 request is answered from the cache (``cached=True``, ``cost=0``) and concurrent identical requests
@@ -210,6 +211,7 @@ class OpenAIAgent(Agent):
         self._sleep = sleep
         self._rng = random.Random(self.settings.seed or 0)
         self._inflight: dict[str, asyncio.Future] = {}
+        self._consecutive_failures = 0
         if client is None:
             try:
                 client = openai.AsyncOpenAI(
@@ -296,6 +298,7 @@ class OpenAIAgent(Agent):
             except (ValueError, openai.APIResponseValidationError) as exc:  # JSONDecodeError is a ValueError
                 last_error = f"malformed response: {str(exc)[:200]}"
             else:
+                self._consecutive_failures = 0
                 text, p_tok, c_tok = extract_text(completion)
                 if self.cache is not None:
                     self.cache.put(key, text=text, model=self.model, prompt_tokens=p_tok, completion_tokens=c_tok)
@@ -308,6 +311,10 @@ class OpenAIAgent(Agent):
                 self.stats["delays"].append(delay)
                 await self._sleep(delay)
         self.stats["failures"] += 1
+        self._consecutive_failures += 1
+        if 0 < s.max_consecutive_failures <= self._consecutive_failures:
+            raise AgentFatalError(f"{self.model}: {self._consecutive_failures} API calls in a row failed; "
+                                  f"last error: {last_error}")
         return AgentReply("", key, attempts=attempts, error=f"API call failed after {attempts} attempt(s): {last_error}")
 
     async def aclose(self) -> None:

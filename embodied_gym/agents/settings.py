@@ -29,7 +29,9 @@ class AgentSettings:
     base64 data URLs. Transport: ``timeout`` seconds per request; ``max_retries`` retries on 429,
     5xx, timeouts, connection errors and malformed bodies, waiting ``Retry-After`` when the server
     sends one (capped at ``max_retry_after``) else ``backoff_base * 2**attempt`` (capped at
-    ``backoff_max``) times a random factor in ``[1 - jitter, 1 + jitter]``. Prompts:
+    ``backoff_max``) times a random factor in ``[1 - jitter, 1 + jitter]``.
+    ``max_consecutive_failures``: that many calls in a row failing (after their retries) stop the
+    run (the endpoint is down or rejects every request); ``0`` never stops. Prompts:
     ``prompt_file`` replaces ``configs/prompts/<family>.json``; ``prompt`` overrides single fields
     of it. ``prices_file`` replaces ``configs/prices.json``. ``hf``: options of the local agent
     (see :class:`embodied_gym.agents.hf_agent.HFOptions`)."""
@@ -49,6 +51,7 @@ class AgentSettings:
     backoff_max: float = 60.0
     jitter: float = 0.5
     max_retry_after: float = 120.0
+    max_consecutive_failures: int = 20
     prompt_file: str | None = None
     prompt: dict[str, Any] = field(default_factory=dict)
     prices_file: str | None = None

@@ -196,3 +196,24 @@ def test_backoff_jitter_stays_within_bounds():
             d = backoff_delay(attempt, s, rng, None)
             assert 0.5 * nominal <= d <= 1.5 * nominal
     assert backoff_delay(3, s, rng, retry_after=500.0) == s.max_retry_after
+
+
+def test_consecutive_failures_stop_the_run():
+    """Calls that keep failing (here: 400 on every request) are recorded failures until
+    max_consecutive_failures in a row, then AgentFatalError; a success resets the count."""
+    script = [Behavior("server_error", status=400)] * 2 + ["ok"] + [Behavior("server_error", status=400)] * 3
+    with FakeOpenAIServer("fine", script=script) as server:
+        agent = make_agent(server, max_consecutive_failures=3)
+
+        async def go():
+            out = []
+            try:
+                for i in range(6):
+                    out.append(await agent.act(dict(OBS, instruction=f"task {i}"), StepContext("e", "closed_loop")))
+            finally:
+                await agent.aclose()
+            return out
+
+        with pytest.raises(AgentFatalError, match="3 API calls in a row failed"):
+            asyncio.run(go())
+    assert len(server.requests) == 6
