@@ -194,3 +194,14 @@ def test_resume_retries_episodes_that_ended_with_an_error(tmp_path):
     second = evaluate(tmp_path, "oracle", resume=True)
     assert second["run"]["n_errors"] == 0 and second["overall"]["n"] == 6
     assert second["run"]["this_run"]["replayed_steps"] == 2  # toy-002 failed in its third step
+
+
+def test_unknown_env_id_is_a_clear_cli_error(tmp_path, capsys):
+    """egym eval with an --env id Gymnasium does not know exits 2 with a message naming the id
+    (Gymnasium's NameNotFound), not a traceback."""
+    from embodied_gym.cli import main
+
+    rc = main(["eval", "--env", "NoSuchEnv-v0", "--episodes", "toy:2", "--agent", "random",
+               "--out", str(tmp_path / "cli"), "--no-progress"])
+    assert rc == 2
+    assert "NoSuchEnv" in capsys.readouterr().err
