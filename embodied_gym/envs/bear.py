@@ -28,7 +28,7 @@ from ..episodes.bear.options import sample_history
 from ..episodes.bear.prompts import option_lines, question_text
 from ..episodes.bear.replay import Replay
 from ..episodes.spec import Episode, load_episodes
-from ..rewards.bear import BOX_IOU_THRESHOLD, LLMJudge, answer_kind, score_answer
+from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, LLMJudge, answer_kind, score_answer
 from ..sims import make_simulator
 from ..sims.base import Simulator
 from .registration import ENV_SPECS
@@ -42,6 +42,42 @@ ENV_SPECS["BearLongHorizon-v0"] = ("embodied_gym.envs.bear:BearLongHorizonEnv", 
 
 def _clean(text: Any, limit: int = TEXT_MAX) -> str:
     return "".join(c if c in TEXT_CHARSET else "?" for c in str(text))[:limit]
+
+
+def _check_queries(ep: Episode, where: str = "") -> None:
+    """Raise ``ValueError`` naming the episode, query and field unless ``ep`` carries a
+    demonstration and well-formed ``extra["bear"]["queries"]`` (the fields this env reads: a
+    known ``skill``, a ``step`` of the demonstration, an ``answer`` of the skill's kind, and
+    ``options`` ``{"A": ..., "D": ...}`` holding the answer for multiple choice)."""
+    prefix = f"{where}BearLongHorizon-v0: episode {ep.id!r}: field 'extra.bear.queries"
+    bear = ep.extra.get("bear")
+    queries = bear.get("queries") if isinstance(bear, dict) else None
+    if not queries or not isinstance(queries, list) or ep.demonstration is None:
+        raise ValueError(f"{prefix}': missing; BEAR episodes need queries and a demonstration")
+    n_states = len(ep.demonstration.actions) + 1
+    for i, q in enumerate(queries):
+        if not isinstance(q, dict):
+            raise ValueError(f"{prefix}[{i}]': expected an object, got {type(q).__name__}")
+        skill = q.get("skill")
+        if skill not in SKILLS:
+            raise ValueError(f"{prefix}[{i}].skill': unknown skill {skill!r}; expected one of {', '.join(SKILLS)}")
+        step = q.get("step")
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < n_states:
+            raise ValueError(f"{prefix}[{i}].step': expected a demonstration step in 0..{n_states - 1}, got {step!r}")
+        if "answer" not in q:
+            raise ValueError(f"{prefix}[{i}].answer': missing")
+        kind, answer = answer_kind(skill), q["answer"]
+        if kind == "choice":
+            options = q.get("options")
+            if not isinstance(options, dict) or set(options) != set(LETTERS):
+                raise ValueError(f"{prefix}[{i}].options': expected {{'A': ..., 'D': ...}}, got {options!r}")
+            if answer not in options:
+                raise ValueError(f"{prefix}[{i}].answer': expected one of {', '.join(LETTERS)}, got {answer!r}")
+        else:
+            size = 2 if kind == "point" else 4
+            if (not isinstance(answer, list) or len(answer) != size
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in answer)):
+                raise ValueError(f"{prefix}[{i}].answer': expected {size} normalised numbers for {skill}, got {answer!r}")
 
 
 class BearLongHorizonEnv(gym.Env):
@@ -96,10 +132,7 @@ class BearLongHorizonEnv(gym.Env):
         if not self.episodes:
             raise ValueError(f"BearLongHorizon-v0: no episodes in {episodes!r}")
         for ep in self.episodes:
-            queries = (ep.extra.get("bear") or {}).get("queries")
-            if not queries or ep.demonstration is None:
-                raise ValueError(f"BearLongHorizon-v0: episode {ep.id!r}: field 'extra.bear.queries': missing; "
-                                 "BEAR episodes need queries and a demonstration")
+            _check_queries(ep, f"{episodes}: " if isinstance(episodes, (str, os.PathLike)) else "")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if history_frames < 1:

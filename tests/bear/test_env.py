@@ -13,6 +13,7 @@ from gymnasium.utils.env_checker import check_env
 
 import embodied_gym  # noqa: F401  (registers the ids)
 from embodied_gym.agents.baselines import random_bear_answer
+from embodied_gym.envs.bear import BearLongHorizonEnv
 from embodied_gym.episodes.bear.grounding import mask_box
 from embodied_gym.episodes.spec import load_episodes
 from embodied_gym.rewards.bear import MC_SKILLS, NONE_OF_THE_ABOVE, summarize_bear
@@ -276,3 +277,28 @@ def test_judge_can_be_named_by_model_or_keyword_arguments(suite):
     env.close()
     with pytest.raises(ValueError, match="judge"):
         gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], judge=3)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("skill", "telepathy", r"queries\[0\]\.skill': unknown skill 'telepathy'"),
+    ("step", 9999, r"queries\[0\]\.step': expected a demonstration step"),
+    ("options", "zz", r"queries\[0\]\.options'"),
+    ("answer", None, r"queries\[0\]\.answer'"),
+])
+def test_broken_query_fields_are_value_errors_naming_file_episode_and_field(tmp_path, suite, field, value, message):
+    """A corrupted query in an episode file is refused when the env is built, with a ValueError
+    naming the file, the episode and the query field (not a KeyError mid-run)."""
+    import copy
+
+    from embodied_gym.episodes.spec import save_episodes
+
+    ep = copy.deepcopy(suite["test"][0])
+    q = ep.extra["bear"]["queries"][0]
+    if value is None:
+        del q[field]
+    else:
+        q[field] = value
+    path = save_episodes(tmp_path / "broken.jsonl", [ep])
+    with pytest.raises(ValueError, match=message) as err:
+        BearLongHorizonEnv(episodes=str(path), width=W, height=H)
+    assert "broken.jsonl" in str(err.value) and ep.id in str(err.value)
