@@ -300,18 +300,8 @@ class BearLongHorizonEnv(gym.Env):
                 "steps": list(self._steps),
                 "n_queries": len(self.queries),
             }
-            obs = self._observation_final()
-        else:
-            obs = self._observation()
-        return obs, float(result.score), terminated, False, info
-
-    def _observation_final(self) -> dict[str, Any]:
-        """The observation after the last answer: the last question's view, unchanged."""
-        q = self._q
-        self._q = len(self.queries) - 1 if q >= len(self.queries) else q
-        obs = self._observation()
-        self._q = q
-        return obs
+        # after the last answer _observation() shows the last question again (it clamps the index)
+        return self._observation(), float(result.score), terminated, False, info
 
     def render(self) -> np.ndarray | None:
         if self.render_mode == "rgb_array":
