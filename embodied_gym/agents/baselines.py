@@ -6,8 +6,10 @@
 * :class:`OracleAgent` answers the ground truth the runner reads from
   ``env.unwrapped.oracle_action()`` (on the environment thread). It validates environments: it
   must score 1.0.
-* :func:`make_blind_agent`: an API model that receives the same prompt without any image; the gap
-  to the normal agent measures how much the model needs the images.
+* the blind text-only agent (``--agent blind:MODEL``) is not here: it is
+  :class:`~embodied_gym.agents.openai_agent.OpenAIAgent` with ``blind=True`` (built by
+  :func:`~embodied_gym.agents.factory.make_agent`), which receives the same prompt without any
+  image; the gap to the normal agent measures how much the model needs the images.
 """
 
 from __future__ import annotations
@@ -67,10 +69,3 @@ class OracleAgent(Agent):
         if ctx.oracle is None:
             return AgentReply("", prompt="oracle", error="the environment gave no oracle action")
         return AgentReply(str(ctx.oracle), prompt="oracle")
-
-
-def make_blind_agent(model: str, **kwargs: Any) -> Agent:
-    """The text-only baseline: :class:`OpenAIAgent` with ``blind=True`` (no images in any prompt)."""
-    from .openai_agent import OpenAIAgent
-
-    return OpenAIAgent(model, blind=True, **kwargs)

@@ -49,9 +49,6 @@ class TaskState:
             return float(self.distance_to(point))
         return math.hypot(self.agent.x - point[0], self.agent.z - point[2])
 
-    def euclidean(self, point: Sequence[float]) -> float:
-        return math.hypot(self.agent.x - point[0], self.agent.z - point[2])
-
 
 def subgoal_target_point(subgoal: Subgoal, objects: Mapping[int, ObjectInfo]) -> tuple[float, float, float] | None:
     """The world point a subgoal is about (the target object's position, or its pose), if any."""

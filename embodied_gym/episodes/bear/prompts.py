@@ -41,11 +41,3 @@ def option_lines(query: Mapping[str, Any]) -> tuple[str, str, str, str]:
     if not options:
         return ("", "", "", "")
     return tuple(f"{k}. {options.get(k, '')}" for k in ("A", "B", "C", "D"))  # type: ignore[return-value]
-
-
-def full_prompt(query: Mapping[str, Any]) -> str:
-    """Question, options and format instruction in BEAR's order (for logs and text-only use)."""
-    lines = [str(query.get("question", "")).strip()]
-    lines += [line for line in option_lines(query) if line]
-    lines.append(format_suffix(str(query.get("skill", ""))))
-    return "\n".join(lines)

@@ -90,14 +90,6 @@ def task_process(ctx: EpisodeContext, t: int) -> dict[str, Any]:
 # spatial reasoning
 
 
-def _location_phrase(ctx: EpisodeContext, oid: int, on: int | None, room_id: str | None) -> str:
-    room = next((r for r in ctx.rooms if r.id == room_id), None)
-    where = f" in the {room_label(room, ctx.rooms)}" if room else ""
-    if on is not None and on in ctx.initial:
-        return f"on the {ctx.initial[on].category.replace('_', ' ')}{where}"
-    return f"on the floor{where}"
-
-
 def _surface(ctx: EpisodeContext, on: int | None) -> str:
     return ctx.initial[on].category.replace("_", " ") if on is not None and on in ctx.initial else "floor"
 

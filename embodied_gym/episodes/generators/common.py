@@ -131,10 +131,6 @@ def unique_expression(
     return plain_expression(obj, objects)
 
 
-def strip_article(expr: str) -> str:
-    return expr[4:] if expr.startswith("the ") else expr
-
-
 # ---------------------------------------------------------------------------------------------
 # poses and views
 
@@ -177,25 +173,12 @@ def bbox_of(obs: Observation, object_id: int) -> tuple[int, int, int, int] | Non
     return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
 
 
-def visible_ids(obs: Observation) -> set[int]:
-    """Ids with at least one pixel in the frame's segmentation."""
-    return {int(i) for i in np.unique(obs.segmentation) if int(i) != 0}
-
-
 def turn_in_place_views(sim: Simulator, pose: Pose) -> list[Observation]:
     """The frames seen while turning a full circle in place from ``pose`` (``360/turn_step`` views)."""
     n = max(1, int(round(360.0 / sim.turn_step)))
     return [view_from(sim, pose.with_(yaw=(pose.yaw + k * sim.turn_step) % 360.0)) for k in range(n)]
 
 
-def horizontal_place(bbox: Sequence[int], width: int) -> str:
-    """``"left"``, ``"centre"`` or ``"right"``: which third of the frame holds the box centre."""
-    cx = (bbox[0] + bbox[2]) / 2.0
-    if cx < width / 3.0:
-        return "left"
-    if cx > 2.0 * width / 3.0:
-        return "right"
-    return "centre"
 
 
 def geodesic(sim: Simulator, start: Pose, obj: ObjectInfo) -> float:
