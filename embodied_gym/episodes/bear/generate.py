@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 
 from ...sims.base import ObjectInfo, Pose, Simulator
+from ..generators.common import room_of
 from ..spec import Episode, Subgoal
 from . import grounding, reasoning
 from .context import EpisodeContext, QueryRejected
-from .language import door_rooms, name_of, room_of
+from .language import door_rooms, name_of
 from .options import LetterDeck, NotEnoughOptions
 
 SUITE = "bear-lh-v1"

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from ...sims.base import ObjectInfo, RoomInfo
+from ..generators.common import room_of
 from ..spec import Subgoal
 from .options import direction_word, relative_angle
 
@@ -32,13 +33,6 @@ def room_at(x: float, z: float, rooms: Sequence[RoomInfo]) -> RoomInfo | None:
         if r.contains(x, z):
             return r
     return None
-
-
-def room_of(obj: ObjectInfo, rooms: Sequence[RoomInfo]) -> RoomInfo | None:
-    for r in rooms:
-        if obj.room is not None and r.id == obj.room:
-            return r
-    return room_at(obj.position[0], obj.position[2], rooms)
 
 
 def _cat(obj: ObjectInfo) -> str:

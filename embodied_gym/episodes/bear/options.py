@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...rewards.bear import LETTERS, NONE_OF_THE_ABOVE
+from ..planner import wrap180
 
 
 @dataclass
@@ -122,9 +123,7 @@ def relative_angle(agent_xz: Sequence[float], yaw: float, target_xz: Sequence[fl
     ``sims/base.py``: forward is ``(cos yaw, -sin yaw)`` on ``(x, z)``)."""
     dx = float(target_xz[0]) - float(agent_xz[0])
     dz = float(target_xz[1]) - float(agent_xz[1])
-    heading = math.degrees(math.atan2(-dz, dx))
-    rel = (heading - yaw + 180.0) % 360.0 - 180.0
-    return 180.0 if rel == -180.0 else rel
+    return wrap180(math.degrees(math.atan2(-dz, dx)) - yaw)
 
 
 def direction_word(angle: float) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..generators.common import room_of
 from .context import EpisodeContext, QueryRejected
-from .language import describe_direction, mirror_route, room_label, room_of, route_clauses, sequence_phrase
+from .language import describe_direction, mirror_route, room_label, route_clauses, sequence_phrase
 from .options import (
     DIRECTIONS,
     NotEnoughOptions,
