@@ -1,8 +1,8 @@
 """Settings shared by the model agents (API and local), read from an ``--config`` file.
 
-The file (JSON or YAML, e.g. ``configs/agents/default.json``) is a mapping of the fields of
-:class:`AgentSettings`; unknown fields raise ``ValueError`` naming the file. Prices for cost
-accounting come from ``configs/prices.json`` (:class:`Pricing`).
+The file (JSON or YAML; ``configs/agents/example.yaml`` lists every field with its default) is
+a mapping of the fields of :class:`AgentSettings`; unknown fields raise ``ValueError`` naming
+the file. Prices for cost accounting come from ``configs/prices.json`` (:class:`Pricing`).
 """
 
 from __future__ import annotations
