@@ -39,13 +39,17 @@ class ResponseCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, text TEXT, "
-            "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)"
-        )
-        self._db.commit()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, text TEXT, "
+                "prompt_tokens INTEGER, completion_tokens INTEGER, created REAL)"
+            )
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:  # not an SQLite file, or a table of another shape
+            self._db.close()
+            raise ValueError(f"{self.path}: not a usable response cache ({exc}); pass another --cache file") from None
         self.hits = 0
         self.misses = 0
 

@@ -205,3 +205,17 @@ def test_unknown_env_id_is_a_clear_cli_error(tmp_path, capsys):
                "--out", str(tmp_path / "cli"), "--no-progress"])
     assert rc == 2
     assert "NoSuchEnv" in capsys.readouterr().err
+
+
+def test_a_cache_file_that_is_not_sqlite_is_a_clear_cli_error(tmp_path, capsys):
+    """--cache pointing at a file that is not an SQLite database exits 2 with a message naming the
+    file (sqlite3.DatabaseError would otherwise escape as a traceback)."""
+    from embodied_gym.cli import main
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a database\n" * 10)
+    rc = main(["eval", "--env", "EgymToy-v0", "--episodes", "toy:2", "--agent", "random",
+               "--out", str(tmp_path / "cli"), "--no-progress", "--cache", str(bad)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "response cache" in err
