@@ -192,9 +192,13 @@ def generate_suite(suite: str, split: str, n: int | None = None, seed: int = 0, 
     """Generate ``suite``/``split`` and write ``out/<split>.jsonl``; returns the written paths.
     ``n`` is the number of episodes per category (default: the split's official size). The same
     arguments always give a byte-identical file."""
-    if suite.startswith("bear-lh"):  # BEAR long-horizon suites (embodied_gym.episodes.bear)
+    from .bear import SUITE as BEAR_SUITE  # the BEAR long-horizon suite (embodied_gym.episodes.bear)
+
+    if suite == BEAR_SUITE:
         from .bear import generate_bear_suite
 
         return generate_bear_suite(split, n=n, seed=seed, out=out)
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}; known: {', '.join([*SUITES, BEAR_SUITE])}")
     episodes = build_episodes(suite, split, n=n, seed=seed)
     return [save_episodes(Path(out) / f"{split}.jsonl", episodes)]
