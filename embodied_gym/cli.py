@@ -126,14 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one subcommand. Bad input (a ``ValueError``, a missing file, or a Gymnasium error such
-    as an unknown ``--env`` id) prints ``egym CMD: error: ...`` and returns 2, without a traceback."""
+    """Run one subcommand. Bad input (a ``ValueError``; a file that is missing or cannot be
+    written, e.g. an ``--out`` under a regular file; a Gymnasium error such as an unknown ``--env``
+    id) prints ``egym CMD: error: ...`` and returns 2, without a traceback."""
     from gymnasium.error import Error as GymError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, GymError) as exc:
+    except (ValueError, OSError, GymError) as exc:
         print(f"egym {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

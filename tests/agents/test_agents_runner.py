@@ -219,3 +219,14 @@ def test_a_cache_file_that_is_not_sqlite_is_a_clear_cli_error(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "notes.txt" in err and "response cache" in err
+
+
+def test_an_out_dir_that_cannot_be_created_is_a_clear_cli_error(tmp_path, capsys):
+    """--out below a regular file exits 2 with the OS error naming the path, not a traceback."""
+    from embodied_gym.cli import main
+
+    (tmp_path / "file").write_text("x")
+    rc = main(["eval", "--env", "EgymToy-v0", "--episodes", "toy:2", "--agent", "random",
+               "--out", str(tmp_path / "file" / "run"), "--no-progress"])
+    assert rc == 2
+    assert "Not a directory" in capsys.readouterr().err
