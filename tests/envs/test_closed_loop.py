@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env
 
 import embodied_gym  # noqa: F401  (registers the ids)
 from embodied_gym.envs.wrappers import TextAction
-from embodied_gym.episodes.spec import Episode, Subgoal, resolve_ref
+from embodied_gym.episodes.spec import Episode, Subgoal
 from embodied_gym.rewards.metrics import RESULT_FIELDS, summarize_closed_loop
 from embodied_gym.sims import make_simulator
 
@@ -169,7 +169,6 @@ def test_coverage_grows_when_looking_around(episodes):
     env.close()
 
 
-@pytest.mark.skipif(not resolve_ref("house-v1:test").exists(), reason="official suite house-v1 not generated yet")
 @pytest.mark.parametrize("env_id", list(IDS))
 def test_registered_ids_load_the_official_suite(env_id):
     env = gym.make(env_id, **SIZE)
@@ -180,7 +179,6 @@ def test_registered_ids_load_the_official_suite(env_id):
     env.close()
 
 
-@pytest.mark.skipif(not resolve_ref("house-v1:test").exists(), reason="official suite house-v1 not generated yet")
 def test_official_demonstrations_replay_to_success_through_the_env():
     env = gym.make("EmbodiedTask-v0", **SIZE)
     firsts = {}

@@ -17,7 +17,6 @@ from embodied_gym.episodes.suites import HELD_OUT_CATEGORIES, IN_DOMAIN_CATEGORI
 from embodied_gym.sims import make_simulator
 
 SHIPPED = {split: resolve_ref(f"house-v1:{split}") for split in ("val", "test", "ood")}
-have_suite = pytest.mark.skipif(not all(p.exists() for p in SHIPPED.values()), reason="house-v1 not generated")
 
 
 def test_generation_is_byte_identical_and_seed_dependent(tmp_path):
@@ -51,7 +50,6 @@ def test_held_out_categories_are_disjoint_from_in_domain_ones():
     assert all(splits[s].categories == IN_DOMAIN_CATEGORIES and splits[s].style == "train" for s in ("train", "val", "test"))
 
 
-@have_suite
 def test_shipped_suite_sizes_tags_and_categories():
     houses: dict[str, set] = {}
     for split, path in SHIPPED.items():
@@ -72,7 +70,6 @@ def test_shipped_suite_sizes_tags_and_categories():
     assert not houses["val"] & houses["test"] and not houses["ood"] & (houses["val"] | houses["test"])
 
 
-@have_suite
 def test_shipped_instructions_vary_within_each_category():
     eps = load_episodes(SHIPPED["test"])
     for category in CATEGORIES:
@@ -81,7 +78,6 @@ def test_shipped_instructions_vary_within_each_category():
 
 
 @pytest.mark.slow
-@have_suite
 @pytest.mark.parametrize("split", sorted(SHIPPED))
 def test_oracle_demonstration_succeeds_on_every_shipped_episode(split):
     sim = make_simulator("house", seed=0)
@@ -93,7 +89,6 @@ def test_oracle_demonstration_succeeds_on_every_shipped_episode(split):
 
 
 @pytest.mark.slow
-@have_suite
 def test_live_oracle_through_the_gym_env_succeeds():
     """``env.oracle_action()`` (the oracle on the env's live simulator) solves a sample of the
     test split, two episodes per category, through ``gym.make("EmbodiedTask-v0")``."""
