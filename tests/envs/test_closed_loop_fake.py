@@ -182,6 +182,7 @@ def test_history_holds_previous_frames_oldest_first():
 
 
 def test_shaped_reward_sign():
+    """Shaped reward is +scale*metres when moving toward the goal, negative moving away, 0 turning; sparse (0) by default."""
     env = make(shaped_reward=True, shaping_scale=1.0)
     env.reset(options={"episode_id": "reach"})
     _, toward, *_ = env.step("MoveForward")
@@ -194,6 +195,7 @@ def test_shaped_reward_sign():
 
 
 def test_text_action_wrapper():
+    """TextAction: a Text action space; a parsable reply acts, an unparsable one is a recorded no-op, or ends the episode as a failure with invalid_action='fail'."""
     env = TextAction(make())
     assert isinstance(env.action_space, gym.spaces.Text)
     env.reset(options={"episode_id": "reach"})

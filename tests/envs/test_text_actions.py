@@ -28,6 +28,7 @@ from embodied_gym.sims.base import ACTIONS
     ],
 )
 def test_formats(text, expected):
+    """Each documented reply format (tags, plain names with any case/separator, Action: lines, JSON, one-action prose) parses to its action."""
     assert parse_action(text) == expected
 
 

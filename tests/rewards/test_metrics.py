@@ -26,6 +26,7 @@ def test_spl_hand_computed():
 
 
 def test_path_length():
+    """Polyline length is the sum of segment lengths; a single point has length 0."""
     assert path_length([(0, 0), (3, 0), (3, 4)]) == pytest.approx(7.0)
     assert path_length([(1, 1)]) == 0.0
 
@@ -91,6 +92,7 @@ def _room_grid():
 
 
 def test_grid_spacing_and_in_view():
+    """Grid spacing is the smallest cell gap; in_view keeps points inside the image width, in front and within the view distance."""
     assert grid_spacing(_room_grid()) == pytest.approx(0.5)
     uv = np.array([[10.0, 5.0], [-1.0, 5.0], [50.0, 5.0], [10.0, 5.0]])
     front = np.array([True, True, True, False])

@@ -34,6 +34,7 @@ def test_in_order_progress_and_success_on_finish():
 
 
 def test_pick_place_open():
+    """pick holds when the target is held; place only once it rests on the receptacle and is not held; open once the door is open."""
     placed = dict(OBJS)
     placed[1] = ObjectInfo(1, "ball", "the red ball", position=(5.0, 0.8, 0.0), on=2)
     assert subgoal_met(Subgoal("pick", target=1), state(0, held=1))

@@ -27,6 +27,7 @@ def _room_with_wall():
 
 
 def test_geometry_helpers():
+    """segment_distances / rect_distances give hand-computed point-to-wall and point-to-rectangle distances (0 inside)."""
     pts = np.array([[0.0, 1.0], [3.0, 0.0]])
     segs = np.array([[[0.0, 0.0], [2.0, 0.0]]])
     assert np.allclose(segment_distances(pts, segs)[:, 0], [1.0, 1.0])
