@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..rewards.bear import summarize_bear
+from ..rewards.metrics import summarize_closed_loop
 from .base import observation_image
 
 
@@ -78,16 +81,17 @@ def read_log(path: Path) -> tuple[dict[str, list[dict]], dict[str, dict]]:
     return ordered, finals
 
 
+#: family -> its summarizer (families not listed get :func:`generic_summary`)
+SUMMARIZERS: dict[str, Callable[[list[dict[str, Any]]], dict[str, Any]]] = {
+    "closed_loop": summarize_closed_loop,
+    "bear": summarize_bear,
+}
+
+
 def summarize(family: str, results: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
     """The family's summary of episode results and the summarizer's name."""
-    try:
-        if family == "closed_loop":
-            from ..rewards.metrics import summarize_closed_loop as fn
-        elif family == "bear":
-            from ..rewards.bear import summarize_bear as fn
-        else:
-            raise ImportError(family)
-    except ImportError:
+    fn = SUMMARIZERS.get(family)
+    if fn is None:
         return generic_summary(results), "generic"
     return fn(results), f"{fn.__module__}.{fn.__name__}"
 
