@@ -95,6 +95,11 @@ def items(objects: dict[int, ObjectInfo], kind: str | None = None) -> list[Objec
     return [objects[i] for i in sorted(objects) if kind is None or objects[i].kind == kind]
 
 
+def navigation_targets(sim: Simulator) -> list[ObjectInfo]:
+    """Objects and furniture (not doors), sorted by id: what navigation tasks may point at."""
+    return [o for o in items(sim.objects()) if o.kind in ("object", "furniture")]
+
+
 def same_category(obj: ObjectInfo, objects: dict[int, ObjectInfo]) -> list[ObjectInfo]:
     return [o for o in items(objects) if o.category == obj.category and o.kind == obj.kind]
 

@@ -12,8 +12,8 @@ from .common import (
     TaskDraft,
     choose,
     geodesic,
-    items,
     min_pixels,
+    navigation_targets,
     pixels,
     reach,
     require_reachable,
@@ -60,13 +60,9 @@ MULTI3_TEMPLATES = (
 )
 
 
-def _targets(sim: Simulator) -> list[ObjectInfo]:
-    return [o for o in items(sim.objects()) if o.kind in ("object", "furniture")]
-
-
 def reachable_targets(sim: Simulator, start) -> list[ObjectInfo]:
     """Navigation targets (objects and furniture) with a finite geodesic distance from ``start``."""
-    return [o for o in _targets(sim) if geodesic(sim, start, o) < float("inf")]
+    return [o for o in navigation_targets(sim) if geodesic(sim, start, o) < float("inf")]
 
 
 def generate_basic(sim: Simulator, rng: random.Random) -> TaskDraft:

@@ -26,8 +26,8 @@ from .common import (
     bbox_of,
     choose,
     geodesic,
-    items,
     min_pixels,
+    navigation_targets,
     noun,
     pixels,
     plain_expression,
@@ -74,10 +74,6 @@ ROOM_TEMPLATES = (
 )
 
 
-def _navigable_targets(sim: Simulator) -> list[ObjectInfo]:
-    return [o for o in items(sim.objects()) if o.kind in ("object", "furniture")]
-
-
 def _far_enough(sim: Simulator, start: Pose, obj: ObjectInfo, minimum: float = MIN_START_DISTANCE) -> bool:
     d = geodesic(sim, start, obj)
     return minimum <= d <= 9.0
@@ -86,7 +82,7 @@ def _far_enough(sim: Simulator, start: Pose, obj: ObjectInfo, minimum: float = M
 def _visible_groups(sim: Simulator, obs: Observation) -> dict[str, list[tuple[ObjectInfo, tuple[int, int, int, int]]]]:
     """Category -> objects with any pixel in the frame, with their segmentation boxes."""
     groups: dict[str, list[tuple[ObjectInfo, tuple[int, int, int, int]]]] = {}
-    for o in _navigable_targets(sim):
+    for o in navigation_targets(sim):
         box = bbox_of(obs, o.id)
         if box is not None:
             groups.setdefault(o.category, []).append((o, box))
@@ -152,7 +148,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation)
                 extra = {"relation": "relative", "side": side, "anchor": anchor.id, "candidates": [o.id for o, _ in group]}
                 return TaskDraft("spatial_semantic", text, [reach(target, f"reach the {name} {side} of {a_name}")], start, extra)
     # support relation ("the key on the table"), independent of the viewpoint
-    supported = [o for o in _navigable_targets(sim) if o.on is not None and o.on in objects]
+    supported = [o for o in navigation_targets(sim) if o.on is not None and o.on in objects]
     rng.shuffle(supported)
     for target in supported:
         anchor = objects[target.on]  # type: ignore[index]
@@ -171,7 +167,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation)
 
 def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> TaskDraft | None:
     by_cat: dict[str, list[ObjectInfo]] = {}
-    for o in _navigable_targets(sim):
+    for o in navigation_targets(sim):
         by_cat.setdefault(o.category, []).append(o)
     cats = sorted(c for c, g in by_cat.items() if len(g) >= 2)
     rng.shuffle(cats)
@@ -195,7 +191,7 @@ def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> 
     rooms = sim.rooms()
     named = unique_room_kinds(rooms)
     objects = sim.objects()
-    cands = [o for o in _navigable_targets(sim) if len(same_category(o, objects)) >= 2]
+    cands = [o for o in navigation_targets(sim) if len(same_category(o, objects)) >= 2]
     rng.shuffle(cands)
     for target in cands:
         room = room_of(target, rooms)
@@ -215,7 +211,7 @@ def _viewpoint(sim: Simulator, rng: random.Random) -> Pose:
     """A start pose facing a group of same-category objects of one room (where ordinal and
     relative references are possible), or a random pose when the house has no such group."""
     groups: dict[tuple[str, str | None], list[ObjectInfo]] = {}
-    for o in _navigable_targets(sim):
+    for o in navigation_targets(sim):
         groups.setdefault((o.category, o.room), []).append(o)
     multi = [g for _, g in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))) if len(g) >= 2]
     rooms = {r.id: r for r in sim.rooms()}
