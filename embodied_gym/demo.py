@@ -1,8 +1,9 @@
 """``egym demo``: a scripted walk through a procedural house on the embedded simulator.
 
-The script uses only the simulator interface and its navigation queries: it walks (discrete
-actions, re-planning the shortest path at every step) to a closed door, opens it, walks to an
-object that became reachable behind it, looks down and picks it up. Every egocentric frame is
+The script walks (discrete actions, re-planning ``sim.shortest_path`` at every step) to a closed
+door, opens it, walks to an object that became reachable behind it, looks down and picks it up.
+It is specific to the ``house`` backend: it picks the door and the object through
+``HouseSimulator.interaction_pose`` and the house's ``world`` (door and object ids, names). Every egocentric frame is
 written as PNG next to its segmentation, plus an animated GIF and the top-down map with the
 planned and the walked paths.
 """
@@ -21,7 +22,7 @@ from .sims.base import Observation, Pose
 
 
 def _angle_to(pose: Pose, x: float, z: float) -> float:
-    """Signed degrees to turn left to face ``(x, z)``, in ``(-180, 180]``."""
+    """Signed degrees to turn left to face ``(x, z)``, in ``[-180, 180)``."""
     want = math.degrees(math.atan2(-(z - pose.z), x - pose.x))
     return (want - pose.yaw + 180.0) % 360.0 - 180.0
 
