@@ -236,19 +236,24 @@ def normalize_coords(values: Sequence[float], width: int | None = None, height: 
         return None
 
 
+def _parse_coords(reply: Any, pattern: re.Pattern[str], n: int, width: int | None, height: int | None) -> list[float] | None:
+    """The last bracketed tuple of ``n`` numbers matching ``pattern`` in the reply, else the reply's
+    numbers when there are exactly ``n``; normalised by :func:`normalize_coords`."""
+    text = _as_text(reply)
+    matches = pattern.findall(text)
+    if matches:
+        raw = matches[-1]
+    else:
+        raw = _ANY_NUM.findall(text)
+        if len(raw) != n:
+            return None
+    return normalize_coords([float(v) for v in raw], width, height)
+
+
 def parse_point(reply: Any, width: int | None = None, height: int | None = None) -> tuple[float, float] | None:
     """The last ``(x, y)`` of a reply, normalised to ``[0, 1]`` (see :func:`normalize_coords`)."""
     try:
-        text = _as_text(reply)
-        matches = _POINT_RE.findall(text)
-        if matches:
-            raw = matches[-1]
-        else:
-            nums = _ANY_NUM.findall(text)
-            if len(nums) != 2:
-                return None
-            raw = nums
-        vals = normalize_coords([float(v) for v in raw], width, height)
+        vals = _parse_coords(reply, _POINT_RE, 2, width, height)
         return (vals[0], vals[1]) if vals else None
     except Exception:
         return None
@@ -257,16 +262,7 @@ def parse_point(reply: Any, width: int | None = None, height: int | None = None)
 def parse_box(reply: Any, width: int | None = None, height: int | None = None) -> tuple[float, float, float, float] | None:
     """The last ``(x1, y1, x2, y2)`` of a reply, normalised and ordered (``x1 <= x2``, ``y1 <= y2``)."""
     try:
-        text = _as_text(reply)
-        matches = _BOX_RE.findall(text)
-        if matches:
-            raw = matches[-1]
-        else:
-            nums = _ANY_NUM.findall(text)
-            if len(nums) != 4:
-                return None
-            raw = nums
-        vals = normalize_coords([float(v) for v in raw], width, height)
+        vals = _parse_coords(reply, _BOX_RE, 4, width, height)
         if not vals:
             return None
         x1, y1, x2, y2 = vals
