@@ -324,7 +324,11 @@ def load_episodes(ref: str | os.PathLike[str] | Sequence[Episode]) -> list[Episo
         return episodes
     path = resolve_ref(ref)
     if not path.exists():
-        raise FileNotFoundError(f"episode file {path} not found (from {os.fspath(ref)!r})")
+        hint = ""
+        if path.is_relative_to(assets_dir()):  # a SUITE:SPLIT ref: say which ones exist
+            shipped = sorted(f"{f.parent.name}:{f.stem}" for f in assets_dir().glob("*/*.jsonl"))
+            hint = f"; shipped: {', '.join(shipped) or 'none'}"
+        raise FileNotFoundError(f"episode file {path} not found (from {os.fspath(ref)!r}){hint}")
     name = path.name
     episodes: list[Episode] = []
     text = path.read_text(encoding="utf-8")

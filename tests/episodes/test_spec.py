@@ -91,3 +91,5 @@ def test_suite_ref_resolves_to_assets(tmp_path, monkeypatch):
     assert load_episodes("mysuite:val")[0].id == "ep-0"
     with pytest.raises(FileNotFoundError, match="nosuite"):
         load_episodes("nosuite:val")
+    with pytest.raises(FileNotFoundError, match="shipped: mysuite:val$"):  # the message lists what exists
+        load_episodes("mysuite:test")
