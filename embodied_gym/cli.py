@@ -56,6 +56,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     )
     summary = run_eval(config)
     print(json.dumps(summary.get("overall", summary), indent=2))
+    n_errors = int((summary.get("run") or {}).get("n_errors") or 0)
+    if n_errors:  # the run survived them, but a script reading only stdout would not notice
+        print(f"egym eval: warning: {n_errors} episode(s) ended with an error and are not in the figures; "
+              f"see run.errors in {config.out / 'summary.json'} (--resume retries them)", file=sys.stderr)
     return 0
 
 

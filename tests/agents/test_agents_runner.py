@@ -230,3 +230,21 @@ def test_an_out_dir_that_cannot_be_created_is_a_clear_cli_error(tmp_path, capsys
                "--out", str(tmp_path / "file" / "run"), "--no-progress"])
     assert rc == 2
     assert "Not a directory" in capsys.readouterr().err
+
+
+def test_cli_warns_on_stderr_when_episodes_ended_with_an_error(tmp_path, capsys):
+    """An episode whose scene the backend rejects is a recorded failure (exit 0, run.errors), and
+    egym eval says so on stderr instead of printing only the (empty) figures."""
+    from embodied_gym.cli import main
+    from embodied_gym.episodes.spec import resolve_ref
+
+    data = json.loads(resolve_ref("house-v1:test").read_text().splitlines()[0])
+    data["scene"]["rooms"] = "not a list"
+    path = tmp_path / "broken_scene.jsonl"
+    path.write_text(json.dumps(data) + "\n")
+    rc = main(["eval", "--env", "EmbodiedTask-v0", "--episodes", str(path), "--agent", "random",
+               "--out", str(tmp_path / "run"), "--no-progress"])
+    assert rc == 0
+    assert "1 episode(s) ended with an error" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["run"]["n_errors"] == 1 and "rooms" in summary["run"]["errors"][0]["error"]
