@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 SQRT2 = math.sqrt(2.0)
+#: shortest paths kept per grid (oldest dropped first)
+PATH_CACHE = 4096
 
 
 def segment_distances(points: np.ndarray, segs: np.ndarray) -> np.ndarray:
@@ -74,6 +75,8 @@ class OccupancyGrid:
         self.cell = float(cell)
         self.rows, self.cols = self.free.shape
         self._components: np.ndarray | None = None
+        #: (start cell, goal cell, smooth) -> waypoint cells; the grid never changes, so paths are kept
+        self._paths: dict[tuple[tuple[int, int], tuple[int, int], bool], list[tuple[int, int]]] = {}
 
     @classmethod
     def from_predicate(
@@ -151,22 +154,50 @@ class OccupancyGrid:
                 yield rr, cc, SQRT2
 
     def components(self) -> np.ndarray:
-        """Label of the connected component of every cell (``-1`` for blocked cells)."""
+        """Label of the connected component of every cell (``-1`` for blocked cells).
+
+        Components are numbered ``0, 1, ...`` in row-major order of their first cell. A diagonal
+        step needs both orthogonal cells free (no corner cutting), so the 8-connected graph of
+        :meth:`_neighbours` has exactly the components of 4-connectivity; they are found by
+        union-find over the horizontal runs of free cells of each row (runs of adjacent rows
+        that share a column are joined)."""
         if self._components is None:
-            labels = np.full(self.free.shape, -1, dtype=np.int32)
-            n = 0
-            for r0, c0 in zip(*np.nonzero(self.free), strict=False):
-                if labels[r0, c0] >= 0:
-                    continue
-                labels[r0, c0] = n
-                queue = deque([(int(r0), int(c0))])
-                while queue:
-                    r, c = queue.popleft()
-                    for rr, cc, _ in self._neighbours(r, c):
-                        if labels[rr, cc] < 0:
-                            labels[rr, cc] = n
-                            queue.append((rr, cc))
-                n += 1
+            free = self.free
+            labels = np.full(free.shape, -1, dtype=np.int32)
+            runs: list[tuple[int, int, int]] = []  # (row, first col, end col) in row-major order
+            row_runs: list[list[int]] = []  # run indices of each row
+            pad = np.zeros((self.rows, 1), dtype=np.int8)
+            edges = np.diff(np.concatenate([pad, free.astype(np.int8), pad], axis=1), axis=1)
+            for r in range(self.rows):
+                starts = np.flatnonzero(edges[r] == 1)
+                ends = np.flatnonzero(edges[r] == -1)
+                row_runs.append(list(range(len(runs), len(runs) + len(starts))))
+                runs.extend((r, int(a), int(b)) for a, b in zip(starts, ends, strict=True))
+            parent = list(range(len(runs)))
+
+            def find(i: int) -> int:
+                while parent[i] != i:
+                    parent[i] = parent[parent[i]]
+                    i = parent[i]
+                return i
+
+            for r in range(1, self.rows):
+                above, here = row_runs[r - 1], row_runs[r]
+                i = j = 0
+                while i < len(above) and j < len(here):  # both sorted by column: merge-walk
+                    _, a0, a1 = runs[above[i]]
+                    _, b0, b1 = runs[here[j]]
+                    if a0 < b1 and b0 < a1:  # the runs share a column
+                        ra, rb = find(above[i]), find(here[j])
+                        if ra != rb:
+                            parent[max(ra, rb)] = min(ra, rb)
+                    if a1 <= b1:
+                        i += 1
+                    else:
+                        j += 1
+            number: dict[int, int] = {}
+            for k, (r, a, b) in enumerate(runs):  # first run of a component = its first cell
+                labels[r, a:b] = number.setdefault(find(k), len(number))
             self._components = labels
         return self._components
 
@@ -223,13 +254,15 @@ class OccupancyGrid:
         a quarter cell; a sample between cells needs all the cells it touches free)."""
         (r0, c0), (r1, c1) = a, b
         n = int(max(abs(r1 - r0), abs(c1 - c0)) * 4) + 1
-        for t in np.linspace(0.0, 1.0, n + 1):
-            r, c = r0 + (r1 - r0) * t, c0 + (c1 - c0) * t
-            for rr in {math.floor(r + 1e-9), math.ceil(r - 1e-9)}:
-                for cc in {math.floor(c + 1e-9), math.ceil(c - 1e-9)}:
-                    if not self.is_free((rr, cc)):
-                        return False
-        return True
+        t = np.linspace(0.0, 1.0, n + 1)
+        r, c = r0 + (r1 - r0) * t, c0 + (c1 - c0) * t
+        rows = np.concatenate([np.floor(r + 1e-9), np.ceil(r - 1e-9)]).astype(np.int64)
+        cols = np.concatenate([np.floor(c + 1e-9), np.ceil(c - 1e-9)]).astype(np.int64)
+        rr = np.concatenate([rows, rows])  # every (row, col) pair touched by each sample
+        cc = np.concatenate([cols[: n + 1], cols[: n + 1], cols[n + 1:], cols[n + 1:]])
+        if rr.min() < 0 or cc.min() < 0 or rr.max() >= self.rows or cc.max() >= self.cols:
+            return False
+        return bool(self.free[rr, cc].all())
 
     def smooth(self, cells: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Drop waypoints whose neighbours see each other (greedy string pulling)."""
@@ -250,16 +283,20 @@ class OccupancyGrid:
     ) -> list[tuple[float, float]]:
         """World waypoints from the free cell nearest ``start`` to the free cell nearest ``goal``
         (each within ``snap`` metres); ``[]`` when either has no free cell in range or they are
-        not connected."""
+        not connected. Paths are computed once per (start cell, goal cell) and kept on the grid."""
         s = self.nearest_free(start[0], start[1], snap)
         g = self.nearest_free(goal[0], goal[1], snap)
         if s is None or g is None:
             return []
-        cells = self.astar(s, g)
-        if not cells:
-            return []
-        if smooth:
-            cells = self.smooth(cells)
+        key = (s, g, bool(smooth))
+        cells = self._paths.get(key)
+        if cells is None:
+            cells = self.astar(s, g)
+            if cells and smooth:
+                cells = self.smooth(cells)
+            if len(self._paths) >= PATH_CACHE:
+                self._paths.pop(next(iter(self._paths)))
+            self._paths[key] = cells
         return [self.to_world(rc) for rc in cells]
 
 
