@@ -183,3 +183,12 @@ def test_summarize_bear_aggregates_episodes_steps_skills_and_splits():
     assert s["by_skill"]["bbox_general"]["mean_score"] == pytest.approx(0.6)
     assert s["by_split"]["ood"]["episode_success_rate"] == 0.0
     assert summarize_bear([])["overall"]["n"] == 0
+
+
+def test_scorer_skill_list_and_generator_skill_table_name_the_same_skills():
+    """rewards.bear.SKILLS (what the scorer and the env accept) and episodes.bear.context.BEAR_SKILLS
+    (what the generator asks) are written separately; they must list the same skill ids."""
+    from embodied_gym.episodes.bear.context import BEAR_SKILLS
+    from embodied_gym.rewards.bear import SKILLS
+
+    assert sorted(BEAR_SKILLS) == sorted(SKILLS)
