@@ -57,12 +57,14 @@ def free_mask(
 ) -> np.ndarray:
     """Which ``points`` can hold a disc of ``radius``: inside ``walkable`` (``N`` bools given by
     the caller), at least ``radius`` from every segment and outside every rectangle grown by
-    ``radius``."""
-    ok = walkable.copy()
+    ``radius``. Distances are computed only for the points still in the running."""
+    ok = np.array(walkable, dtype=bool)
     if len(segments):
-        ok &= segment_distances(points, segments).min(axis=1) >= radius
+        idx = np.flatnonzero(ok)
+        ok[idx] = segment_distances(points[idx], segments).min(axis=1) >= radius
     if len(rects):
-        ok &= rect_distances(points, rects).min(axis=1) >= radius
+        idx = np.flatnonzero(ok)
+        ok[idx] = rect_distances(points[idx], rects).min(axis=1) >= radius
     return ok
 
 

@@ -79,3 +79,22 @@ def test_cached_shortest_path_equals_a_fresh_one():
         again = cached.shortest_path(s, t)
         assert again == OccupancyGrid(free, (0.0, 0.0), 0.25).shortest_path(s, t)
         assert (99.0, 99.0) not in again
+
+
+def test_free_mask_equals_the_full_distance_test():
+    """free_mask (distances only for points still in the running) equals the test over every
+    point: walkable, >= radius from every segment and from every rectangle."""
+    from embodied_gym.sims.navigation import free_mask, rect_distances, segment_distances
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        pts = rng.uniform(0, 10, size=(500, 2))
+        segs = rng.uniform(0, 10, size=(int(rng.integers(0, 12)), 2, 2))
+        rects = np.sort(rng.uniform(0, 10, size=(int(rng.integers(0, 6)), 2, 2)), axis=1).reshape(-1, 4)  # (x0, z0, x1, z1)
+        walkable = rng.random(500) < 0.7
+        want = walkable.copy()
+        if len(segs):
+            want &= segment_distances(pts, segs).min(axis=1) >= 0.4
+        if len(rects):
+            want &= rect_distances(pts, rects).min(axis=1) >= 0.4
+        np.testing.assert_array_equal(free_mask(pts, 0.4, walkable, segs, rects), want)
