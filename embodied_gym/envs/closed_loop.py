@@ -312,10 +312,10 @@ class ClosedLoopEnv(gym.Env):
 
     def _measure_house(self, sim: Simulator, ep: Episode) -> tuple[CoverageGrid, float | None]:
         """The coverage grid and the shortest path length, both measured with every door open
-        (the state is restored afterwards)."""
+        (the doors that were closed are closed again afterwards: nothing else changes, and unlike
+        ``restore`` this renders no frame that nobody looks at)."""
         current = sim.reachable_positions()
         closed = [o.id for o in sim.objects().values() if o.openable and not o.is_open]
-        snap = sim.snapshot() if closed else None
         try:
             for door in closed:
                 sim.set_object_state(door, is_open=True)
@@ -323,8 +323,8 @@ class ClosedLoopEnv(gym.Env):
             self._nav_cells = np.asarray(every, dtype=np.float64).reshape(-1, 2)
             shortest = self._shortest_path_length(ep)
         finally:
-            if snap is not None:
-                sim.restore(snap)
+            for door in closed:
+                sim.set_object_state(door, is_open=False)
         rooms = [r.bounds for r in sim.rooms()]
         return CoverageGrid(every, transparent=current, rooms=rooms), shortest
 
