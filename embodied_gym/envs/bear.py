@@ -54,6 +54,8 @@ def _check_queries(ep: Episode, where: str = "") -> None:
     queries = bear.get("queries") if isinstance(bear, dict) else None
     if not queries or not isinstance(queries, list) or ep.demonstration is None:
         raise ValueError(f"{prefix}': missing; BEAR episodes need queries and a demonstration")
+    if len(queries) > MAX_QUERIES:  # observation["query_index"] is Discrete(MAX_QUERIES)
+        raise ValueError(f"{prefix}': {len(queries)} queries; at most {MAX_QUERIES} per episode")
     n_states = len(ep.demonstration.actions) + 1
     for i, q in enumerate(queries):
         if not isinstance(q, dict):

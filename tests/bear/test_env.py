@@ -302,3 +302,17 @@ def test_broken_query_fields_are_value_errors_naming_file_episode_and_field(tmp_
     with pytest.raises(ValueError, match=message) as err:
         BearLongHorizonEnv(episodes=str(path), width=W, height=H)
     assert "broken.jsonl" in str(err.value) and ep.id in str(err.value)
+
+
+def test_more_queries_than_the_query_index_space_holds_is_a_value_error(suite):
+    """An episode with more than MAX_QUERIES questions is refused (query_index is Discrete(MAX_QUERIES))
+    instead of showing a saturated index."""
+    import copy
+
+    from embodied_gym.envs.bear import MAX_QUERIES
+
+    ep = copy.deepcopy(suite["test"][0])
+    queries = ep.extra["bear"]["queries"]
+    ep.extra["bear"]["queries"] = (queries * (MAX_QUERIES // len(queries) + 1))[: MAX_QUERIES + 1]
+    with pytest.raises(ValueError, match=f"{MAX_QUERIES + 1} queries; at most {MAX_QUERIES}"):
+        BearLongHorizonEnv(episodes=[ep], width=W, height=H)
