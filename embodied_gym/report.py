@@ -41,7 +41,7 @@ def table(rows: dict[str, dict[str, Any]], first: str) -> str:
             for k, v in metrics.items():
                 if _is_scalar(v) and k not in columns:
                     columns.append(k)
-    columns.sort(key=lambda c: (c != "n", 0))
+    columns.sort(key=lambda c: c != "n")  # stable: "n" first, the rest in first-seen order
     lines = ["| " + " | ".join([first, *columns]) + " |", "|" + "---|" * (len(columns) + 1)]
     for name, metrics in rows.items():
         metrics = metrics if isinstance(metrics, dict) else {"value": metrics}
