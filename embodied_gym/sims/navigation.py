@@ -29,12 +29,14 @@ def segment_distances(points: np.ndarray, segs: np.ndarray) -> np.ndarray:
     """Distances ``N x M`` from ``points`` (``N x 2``) to segments ``segs`` (``M x 2 x 2``)."""
     if len(segs) == 0:
         return np.full((len(points), 0), np.inf)
-    a = segs[None, :, 0, :]
-    ab = segs[None, :, 1, :] - a
-    ap = points[:, None, :] - a
-    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
-    closest = a + t[..., None] * ab
-    return np.linalg.norm(points[:, None, :] - closest, axis=-1)
+    # per coordinate (no N x M x 2 temporaries); the same operations in the same order as the
+    # vector form (dot products x-term + z-term, then sqrt of the summed squares), so bit-identical
+    ax, az = segs[:, 0, 0], segs[:, 0, 1]
+    abx, abz = segs[:, 1, 0] - ax, segs[:, 1, 1] - az
+    px, pz = points[:, 0:1], points[:, 1:2]
+    t = np.clip(((px - ax) * abx + (pz - az) * abz) / np.maximum(abx * abx + abz * abz, 1e-12), 0.0, 1.0)
+    dx, dz = px - (ax + t * abx), pz - (az + t * abz)
+    return np.sqrt(dx * dx + dz * dz)
 
 
 def rect_distances(points: np.ndarray, rects: np.ndarray) -> np.ndarray:

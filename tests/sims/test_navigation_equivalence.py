@@ -98,3 +98,21 @@ def test_free_mask_equals_the_full_distance_test():
         if len(rects):
             want &= rect_distances(pts, rects).min(axis=1) >= 0.4
         np.testing.assert_array_equal(free_mask(pts, 0.4, walkable, segs, rects), want)
+
+
+def test_segment_distances_equal_the_vector_formula_bit_for_bit():
+    """segment_distances (per coordinate) returns exactly the values of the projection formula in
+    vector form (clip(ap.ab / ab.ab), norm of p - closest), degenerate segments included."""
+    from embodied_gym.sims.navigation import segment_distances
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        pts = rng.uniform(-5, 15, size=(400, 2))
+        pts[:50] = np.round(pts[:50] * 4) / 4  # grid points
+        segs = rng.uniform(0, 10, size=(30, 2, 2))
+        segs[:4, 1] = segs[:4, 0]  # zero-length
+        segs[4:8, 1, 0] = segs[4:8, 0, 0]  # axis-aligned
+        a, ab = segs[None, :, 0, :], segs[None, :, 1, :] - segs[None, :, 0, :]
+        t = np.clip(((pts[:, None, :] - a) * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
+        want = np.linalg.norm(pts[:, None, :] - (a + t[..., None] * ab), axis=-1)
+        np.testing.assert_array_equal(segment_distances(pts, segs), want)
