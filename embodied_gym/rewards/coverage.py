@@ -96,10 +96,10 @@ class CoverageGrid:
 
     def _transparent_at(self, points: np.ndarray) -> np.ndarray:
         idx = self._index(points)
-        ok = (idx >= 0).all(axis=-1) & (idx[..., 0] < self.shape[0]) & (idx[..., 1] < self.shape[1])
-        out = np.zeros(idx.shape[:-1], dtype=bool)
-        out[ok] = self.open[idx[ok][:, 0], idx[ok][:, 1]]
-        return out
+        i, j = idx[..., 0], idx[..., 1]
+        ok = (i >= 0) & (j >= 0) & (i < self.shape[0]) & (j < self.shape[1])
+        # points off the grid read cell (0, 0) and are masked out (no boolean-mask gathers)
+        return self.open[np.where(ok, i, 0), np.where(ok, j, 0)] & ok
 
     def line_of_sight(self, origin: Sequence[float], targets: np.ndarray) -> np.ndarray:
         """For each ``(x, z)`` target, whether the segment from ``origin`` stays on transparent
