@@ -12,6 +12,9 @@ exponential backoff and jitter, honouring ``Retry-After`` (and ``retry-after-ms`
 raise :class:`AgentFatalError`; any other 4xx, and retries running out, give a failed reply
 (``text=""``, ``error`` set) that the environment scores as an invalid action, unless
 ``max_consecutive_failures`` calls in a row failed: then :class:`AgentFatalError` stops the run.
+A first call that cannot connect at all (every attempt a connection error, the endpoint never
+answered before) is also fatal: a wrong base URL or a server that is down stops the run after one
+call's retries instead of paying them for every step.
 
 Answers (including empty ones) go to the :class:`ResponseCache` before they are returned; a repeated
 request is answered from the cache (``cached=True``, ``cost=0``) and concurrent identical requests
@@ -212,6 +215,8 @@ class OpenAIAgent(Agent):
         self._rng = random.Random(self.settings.seed or 0)
         self._inflight: dict[str, asyncio.Future] = {}
         self._consecutive_failures = 0
+        #: whether any HTTP response (success or error status) has come back from the endpoint yet
+        self._reached = False
         if client is None:
             try:
                 client = openai.AsyncOpenAI(
@@ -275,6 +280,7 @@ class OpenAIAgent(Agent):
         s = self.settings
         last_error = "no attempt"
         attempts = 0
+        connection_errors = 0
         for attempt in range(s.max_retries + 1):
             retry_after = None
             attempts += 1
@@ -284,6 +290,7 @@ class OpenAIAgent(Agent):
                     "/chat/completions", body={**body, **s.extra_body} if s.extra_body else body, cast_to=ChatCompletion
                 )
             except openai.APIStatusError as exc:
+                self._reached = True
                 status = exc.status_code
                 last_error = f"HTTP {status}: {str(exc)[:200]}"
                 if status in FATAL_STATUS:
@@ -294,10 +301,13 @@ class OpenAIAgent(Agent):
             except openai.APITimeoutError:
                 last_error = f"timeout after {s.timeout:g} s"
             except openai.APIConnectionError as exc:
+                connection_errors += 1
                 last_error = f"connection error: {str(exc)[:200]}"
             except (ValueError, openai.APIResponseValidationError) as exc:  # JSONDecodeError is a ValueError
+                self._reached = True
                 last_error = f"malformed response: {str(exc)[:200]}"
             else:
+                self._reached = True
                 self._consecutive_failures = 0
                 text, p_tok, c_tok = extract_text(completion)
                 if self.cache is not None:
@@ -312,6 +322,12 @@ class OpenAIAgent(Agent):
                 await self._sleep(delay)
         self.stats["failures"] += 1
         self._consecutive_failures += 1
+        if not self._reached and connection_errors == attempts:
+            # the endpoint has never answered and every attempt failed to connect: a wrong --base-url
+            # or a server that is down would fail every request, so stop now rather than after
+            # max_consecutive_failures calls of retries
+            raise AgentFatalError(f"{self.model}: cannot reach {self.client.base_url} "
+                                  f"({attempts} attempt(s)); last error: {last_error}")
         if 0 < s.max_consecutive_failures <= self._consecutive_failures:
             raise AgentFatalError(f"{self.model}: {self._consecutive_failures} API calls in a row failed; "
                                   f"last error: {last_error}")

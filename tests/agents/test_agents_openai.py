@@ -217,3 +217,38 @@ def test_consecutive_failures_stop_the_run():
         with pytest.raises(AgentFatalError, match="3 API calls in a row failed"):
             asyncio.run(go())
     assert len(server.requests) == 6
+
+
+def test_unreachable_endpoint_is_fatal_after_one_calls_retries():
+    """Nothing listens on the base URL: the first call's retries all fail to connect and the agent
+    raises AgentFatalError naming the URL, instead of recording a failure per step."""
+    import socket
+
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there now
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sleeps = Sleeps()
+    agent = OpenAIAgent("fake-vlm", family="closed_loop", api_key="sk-test", base_url=f"http://127.0.0.1:{port}/v1",
+                        settings=AgentSettings(timeout=2.0, max_retries=2, jitter=0.0), sleep=sleeps)
+    with pytest.raises(AgentFatalError, match=f"cannot reach http://127.0.0.1:{port}/v1"):
+        act(agent)
+    assert len(sleeps.waits) == 2, "the call's own retries still happen first"
+
+
+def test_dropped_connections_after_the_endpoint_answered_stay_recorded_failures():
+    """Once the endpoint has answered, connection errors that outlast the retries are a failed step,
+    not fatal (a flaky network must not stop a long run)."""
+    with FakeOpenAIServer("ok", script=["ok"] + ["drop"] * 3) as server:
+        agent = make_agent(server, max_retries=2)
+
+        async def go():
+            try:
+                first = await agent.act(OBS, StepContext("e", "closed_loop"))
+                second = await agent.act(dict(OBS, instruction="other"), StepContext("e", "closed_loop"))
+            finally:
+                await agent.aclose()
+            return first, second
+
+        first, second = asyncio.run(go())
+    assert first.text == "ok" and first.error is None
+    assert second.text == "" and "connection error" in second.error
