@@ -332,7 +332,7 @@ class ClosedLoopEnv(gym.Env):
         cells = self._coverage.cells
         if not len(cells):
             return
-        eye = obs.agent.y + float(getattr(self.sim, "camera_height", 0.0))
+        eye = obs.agent.y + float(self.sim.camera_height)
         points = np.column_stack([cells[:, 0], np.full(len(cells), eye), cells[:, 1]])
         uv, front = self.sim.project(points)
         self._coverage.observe(obs.agent.xz, uv, front, self.width, self.view_distance)

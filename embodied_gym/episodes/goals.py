@@ -15,12 +15,12 @@ from ..sims.base import Observation, Pose, RoomInfo, Simulator
 def pitch_toward(sim: Simulator, pose: Pose, target) -> float:
     """The multiple of ``sim.look_step`` nearest the elevation of ``target``'s centre as seen
     from the camera (level when the target is near the horizon)."""
-    cam = getattr(sim, "camera_height", 1.2)
+    cam = sim.camera_height
     horiz = max(0.05, math.hypot(target.position[0] - pose.x, target.position[2] - pose.z))
     elev = math.degrees(math.atan2(target.position[1] + 0.5 * target.size[1] - cam, horiz))
     if abs(elev) < 20.0:
         return 0.0
-    limit = getattr(sim, "max_pitch", 60.0)
+    limit = sim.max_pitch
     return max(-limit, min(limit, round(elev / sim.look_step) * sim.look_step))
 
 

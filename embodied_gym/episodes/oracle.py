@@ -162,7 +162,7 @@ def _decide(sim: Simulator, episode: Episode, tracker: SubgoalTracker, obs: Obse
         target = obs.objects.get(focus) if focus is not None else None
         if (
             last.type == "reach_object" and target is not None and not target.visible
-            and target.position[1] + target.size[1] < getattr(sim, "camera_height", 1.2)
+            and target.position[1] + target.size[1] < sim.camera_height
             and obs.agent.pitch - sim.look_step >= -45.0 and abs(relative_bearing(obs.agent, target.position)) < 30.0
         ):  # the target is at my feet, below the frame: look down to confirm it before finishing
             return Decision("LookDown", "confirm", len(subgoals) - 1, focus)

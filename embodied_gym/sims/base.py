@@ -215,6 +215,10 @@ class Simulator(ABC):
     look_step: float = 15.0
     #: metres within which PickObject / OpenDoor / DropObject act
     interact_distance: float = 1.5
+    #: height of the camera above the agent's position ``y``, metres
+    camera_height: float = 1.2
+    #: largest camera pitch reachable with LookUp / LookDown, degrees either way
+    max_pitch: float = 60.0
     width: int = 320
     height: int = 240
 
