@@ -31,10 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any
 
-import numpy as np
-
 from .base import Agent, AgentReply, StepContext
 from .cache import ResponseCache, request_key
+from .images import to_pil
 from .prompts import PromptBuilder
 from .settings import AgentSettings
 
@@ -61,16 +60,6 @@ class HFOptions:
         if opts.max_batch_size < 1 or opts.batch_wait_ms < 0:
             raise ValueError("agent settings field 'hf': max_batch_size must be >= 1 and batch_wait_ms >= 0")
         return opts
-
-
-def _pil(image: np.ndarray, max_side: int) -> Any:
-    from PIL import Image
-
-    pil = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)[..., :3])
-    scale = max_side / max(pil.size)
-    if scale < 1.0:
-        pil = pil.resize((max(1, round(pil.size[0] * scale)), max(1, round(pil.size[1] * scale))), Image.BILINEAR)
-    return pil
 
 
 class HFAgent(Agent):
@@ -226,7 +215,7 @@ class HFAgent(Agent):
             parts, lparts = [], []
             for part in content:
                 if part["type"] == "image":
-                    pil = _pil(part["image"], self.settings.image_max_side)
+                    pil = to_pil(part["image"], self.settings.image_max_side)
                     images.append(pil)
                     h.update(pil.tobytes())
                     parts.append({"type": "image"})

@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 import openai
 from openai.types.chat import ChatCompletion
-from PIL import Image
 
 from .base import Agent, AgentFatalError, AgentReply, StepContext
 from .cache import ResponseCache, request_key
+from .images import to_pil
 from .prompts import PromptBuilder
 from .settings import AgentSettings, Pricing
 
@@ -136,12 +136,7 @@ class ImageEncoder:
         if hit is not None and hit[0]() is image:
             self._memo.move_to_end(id(image))
             return hit[1]
-        arr = np.ascontiguousarray(image, dtype=np.uint8)
-        pil = Image.fromarray(arr[..., :3])
-        w, h = pil.size
-        scale = self.max_side / max(w, h)
-        if scale < 1.0:
-            pil = pil.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR)
+        pil = to_pil(image, self.max_side)
         buf = io.BytesIO()
         if self.fmt == "png":
             pil.save(buf, format="PNG")
