@@ -21,7 +21,7 @@ from typing import Any
 
 from ..sims.base import ACTIONS
 from .base import Agent, AgentReply, StepContext
-from .prompts import _options_text, _text
+from ..envs.prompts import _options_text, _text
 
 
 def _rng(seed: int, episode_id: str, step: int) -> random.Random:

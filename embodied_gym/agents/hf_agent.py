@@ -33,8 +33,8 @@ from typing import Any
 
 from .base import Agent, AgentReply, StepContext
 from .cache import ResponseCache, request_key
-from .images import to_pil
-from .prompts import PromptBuilder
+from ..envs.images import to_pil
+from ..envs.prompts import PromptBuilder
 from .settings import AgentSettings
 
 

@@ -42,8 +42,8 @@ from openai.types.chat import ChatCompletion
 
 from .base import Agent, AgentFatalError, AgentReply, StepContext
 from .cache import ResponseCache, request_key
-from .images import to_pil
-from .prompts import PromptBuilder
+from ..envs.images import to_pil
+from ..envs.prompts import PromptBuilder
 from .settings import AgentSettings, Pricing
 
 RETRYABLE_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .prompts import PromptConfig, configs_dir, load_config_file
+from ..envs.prompts import PromptConfig, configs_dir, load_config_file
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""HFAgent on a tiny randomly initialised Qwen2.5-VL built offline (tiny_qwen.py): loading through
+"""HFAgent on a tiny randomly initialised Qwen2.5-VL built offline (embodied_gym.training.tiny): loading through
 AutoModelForImageTextToText/AutoProcessor, batching across concurrent episodes, LoRA adapters,
 the cache, and a full runner episode set."""
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from tiny_qwen import build_tiny_qwen
+    from embodied_gym.training.tiny import build_tiny_qwen
 
     return str(build_tiny_qwen(tmp_path_factory.mktemp("tiny-qwen")))
 

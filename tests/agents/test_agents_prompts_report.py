@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from embodied_gym.agents.base import StepContext
-from embodied_gym.agents.prompts import PromptBuilder, PromptConfig
+from embodied_gym.envs.prompts import PromptBuilder, PromptConfig
 from embodied_gym.agents.settings import AgentSettings
 from embodied_gym.report import format_report
 
@@ -81,7 +81,7 @@ def test_example_agent_config_matches_the_defaults():
     from dataclasses import asdict
 
     from embodied_gym.agents.hf_agent import HFOptions
-    from embodied_gym.agents.prompts import configs_dir
+    from embodied_gym.envs.prompts import configs_dir
 
     example = AgentSettings.load(configs_dir() / "agents" / "example.yaml")
     defaults = asdict(AgentSettings())

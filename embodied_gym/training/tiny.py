@@ -1,4 +1,4 @@
-"""Build a tiny, randomly initialised Qwen2.5-VL checkpoint offline (for HFAgent tests).
+"""Build a tiny, randomly initialised Qwen2.5-VL checkpoint offline (tests and CPU training runs).
 
 Architecture of Qwen2.5-VL with tiny sizes (2 text layers of width 64, 1 vision block of
 width 32), a byte-level BPE tokenizer trained here on a few hundred words plus Qwen's special

@@ -1,6 +1,9 @@
 """Prompt builders, one per environment family, configured from ``configs/prompts/<family>.json``.
 
-A builder turns an observation and the episode's :class:`~embodied_gym.agents.base.StepContext`
+The agents and the training dataset builder share this module (it sits on the envs floor so
+training can import it): training prompts are exactly the evaluation prompts.
+
+A builder turns an observation and the episode's :class:`~embodied_gym.envs.context.StepContext`
 into chat messages in a neutral form that each model agent converts to its own wire format::
 
     [{"role": "system", "content": "..."},
@@ -30,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..sims.base import ACTIONS
-from .base import StepContext, observation_image
+from .context import StepContext, observation_image
 
 FAMILIES = ("closed_loop", "bear")
 
