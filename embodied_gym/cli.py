@@ -6,6 +6,7 @@ Subcommands:
 * ``egym generate``  (re)generate an official episode suite deterministically.
 * ``egym eval``      roll out an agent on an environment and write ``summary.json``.
 * ``egym bench sim|harness``  performance benchmarks (figures go to docs/BENCHMARKS.md).
+* ``egym compare``   runs side by side with bootstrap confidence intervals and the in-domain - OOD gap.
 
 Each subcommand parses its flags here and calls one function of the package; the functions
 hold the logic and are importable for scripting.
@@ -80,6 +81,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .reports.compare import compare_runs, format_compare
+
+    print(format_compare(compare_runs(args.runs, by=args.by, seed=args.seed), args.format), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="egym", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="harness: the light stand-in env (default: measures the harness), the real closed-loop "
                         "env (adds house building and rendering on the one env thread), or auto (real when available)")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("compare", help="runs side by side with bootstrap CIs and the in-domain - OOD gap")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--by", default="split", choices=["split", "category", "skill", "domain"])
+    p.add_argument("--format", default="md", choices=["md", "csv", "json"])
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.set_defaults(func=_cmd_compare)
     return parser
 
 
