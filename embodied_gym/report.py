@@ -59,6 +59,7 @@ def format_report(summary: dict[str, Any], title: str = "Evaluation") -> str:
         if key.startswith("by_") and isinstance(value, dict) and value:
             label = key[3:].replace("_", " ")
             parts += [f"## By {label}", "", table(value, label), ""]
+    parts += _diagnosis(summary)
     run = summary.get("run")
     if isinstance(run, dict):
         parts += ["## Run", ""]
@@ -69,6 +70,30 @@ def format_report(summary: dict[str, Any], title: str = "Evaluation") -> str:
             parts += [f"- {_cell(e.get('episode_id'))}: {_cell(e.get('error'))}" for e in errors if isinstance(e, dict)]
         parts.append("")
     return "\n".join(parts)
+
+
+def _diagnosis(summary: dict[str, Any]) -> list[str]:
+    """Tables of the failure diagnosis, when the summary has one: closed-loop ``failure_modes``
+    (a row per primary mode, a column per category) and BEAR ``first_failure`` /
+    ``conditional_accuracy``."""
+    parts: list[str] = []
+    modes = summary.get("failure_modes")
+    if isinstance(modes, dict) and isinstance(modes.get("overall"), dict):
+        cats = modes.get("by_category") if isinstance(modes.get("by_category"), dict) else {}
+        flags = modes.get("flags") if isinstance(modes.get("flags"), dict) else {}
+        rows = {m: {"n": n, **{c: (v or {}).get(m, 0) for c, v in cats.items()}, "as flag": flags.get(m, 0)}
+                for m, n in modes["overall"].items()}
+        parts += [f"## Failure modes ({_cell(modes.get('n_failed', 0))} failed episodes)", "", table(rows, "mode"), ""]
+    first = summary.get("first_failure")
+    if isinstance(first, dict) and isinstance(first.get("counts"), dict):
+        share = first.get("share") or {}
+        rows = {k: {"n": v, "share": share.get(k, 0.0)} for k, v in first["counts"].items()}
+        parts += [f"## First failing skill ({_cell(first.get('n_failed', 0))} failed episodes)", "",
+                  table(rows, "skill"), ""]
+    cond = summary.get("conditional_accuracy")
+    if isinstance(cond, dict) and cond:
+        parts += ["## Accuracy given every earlier step right", "", table(cond, "skill"), ""]
+    return parts
 
 
 def write_report(summary: dict[str, Any], path: str | os.PathLike[str], title: str = "Evaluation") -> Path:

@@ -20,6 +20,7 @@ from gymnasium import spaces
 
 from ..episodes.spec import Episode, load_episodes
 from ..rewards.coverage import CoverageGrid
+from ..rewards.failures import TraceRecorder, attribute
 from ..rewards.metrics import make_episode_result, path_length
 from ..rewards.progress import SubgoalTracker, TaskState, subgoal_target_point
 from ..sims import make_simulator
@@ -97,7 +98,9 @@ class ClosedLoopEnv(gym.Env):
     ``info`` on every step: ``action`` (name or ``None``), ``invalid_action``, ``feedback``,
     ``action_success``, ``success`` (True only on a successful Finish), ``subgoals_met``,
     ``subgoals_total``, ``step``, ``episode_id``; ``raw_action`` when the action was invalid;
-    and at the end ``episode_result`` (:func:`~embodied_gym.rewards.metrics.make_episode_result`).
+    and at the end ``episode_result`` (:func:`~embodied_gym.rewards.metrics.make_episode_result`,
+    with ``failure_mode``, ``failure_flags`` and ``failure_evidence`` from
+    :func:`~embodied_gym.rewards.failures.attribute`; the mode is ``None`` on success).
     ``reset`` returns ``info`` with ``episode_id``, ``category``, ``split``, ``subgoals_total``.
     """
 
@@ -171,6 +174,8 @@ class ClosedLoopEnv(gym.Env):
         self._positions = [obs.agent.xz]
         self._frames: deque[np.ndarray] = deque(maxlen=self.history or 1)
         self.tracker.update(self._state(obs), 0)
+        self._trace = TraceRecorder(ep.subgoals, obs.objects)
+        self._trace.record(0, None, False, True, obs.agent, obs.held_object, obs.objects, self.tracker.index)
         self._coverage, self._shortest = self._measure_house(sim, ep)
         self._see(obs)
         self._goal_distance = self._distance_to_current(obs)
@@ -219,10 +224,12 @@ class ClosedLoopEnv(gym.Env):
             feedback = f"{name} succeeded" if obs.last_action_success else _failure(name, obs.error)
         truncated = not terminated and self._steps >= ep.max_steps
         self._done = terminated or truncated
+        self._trace.record(self._steps, name, name is None, info["action_success"], self._obs.agent,
+                           self._obs.held_object, self._obs.objects, tracker.index)
         info.update(feedback=feedback, success=success, subgoals_met=tracker.index, subgoals_total=len(ep.subgoals),
                     step=self._steps, episode_id=ep.id)
         if self._done:
-            info["episode_result"] = self._result(success)
+            info["episode_result"] = self._result(success, truncated)
         return self._observation(feedback), float(reward), terminated, truncated, info
 
     def render(self):
@@ -358,8 +365,12 @@ class ClosedLoopEnv(gym.Env):
             options.append(chain)
         return min(options) if options else None
 
-    def _result(self, success: bool) -> dict[str, Any]:
+    def _result(self, success: bool, truncated: bool) -> dict[str, Any]:
         ep, obs = self.episode, self._obs
+        current = min(self.tracker.index, len(ep.subgoals) - 1)
+        why = attribute(self._trace.records, ep.subgoals, success=success, truncated=truncated,
+                        interact_distance=float(self.sim.interact_distance),
+                        final_rival_distance=self._trace.rival_distance(current, obs.objects, obs.agent))
         point = subgoal_target_point(ep.subgoals[-1], obs.objects)
         gde = self._geodesic(obs.agent, point) if point is not None else None
         gde_e = math.dist(obs.agent.xz, pose_xz(point)) if point is not None else None
@@ -367,7 +378,7 @@ class ClosedLoopEnv(gym.Env):
             episode_id=ep.id, category=ep.category, split=ep.split, success=success,
             path_length=path_length(self._positions), shortest_path_length=self._shortest, gde=gde,
             gde_euclidean=gde_e, subgoal_completion=self.tracker.completion, coverage=self._coverage.coverage,
-            invalid_actions=self._invalid, steps=self._steps, domain=ep.domain,
+            invalid_actions=self._invalid, steps=self._steps, domain=ep.domain, **why.to_dict(),
         )
 
     def _text(self, text: str, limit: int) -> str:

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .chains import skill_chains
+
 LETTERS: tuple[str, ...] = ("A", "B", "C", "D")
 NONE_OF_THE_ABOVE = "None of the above"
 BOX_IOU_THRESHOLD = 0.5
@@ -383,7 +385,9 @@ def summarize_bear(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
     Returns ``{"overall": {"episode_success_rate", "step_accuracy", "mean_step_score", "n",
     "n_steps"}, "by_skill": {skill: {"accuracy", "mean_score", "n"}}, "by_split": {split:
-    overall-like}}``. ``n`` counts episodes (``by_skill``: steps). Malformed entries are skipped."""
+    overall-like}}``, plus ``first_failure`` and ``conditional_accuracy``
+    (:func:`~embodied_gym.rewards.chains.skill_chains`). ``n`` counts episodes (``by_skill``:
+    steps). Malformed entries are skipped."""
     clean = [r for r in results if isinstance(r, Mapping)]
     by_skill: dict[str, list[Mapping[str, Any]]] = {}
     for r in clean:
@@ -394,6 +398,7 @@ def summarize_bear(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for r in clean:
         by_split.setdefault(str(r.get("split", "unknown")), []).append(r)
     return {
+        **skill_chains(clean),
         "overall": _overall(clean),
         "by_skill": {
             k: {

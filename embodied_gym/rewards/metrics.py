@@ -25,6 +25,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .failures import summarize_failures
+
 RESULT_FIELDS: tuple[str, ...] = (
     "episode_id",
     "category",
@@ -155,12 +157,17 @@ def _group(results: Sequence[Mapping[str, Any]], key: str, default: str | None =
 def summarize_closed_loop(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Aggregate episode results: ``{"overall": {...}, "by_category": {cat: {...}},
     "by_split": {split: {...}}, "by_domain": {domain: {...}}}``, each ``{...}`` as
-    :func:`aggregate` returns. A result missing a field raises ``ValueError`` naming it."""
+    :func:`aggregate` returns, plus ``failure_modes``
+    (:func:`~embodied_gym.rewards.failures.summarize_failures`) when the results carry failure
+    attributions. A result missing a field raises ``ValueError`` naming it."""
     items = list(results)
     _check(items)
-    return {
+    summary = {
         "overall": aggregate(items),
         "by_category": _group(items, "category"),
         "by_split": _group(items, "split"),
         "by_domain": _group(items, "domain", "in_domain"),
     }
+    if any("failure_mode" in r for r in items):
+        summary["failure_modes"] = summarize_failures(items)
+    return summary
