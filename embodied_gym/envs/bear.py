@@ -31,6 +31,7 @@ from ..episodes.spec import Episode, load_episodes
 from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, LLMJudge, answer_kind, score_answer
 from ..sims import make_simulator
 from ..sims.base import Simulator
+from .perception import frame_report
 from .registration import ENV_SPECS
 
 TEXT_CHARSET = frozenset(string.printable)
@@ -266,6 +267,15 @@ class BearLongHorizonEnv(gym.Env):
         if self._done or self._episode is None:
             return ""
         return str(self._truth.get("text", ""))
+
+    def perception_report(self) -> str:
+        """Privileged ground truth of the current question's frame for the perception ablation
+        (:func:`~embodied_gym.envs.perception.frame_report`: the objects with pixels in it, with
+        boxes, distance and direction); ``""`` when no question is pending."""
+        if self._done or self._episode is None or self._replay is None:
+            return ""
+        obs = self._replay.observe(int(self.queries[self._q]["step"]))
+        return frame_report(obs.objects, obs.agent, self.width, self.height)
 
     # -- stepping --------------------------------------------------------------------------
     def step(self, action: Any):

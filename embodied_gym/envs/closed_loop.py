@@ -25,6 +25,7 @@ from ..rewards.metrics import make_episode_result, path_length
 from ..rewards.progress import SubgoalTracker, TaskState, subgoal_target_point
 from ..sims import make_simulator
 from ..sims.base import ACTION_INDEX, ACTIONS, Observation, Simulator, pose_xz
+from .perception import PerceptionMemory, closed_loop_report
 from .registration import ENV_SPECS
 
 TEXT_CHARSET = frozenset(string.printable)
@@ -176,6 +177,8 @@ class ClosedLoopEnv(gym.Env):
         self.tracker.update(self._state(obs), 0)
         self._trace = TraceRecorder(ep.subgoals, obs.objects)
         self._trace.record(0, None, False, True, obs.agent, obs.held_object, obs.objects, self.tracker.index)
+        self._memory, self._rooms = PerceptionMemory(), sim.rooms()
+        self._memory.update(0, obs.objects)
         self._coverage, self._shortest = self._measure_house(sim, ep)
         self._see(obs)
         self._goal_distance = self._distance_to_current(obs)
@@ -226,6 +229,7 @@ class ClosedLoopEnv(gym.Env):
         self._done = terminated or truncated
         self._trace.record(self._steps, name, name is None, info["action_success"], self._obs.agent,
                            self._obs.held_object, self._obs.objects, tracker.index)
+        self._memory.update(self._steps, self._obs.objects)
         info.update(feedback=feedback, success=success, subgoals_met=tracker.index, subgoals_total=len(ep.subgoals),
                     step=self._steps, episode_id=ep.id)
         if self._done:
@@ -253,6 +257,16 @@ class ClosedLoopEnv(gym.Env):
         action, rationale = next_action(self.sim, self.episode, self.tracker, self._obs)
         self.oracle_rationale = rationale
         return action
+
+    def perception_report(self) -> str:
+        """Privileged ground truth of the current frame for the perception ablation
+        (:func:`~embodied_gym.envs.perception.closed_loop_report`: visible objects with boxes,
+        distance and direction, the rooms, where each object was last seen)."""
+        if self.episode is None:
+            raise RuntimeError("perception_report() needs a running episode; call reset()")
+        obs = self._obs
+        return closed_loop_report(obs.objects, obs.agent, self.width, self.height, self._rooms, self._memory,
+                                  self._steps)
 
     # -- helpers ---------------------------------------------------------------------------
     def _select(self, seed: int | None, options: dict[str, Any]) -> Episode:

@@ -22,7 +22,9 @@ class StepContext:
     images of earlier observations (oldest first, the current one excluded), ``actions`` the reply
     texts sent so far, ``parsed_actions`` what the environment made of them (``None`` = invalid),
     ``feedback`` the environment's feedback after each. ``oracle`` is the ground-truth action /
-    answer for the current step when the agent asked for it. ``seed`` is the run seed."""
+    answer for the current step when the agent asked for it. ``perception`` is the environment's
+    privileged perception report for the current step (``--perception oracle``; see
+    :mod:`embodied_gym.envs.perception`), added to the prompt when set. ``seed`` is the run seed."""
 
     episode_id: str
     family: str
@@ -33,6 +35,7 @@ class StepContext:
     parsed_actions: list[Any] = field(default_factory=list)
     feedback: list[str] = field(default_factory=list)
     oracle: Any = None
+    perception: str | None = None
     max_frames: int = 16
 
     def record(self, obs_before: dict[str, Any], action: str, parsed: Any, feedback: str) -> None:

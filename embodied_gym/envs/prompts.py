@@ -190,6 +190,8 @@ class PromptBuilder:
             text, images = self._closed_loop(obs, ctx)
         else:
             text, images = self._bear(obs)
+        if ctx.perception:
+            text = f"{text}\n\n{ctx.perception}"
         content: list[dict[str, Any]] = []
         if self.include_images:
             content += [{"type": "image", "image": im} for im in images]
