@@ -38,23 +38,13 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .agents.runner import EvalConfig, run_eval
+    from .eval import ConfigError, EvalConfig, run_eval
+    from .eval.cliargs import config_from_args, flag_of
 
-    config = EvalConfig(
-        env_id=args.env,
-        episodes=args.episodes,
-        agent=args.agent,
-        out=Path(args.out),
-        concurrency=args.concurrency,
-        resume=args.resume,
-        base_url=args.base_url,
-        api_key=args.api_key,
-        limit=args.limit,
-        seed=args.seed,
-        config=args.config,
-        progress=not args.no_progress,
-        cache=args.cache,
-    )
+    try:
+        config = config_from_args(EvalConfig, args)
+    except ConfigError as exc:  # a library error names the field; the user typed the flag
+        raise ValueError(f"{flag_of(EvalConfig, exc.field)}: {exc.detail}") from None
     summary = run_eval(config)
     print(json.dumps(summary.get("overall", summary), indent=2))
     n_errors = int((summary.get("run") or {}).get("n_errors") or 0)
@@ -71,7 +61,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         result = bench_sim(steps=args.steps, seed=args.seed)
         print(json.dumps(result) if args.json else format_sim_report(result))
     else:
-        from .agents.bench import bench_harness, format_harness_report
+        from .eval.bench import bench_harness, format_harness_report
 
         result = bench_harness(
             episodes=args.episodes, steps=args.steps_per_episode, concurrency=args.concurrency, latency=args.latency,
@@ -106,19 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("eval", help="evaluate an agent on an environment")
-    p.add_argument("--env", required=True, help="Gymnasium id, e.g. EmbodiedTask-v0 or BearLongHorizon-v0")
-    p.add_argument("--episodes", required=True, help="a JSONL path or SUITE:SPLIT (e.g. house-v1:test)")
-    p.add_argument("--agent", required=True, help="oracle | random | blind:MODEL | openai:MODEL | hf:PATH")
-    p.add_argument("--out", required=True, help="run directory (summary.json, steps.jsonl, cache)")
-    p.add_argument("--concurrency", type=int, default=1)
-    p.add_argument("--resume", action="store_true", help="skip steps and episodes already in --out")
-    p.add_argument("--base-url", default=None, help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL)")
-    p.add_argument("--api-key", default=None, help="API key (default: $OPENAI_API_KEY)")
-    p.add_argument("--limit", type=int, default=None, help="evaluate only the first N episodes")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--config", default=None, help="agent/prompt config (YAML or JSON) from configs/")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--cache", default=None, help="SQLite response cache (default: OUT/cache.sqlite); share it across runs")
+    from .eval.cliargs import add_dataclass_arguments
+    from .eval.config import EvalConfig
+
+    add_dataclass_arguments(p, EvalConfig)  # one flag per field, help from the field's metadata
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("bench", help="performance benchmarks")

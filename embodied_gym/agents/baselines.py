@@ -1,8 +1,8 @@
 """Baseline agents: ``random``, ``oracle`` and the blind text-only agent.
 
 * :class:`RandomAgent` answers uniformly at random, deterministically per (run seed, episode,
-  step): an action name for closed-loop tasks; for BEAR an option letter, or a random point /
-  box when the question asks for coordinates. It gives the chance level of every metric.
+  step), with its family's random answer: an action name for closed-loop tasks; for BEAR an
+  option letter, or a random point / box when the question asks for coordinates. It gives the chance level of every metric.
 * :class:`OracleAgent` answers the ground truth the runner reads from
   ``env.unwrapped.oracle_action()`` (on the environment thread). It validates environments: it
   must score 1.0.
@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..sims.base import ACTIONS
@@ -45,18 +46,22 @@ def random_bear_answer(obs: dict[str, Any], rng: random.Random) -> str:
     return rng.choice("ABCD")
 
 
+def random_closed_loop_action(obs: dict[str, Any], rng: random.Random) -> str:
+    """A uniformly random action name."""
+    return rng.choice(ACTIONS)
+
+
 class RandomAgent(Agent):
-    """Uniform random answers (see the module docstring)."""
+    """Uniform random answers (see the module docstring): ``answer(obs, rng)`` is the family's
+    random reply (:attr:`embodied_gym.agents.families.Family.random_answer`)."""
 
     name = "random"
 
-    def __init__(self, family: str) -> None:
-        self.family = family
+    def __init__(self, answer: Callable[[dict[str, Any], random.Random], str]) -> None:
+        self.answer = answer
 
     async def act(self, obs: dict[str, Any], ctx: StepContext) -> AgentReply:
-        rng = _rng(ctx.seed, ctx.episode_id, ctx.step)
-        text = rng.choice(ACTIONS) if self.family == "closed_loop" else random_bear_answer(obs, rng)
-        return AgentReply(text, prompt="random")
+        return AgentReply(self.answer(obs, _rng(ctx.seed, ctx.episode_id, ctx.step)), prompt="random")
 
 
 class OracleAgent(Agent):

@@ -45,7 +45,8 @@ def make_agent(
     cache: ResponseCache | None = None,
     **kwargs: Any,
 ) -> Agent:
-    """Build the agent for ``spec`` serving environments of ``family`` ("closed_loop" or "bear")."""
+    """Build the agent for ``spec`` serving environments of ``family`` (a name registered in
+    :mod:`embodied_gym.agents.families`)."""
     kind, arg = parse_agent_spec(spec)
     settings = settings or AgentSettings()
     if kind == "oracle":
@@ -54,8 +55,9 @@ def make_agent(
         return OracleAgent()
     if kind == "random":
         from .baselines import RandomAgent
+        from .families import get_family
 
-        return RandomAgent(family)
+        return RandomAgent(get_family(family).random_answer)
     if kind in ("openai", "blind"):
         import os
 

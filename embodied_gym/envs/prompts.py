@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,6 @@ import numpy as np
 from ..sims.base import ACTIONS
 from .context import StepContext, observation_image
 
-FAMILIES = ("closed_loop", "bear")
 
 
 def configs_dir() -> Path:
@@ -69,7 +69,7 @@ class PromptConfig:
     """Prompt settings of one family (fields of ``configs/prompts/<family>.json``).
 
     ``system``: the system message. ``template``: the user text, a ``str.format`` template whose
-    placeholders are listed in :data:`PLACEHOLDERS`. ``history_frames``: how many earlier frames to
+    placeholders are listed in the family's :class:`PromptFamily`. ``history_frames``: how many earlier frames to
     send before the current one (closed loop: the runner's memory; bear: the env's history video,
     sampled uniformly down to this many). ``history_actions``: how many previous actions to list.
     ``blind_note``: replaces the images for text-only agents. ``skill_hints``: bear only, extra
@@ -90,13 +90,13 @@ class PromptConfig:
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}; expected {', '.join(sorted(known))}")
         cfg = cls(**data)
-        if cfg.family not in FAMILIES:
-            raise ValueError(f"{where}: field 'family': unknown family {cfg.family!r}; expected one of {FAMILIES}")
+        if cfg.family not in PROMPT_FAMILIES:
+            raise ValueError(f"{where}: field 'family': unknown family {cfg.family!r}; expected one of {sorted(PROMPT_FAMILIES)}")
         for name in ("history_frames", "history_actions"):
             value = getattr(cfg, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{where}: field '{name}': expected an integer >= 0, got {value!r}")
-        allowed = set(PLACEHOLDERS[cfg.family])
+        allowed = set(PROMPT_FAMILIES[cfg.family].placeholders)
         for _, name, _, _ in string.Formatter().parse(cfg.template):
             if name is not None and name not in allowed:
                 raise ValueError(f"{where}: field 'template': unknown placeholder {{{name}}}; allowed: {sorted(allowed)}")
@@ -105,18 +105,12 @@ class PromptConfig:
     @classmethod
     def load(cls, family: str, path: str | os.PathLike[str] | None = None) -> PromptConfig:
         """The config for ``family`` from ``path`` or ``configs/prompts/<family>.json``."""
-        if family not in FAMILIES:
-            raise ValueError(f"no prompt builder for environment family {family!r}; expected one of {FAMILIES}")
+        if family not in PROMPT_FAMILIES:
+            raise ValueError(f"no prompt builder for environment family {family!r}; expected one of {sorted(PROMPT_FAMILIES)}")
         p = Path(path) if path is not None else configs_dir() / "prompts" / f"{family}.json"
         data = load_config_file(p)
         data.setdefault("family", family)
         return cls.from_dict(data, where=str(p))
-
-
-PLACEHOLDERS: dict[str, tuple[str, ...]] = {
-    "closed_loop": ("instruction", "actions", "step", "history", "feedback", "blind_note"),
-    "bear": ("question", "options", "skill", "skill_hint", "blind_note"),
-}
 
 
 def _text(value: Any) -> str:
@@ -174,22 +168,93 @@ def _render(template: str, values: dict[str, Any]) -> str:
     return "\n".join(lines).strip()
 
 
+#: ``render(config, obs, ctx, blind_note) -> (user text, images)``: one family's prompt
+Renderer = Callable[[PromptConfig, dict[str, Any], StepContext, str], tuple[str, list[np.ndarray]]]
+
+
+@dataclass(frozen=True)
+class PromptFamily:
+    """How one environment family is prompted: ``render`` builds the user text and images,
+    ``placeholders`` are the names its ``template`` may use."""
+
+    render: Renderer
+    placeholders: tuple[str, ...]
+
+
+def render_closed_loop(cfg: PromptConfig, obs: dict[str, Any], ctx: StepContext, blind_note: str) -> tuple[str, list[np.ndarray]]:
+    """Closed-loop tasks: instruction, actions, history of actions with feedback, recent frames."""
+    n = cfg.history_actions
+    past = list(zip(ctx.actions, ctx.parsed_actions, ctx.feedback, strict=True))[-n:] if n else []
+    first = len(ctx.actions) - len(past)
+    lines = []
+    for i, (raw, parsed, fb) in enumerate(past):
+        shown = parsed if parsed is not None else f"invalid reply {raw[:40]!r}"
+        lines.append(f"{first + i + 1}. {shown}" + (f" ({fb})" if fb else ""))
+    feedback = _text(obs.get("feedback")) or (ctx.feedback[-1] if ctx.feedback else "")
+    values = {
+        "instruction": _text(obs.get("instruction")),
+        "actions": ", ".join(ACTIONS),
+        "step": int(np.asarray(obs.get("step", ctx.step)).reshape(-1)[0]) if obs.get("step") is not None else ctx.step,
+        "history": "\n".join(lines) if lines else "none yet",
+        "feedback": feedback or "none (this is the first step)",
+        "blind_note": blind_note,
+    }
+    history = _frames(obs.get("history")) or list(ctx.frames)
+    images = history[-cfg.history_frames:] if cfg.history_frames else []
+    current = observation_image(obs)
+    if current is not None:
+        images = [*images, current]
+    return _render(cfg.template, values), images
+
+
+def render_bear(cfg: PromptConfig, obs: dict[str, Any], ctx: StepContext, blind_note: str) -> tuple[str, list[np.ndarray]]:
+    """BEAR skill queries: question, options, per-skill hint, the history video and current frame."""
+    skill = _text(obs.get("skill"))
+    hint = cfg.skill_hints.get(skill, cfg.skill_hints.get("default", ""))
+    values = {
+        "question": _text(obs.get("question")),
+        "options": _options_text(obs.get("options")),
+        "skill": skill,
+        "skill_hint": hint,
+        "blind_note": blind_note,
+    }
+    history = obs.get("history")
+    length = obs.get("history_length")
+    if isinstance(history, np.ndarray) and history.ndim == 4 and length is not None:
+        history = list(history[: int(np.asarray(length).reshape(-1)[0])])  # cut the black padding
+    frames = _frames(history)
+    current = observation_image(obs)
+    if frames and current is not None and frames[-1].shape == current.shape and np.array_equal(frames[-1], current):
+        frames = frames[:-1]  # the history ends with the current view: send it once
+    images = _uniform(frames, cfg.history_frames)
+    if current is not None:
+        images.append(current)
+    return _render(cfg.template, values), images
+
+
+#: family name -> how it is prompted; :func:`embodied_gym.agents.families.register_family` adds to it
+PROMPT_FAMILIES: dict[str, PromptFamily] = {
+    "closed_loop": PromptFamily(render_closed_loop,
+                                ("instruction", "actions", "step", "history", "feedback", "blind_note")),
+    "bear": PromptFamily(render_bear, ("question", "options", "skill", "skill_hint", "blind_note")),
+}
+
+
 class PromptBuilder:
     """Builds neutral chat messages for one family from a :class:`PromptConfig`."""
 
     def __init__(self, config: PromptConfig, *, include_images: bool = True) -> None:
         self.config = config
         self.include_images = include_images
+        self.prompt_family = PROMPT_FAMILIES[config.family]
 
     @property
     def family(self) -> str:
         return self.config.family
 
     def build(self, obs: dict[str, Any], ctx: StepContext) -> list[dict[str, Any]]:
-        if self.family == "closed_loop":
-            text, images = self._closed_loop(obs, ctx)
-        else:
-            text, images = self._bear(obs)
+        blind_note = "" if self.include_images else self.config.blind_note
+        text, images = self.prompt_family.render(self.config, obs, ctx, blind_note)
         if ctx.perception:
             text = f"{text}\n\n{ctx.perception}"
         content: list[dict[str, Any]] = []
@@ -201,55 +266,3 @@ class PromptBuilder:
             messages.append({"role": "system", "content": self.config.system})
         messages.append({"role": "user", "content": content})
         return messages
-
-    def _blind(self) -> str:
-        return "" if self.include_images else self.config.blind_note
-
-    def _closed_loop(self, obs: dict[str, Any], ctx: StepContext) -> tuple[str, list[np.ndarray]]:
-        cfg = self.config
-        n = cfg.history_actions
-        past = list(zip(ctx.actions, ctx.parsed_actions, ctx.feedback, strict=True))[-n:] if n else []
-        first = len(ctx.actions) - len(past)
-        lines = []
-        for i, (raw, parsed, fb) in enumerate(past):
-            shown = parsed if parsed is not None else f"invalid reply {raw[:40]!r}"
-            lines.append(f"{first + i + 1}. {shown}" + (f" ({fb})" if fb else ""))
-        feedback = _text(obs.get("feedback")) or (ctx.feedback[-1] if ctx.feedback else "")
-        values = {
-            "instruction": _text(obs.get("instruction")),
-            "actions": ", ".join(ACTIONS),
-            "step": int(np.asarray(obs.get("step", ctx.step)).reshape(-1)[0]) if obs.get("step") is not None else ctx.step,
-            "history": "\n".join(lines) if lines else "none yet",
-            "feedback": feedback or "none (this is the first step)",
-            "blind_note": self._blind(),
-        }
-        history = _frames(obs.get("history")) or list(ctx.frames)
-        images = history[-cfg.history_frames:] if cfg.history_frames else []
-        current = observation_image(obs)
-        if current is not None:
-            images = [*images, current]
-        return _render(cfg.template, values), images
-
-    def _bear(self, obs: dict[str, Any]) -> tuple[str, list[np.ndarray]]:
-        cfg = self.config
-        skill = _text(obs.get("skill"))
-        hint = cfg.skill_hints.get(skill, cfg.skill_hints.get("default", ""))
-        values = {
-            "question": _text(obs.get("question")),
-            "options": _options_text(obs.get("options")),
-            "skill": skill,
-            "skill_hint": hint,
-            "blind_note": self._blind(),
-        }
-        history = obs.get("history")
-        length = obs.get("history_length")
-        if isinstance(history, np.ndarray) and history.ndim == 4 and length is not None:
-            history = list(history[: int(np.asarray(length).reshape(-1)[0])])  # cut the black padding
-        frames = _frames(history)
-        current = observation_image(obs)
-        if frames and current is not None and frames[-1].shape == current.shape and np.array_equal(frames[-1], current):
-            frames = frames[:-1]  # the history ends with the current view: send it once
-        images = _uniform(frames, cfg.history_frames)
-        if current is not None:
-            images.append(current)
-        return _render(cfg.template, values), images

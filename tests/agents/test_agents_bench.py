@@ -8,7 +8,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-from embodied_gym.agents.bench import LightClosedLoopEnv, bench_harness, format_harness_report
+from embodied_gym.envs.light import LightClosedLoopEnv
+from embodied_gym.eval.bench import bench_harness, format_harness_report
 from embodied_gym.cli import main
 
 

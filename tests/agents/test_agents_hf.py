@@ -97,7 +97,7 @@ def test_runner_with_local_model(tiny_model, tmp_path):
     import toy_env  # noqa: F401
 
     from embodied_gym.agents.hf_agent import HFAgent
-    from embodied_gym.agents.runner import EvalConfig, run_eval
+    from embodied_gym.eval import EvalConfig, run_eval
 
     agent = HFAgent(tiny_model, family="closed_loop", settings=settings(max_batch_size=3, device_map="auto"))
     summary = run_eval(EvalConfig(env_id="EgymToy-v0", episodes=None, agent=agent, out=tmp_path / "run",

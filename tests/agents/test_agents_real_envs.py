@@ -8,7 +8,7 @@ import json
 import pytest
 
 from embodied_gym.agents.fake_server import FakeOpenAIServer
-from embodied_gym.agents.runner import EvalConfig, run_eval
+from embodied_gym.eval import EvalConfig, run_eval
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,8 @@ import pytest
 import toy_env  # noqa: F401  (registers EgymToy-v0)
 
 from embodied_gym.agents.fake_server import Behavior, FakeOpenAIServer
-from embodied_gym.agents.runner import EvalConfig, read_log, run_eval
+from embodied_gym.eval import EvalConfig, run_eval
+from embodied_gym.eval.runlog import read_log
 
 STEP_KEYS = {"request_hash", "prompt", "raw_reply", "parsed_action", "reward", "score", "latency_s",
              "prompt_tokens", "completion_tokens", "cost", "cached"}

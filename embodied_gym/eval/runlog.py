@@ -1,21 +1,16 @@
-"""The run log and results of ``egym eval``: JSON-safe records, observation hashes, reading
-``steps.jsonl`` back (for ``--resume`` and totals), and summarising episode results with the
-family's summarizer (``rewards.metrics.summarize_closed_loop`` / ``rewards.bear.summarize_bear``),
-or :func:`generic_summary` for other families."""
+"""The run log of ``egym eval`` (``steps.jsonl``): JSON-safe records, observation hashes, and
+reading the log back (for ``--resume`` and the totals of the summary)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..rewards.bear import summarize_bear
-from ..rewards.metrics import summarize_closed_loop
-from .base import observation_image
+from ..envs.context import observation_image
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:
@@ -79,41 +74,3 @@ def read_log(path: Path) -> tuple[dict[str, list[dict]], dict[str, dict]]:
         if [r["step"] for r in recs] != list(range(len(recs))):
             raise ValueError(f"{path}: episode {ep!r}: logged steps are not 0..n-1; the log is corrupt")
     return ordered, finals
-
-
-#: family -> its summarizer (families not listed get :func:`generic_summary`)
-SUMMARIZERS: dict[str, Callable[[list[dict[str, Any]]], dict[str, Any]]] = {
-    "closed_loop": summarize_closed_loop,
-    "bear": summarize_bear,
-}
-
-
-def summarize(family: str, results: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
-    """The family's summary of episode results and the summarizer's name."""
-    fn = SUMMARIZERS.get(family)
-    if fn is None:
-        return generic_summary(results), "generic"
-    return fn(results), f"{fn.__module__}.{fn.__name__}"
-
-
-def generic_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Means of every numeric/boolean field, overall and per ``category`` / ``split`` (for
-    families without a dedicated summarizer)."""
-
-    def agg(rows: list[dict[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {"n": len(rows)}
-        keys = sorted({k for r in rows for k, v in r.items() if isinstance(v, (bool, int, float))})
-        for k in keys:
-            vals = [float(r[k]) for r in rows if isinstance(r.get(k), (bool, int, float))]
-            out[k if k not in ("success", "episode_success") else k + "_rate"] = sum(vals) / len(vals) if vals else 0.0
-        return out
-
-    summary: dict[str, Any] = {"overall": agg(results)}
-    for key in ("category", "split"):
-        groups: dict[str, list] = {}
-        for r in results:
-            if key in r:
-                groups.setdefault(str(r[key]), []).append(r)
-        if groups:
-            summary[f"by_{key}"] = {g: agg(rows) for g, rows in sorted(groups.items())}
-    return summary

@@ -1,0 +1,82 @@
+""":class:`EvalConfig`: one evaluation run; ``egym eval``'s flags are generated from its fields.
+
+Every field carries its help text in ``metadata["help"]`` (and, where the flag is not
+``--field-name``, ``metadata["flag"]``); :func:`embodied_gym.eval.cliargs.add_dataclass_arguments`
+turns them into ``argparse`` options, so a new field is a new flag with no other edit. Invalid
+values raise :class:`ConfigError` naming the *field*; the CLI maps the field to its flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A bad value of a config field: ``field`` names it (the CLI maps it to its flag)."""
+
+    def __init__(self, field_name: str, message: str, *, owner: str = "EvalConfig") -> None:
+        super().__init__(f"{owner} field '{field_name}': {message}")
+        self.field = field_name
+        self.owner = owner
+        self.detail = message
+
+
+def _f(default: Any = None, *, help: str, flag: str | None = None, factory: Any = None, cli: bool = True) -> Any:
+    meta: dict[str, Any] = {"help": help, "cli": cli}
+    if flag:
+        meta["flag"] = flag
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class EvalConfig:
+    """One evaluation run (``egym eval``); each field's ``metadata["help"]`` documents it.
+
+    ``agent`` may also be an :class:`~embodied_gym.agents.base.Agent` object (closed with
+    ``aclose`` when the run ends) and ``episodes`` a list of episodes, when called from Python."""
+
+    env_id: str = field(metadata={"help": "Gymnasium id, e.g. EmbodiedTask-v0 or BearLongHorizon-v0 (or module:Id)",
+                                  "flag": "--env", "required": True, "cli": True})
+    episodes: Any = field(metadata={"help": "a JSONL/JSON path or SUITE:SPLIT "
+                                            "(e.g. house-v1:test)", "required": True, "cli": True})
+    agent: Any = field(metadata={"help": "oracle | random | blind:MODEL | openai:MODEL | hf:PATH",
+                                 "required": True, "cli": True})
+    out: Path = field(metadata={"help": "run directory (run.json, steps.jsonl, summary.json, summary.md, cache)",
+                                "required": True, "cli": True})
+    concurrency: int = _f(1, help="episodes in flight at once")
+    resume: bool = _f(False, help="continue the run in --out: finished episodes are kept, interrupted ones rebuilt "
+                                  "(without it a non-empty --out is an error)")
+    base_url: str | None = _f(None, help="OpenAI-compatible base URL (default: $OPENAI_BASE_URL)")
+    api_key: str | None = _f(None, help="API key (default: $OPENAI_API_KEY); never written to the run directory")
+    limit: int | None = _f(None, help="evaluate only the first N episodes")
+    seed: int = _f(0, help="passed to every env.reset and to random agents")
+    config: str | None = _f(None, help="agent settings file (YAML or JSON), e.g. configs/agents/example.yaml")
+    progress: bool = _f(True, flag="--no-progress", help="no progress bar on stderr")
+    cache: str | None = _f(None, help="SQLite response cache (default: OUT/cache.sqlite); share it across runs")
+    env_kwargs: dict[str, Any] = _f(factory=dict, help="extra keyword arguments for gym.make, as a JSON object")
+    max_steps_cap: int = _f(1000, help="an episode still running after this many steps ends as an error "
+                                       "(guards against environments that never truncate)")
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if isinstance(self.concurrency, bool) or not isinstance(self.concurrency, int) or self.concurrency < 1:
+            raise ConfigError("concurrency", f"must be an integer >= 1, got {self.concurrency!r}")
+        if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1):
+            raise ConfigError("limit", f"must be an integer >= 1, got {self.limit!r}")
+        if not isinstance(self.max_steps_cap, int) or self.max_steps_cap < 1:
+            raise ConfigError("max_steps_cap", f"must be an integer >= 1, got {self.max_steps_cap!r}")
+        if not isinstance(self.env_kwargs, dict):
+            raise ConfigError("env_kwargs", f"must be a mapping of keyword arguments, got {self.env_kwargs!r}")
+
+    def episodes_label(self) -> Any:
+        """``episodes`` as recorded in run.json / summary.json (a list is recorded as ``"<list>"``)."""
+        return self.episodes if isinstance(self.episodes, (str, int, type(None))) else "<list>"
+
+    @classmethod
+    def field_help(cls) -> dict[str, str]:
+        """Field name -> help text."""
+        return {f.name: f.metadata.get("help", "") for f in fields(cls)}
