@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..agents.runlog import read_log
+from ..eval.runlog import read_log
 
 #: result fields that say whether a closed-loop style episode succeeded (first present wins)
 SUCCESS_KEYS = ("success", "episode_success")
