@@ -5,6 +5,7 @@ Subcommands:
 * ``egym demo``      build a house, walk a scripted path, write frames / GIF / top-down map.
 * ``egym generate``  (re)generate an official episode suite deterministically.
 * ``egym eval``      roll out an agent on an environment and write ``summary.json``.
+* ``egym import``    import released real data (EmbRACE-3K episodes, BEAR's benchmark).
 * ``egym bench sim|harness``  performance benchmarks (figures go to docs/BENCHMARKS.md).
 * ``egym compare``   runs side by side with bootstrap confidence intervals and the in-domain - OOD gap.
 
@@ -51,6 +52,18 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if n_errors:  # the run survived them, but a script reading only stdout would not notice
         print(f"egym eval: warning: {n_errors} episode(s) ended with an error and are not in the figures; "
               f"see run.errors in {config.out / 'summary.json'} (--resume retries them)", file=sys.stderr)
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .episodes.importers import run_import
+
+    report = run_import(args.format, args.src, args.out, radius=args.radius, split=args.split, domain=args.domain,
+                        map=args.map)
+    print(json.dumps({k: v for k, v in report.items() if k not in ("imported", "warnings")}, indent=2))
+    if report.get("n_skipped"):
+        print(f"egym import: warning: {report['n_skipped']} item(s) skipped; see {Path(args.out) / 'import_report.json'}",
+              file=sys.stderr)
     return 0
 
 
@@ -101,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dataclass_arguments(p, EvalConfig)  # one flag per field, help from the field's metadata
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("import", help="import a released real-data benchmark (embrace3k) into embodied-gym formats")
+    p.add_argument("format", choices=["embrace3k"], help="the source format")
+    p.add_argument("src", help="the released data's folder")
+    p.add_argument("--out", required=True, help="output folder (episodes.jsonl, frames/, import_report.json)")
+    p.add_argument("--radius", type=float, default=2.0, help="embrace3k: success radius in metres around target poses")
+    p.add_argument("--split", default="test", help="split tag of the imported episodes")
+    p.add_argument("--domain", default="in_domain", choices=["in_domain", "ood"])
+    p.add_argument("--map", default=None, help="embrace3k: the Unreal map the episodes were recorded in (not in the release)")
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("bench", help="performance benchmarks")
     p.add_argument("what", choices=["sim", "harness"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 # simulator backends load lazily on the first reset)
 from . import bear as _bear  # noqa: F401
 from . import closed_loop as _closed_loop  # noqa: F401
+from . import replay as _replay  # noqa: F401
 from .registration import register_all
 
 register_all()

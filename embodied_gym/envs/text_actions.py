@@ -1,8 +1,11 @@
 """Free text -> one action of :data:`embodied_gym.sims.base.ACTIONS` (a pure function).
 
 :func:`parse_action` reads what a language agent replied and returns the canonical action name,
-or ``None`` when the reply does not name exactly one action. It never raises. Rules, first match
-wins:
+or ``None`` when the reply does not name exactly one action. It never raises. ``vocabulary``
+(default :data:`~embodied_gym.sims.base.ACTIONS`) is the set of actions that count: replaying
+recorded EmbRACE-3K episodes passes :data:`~embodied_gym.sims.base.EMBRACE_ACTIONS`, whose extra
+names (``JumpForward``, ``LookBack``, ``LookHand``, ``MidwayTarget``) and phrases are recognised
+only then, so the default parse is unchanged by them. Rules, first match wins:
 
 1. ``<answer>...</answer>`` tags (case-insensitive): the *last* tagged answer is parsed with
    rules 4-5; if it does not name an action the reply is unparsable (no fall-back to the prose).
@@ -22,7 +25,9 @@ from __future__ import annotations
 import json
 import re
 
-from ..sims.base import ACTIONS
+from collections.abc import Collection
+
+from ..sims.base import ACTIONS, EMBRACE_ACTIONS
 
 _SEP = r"[\s_\-]*"
 
@@ -34,7 +39,7 @@ def _key(text: str) -> str:
 
 
 #: normalised whole-reply alias -> action
-ALIASES: dict[str, str] = {_key(a): a for a in ACTIONS}
+ALIASES: dict[str, str] = {_key(a): a for a in EMBRACE_ACTIONS}
 ALIASES.update(
     {
         "forward": "MoveForward",
@@ -67,6 +72,12 @@ ALIASES.update(
         "finish": "Finish",
         "stop": "Finish",
         "done": "Finish",
+        "jump": "JumpForward",
+        "lookbehind": "LookBack",
+        "turnaround": "LookBack",
+        "lookathand": "LookHand",
+        "lookatmyhand": "LookHand",
+        "midway": "MidwayTarget",
     }
 )
 
@@ -91,6 +102,10 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
         (rf"put{_SEP}(?:it{_SEP})?down", "DropObject"),
         (rf"open{_SEP}(?:the{_SEP})?door", "OpenDoor"),
         (r"finish", "Finish"),
+        (rf"jump{_SEP}forwards?", "JumpForward"),
+        (rf"look{_SEP}back", "LookBack"),
+        (rf"look{_SEP}(?:at{_SEP})?(?:my{_SEP}|the{_SEP})?hand", "LookHand"),
+        (rf"midway{_SEP}target", "MidwayTarget"),
     ]
 ]
 
@@ -99,21 +114,22 @@ _JSON_OBJ = re.compile(r"\{[^{}]*\}", re.DOTALL)
 _ACTION_LINE = re.compile(r"\baction\s*[:=]\s*([^\n]*)", re.IGNORECASE)
 
 
-def _whole(text: str) -> str | None:
-    return ALIASES.get(_key(text))
+def _whole(text: str, vocabulary: Collection[str]) -> str | None:
+    action = ALIASES.get(_key(text))
+    return action if action in vocabulary else None
 
 
-def _prose(text: str) -> str | None:
-    found = {action for pattern, action in _PHRASES if pattern.search(text)}
+def _prose(text: str, vocabulary: Collection[str]) -> str | None:
+    found = {action for pattern, action in _PHRASES if action in vocabulary and pattern.search(text)}
     return found.pop() if len(found) == 1 else None
 
 
-def _name(text: str) -> str | None:
+def _name(text: str, vocabulary: Collection[str] = ACTIONS) -> str | None:
     """Rules 4-5 on a short span of text."""
-    return _whole(text) or _prose(text)
+    return _whole(text, vocabulary) or _prose(text, vocabulary)
 
 
-def _json_action(text: str) -> tuple[bool, str | None]:
+def _json_action(text: str, vocabulary: Collection[str] = ACTIONS) -> tuple[bool, str | None]:
     """(found an ``action`` key, parsed action) from JSON in ``text``."""
     candidates = [text.strip()] + [m.group(0) for m in _JSON_OBJ.finditer(text)][::-1]
     for cand in candidates:
@@ -126,25 +142,26 @@ def _json_action(text: str) -> tuple[bool, str | None]:
         if isinstance(data, dict):
             for k, v in data.items():
                 if isinstance(k, str) and k.lower() == "action":
-                    return True, _name(v) if isinstance(v, str) else None
+                    return True, _name(v, vocabulary) if isinstance(v, str) else None
     return False, None
 
 
-def parse_action(text: object) -> str | None:
-    """The action named by ``text`` (see the module docstring), or ``None``. Never raises."""
+def parse_action(text: object, vocabulary: Collection[str] = ACTIONS) -> str | None:
+    """The action of ``vocabulary`` named by ``text`` (see the module docstring), or ``None``.
+    Never raises."""
     if not isinstance(text, str):
         return None
     answers = _ANSWER.findall(text)
     if answers:
         last = answers[-1]
-        found, action = _json_action(last)
-        return action if found else _name(last)
-    found, action = _json_action(text)
+        found, action = _json_action(last, vocabulary)
+        return action if found else _name(last, vocabulary)
+    found, action = _json_action(text, vocabulary)
     if found:
         return action
     lines = _ACTION_LINE.findall(text)
     if lines:
-        action = _name(lines[-1])
+        action = _name(lines[-1], vocabulary)
         if action is not None:
             return action
-    return _name(text)
+    return _name(text, vocabulary)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..sims.base import ACTIONS, Pose
+from ..sims.base import ACTIONS, EMBRACE_ACTIONS, Pose
 
 SPEC_VERSION = 1
 
@@ -37,7 +37,9 @@ SUBGOAL_TYPES: tuple[str, ...] = ("reach_object", "reach_pose", "pick", "place",
 """``reach_object``: be within ``radius`` (metres, geodesic) of object ``target``;
 ``reach_pose``: be within ``radius`` of ``pose``; ``pick``: hold object ``target``;
 ``place``: object ``target`` rests on receptacle ``receptacle`` (or within ``radius`` of ``pose``);
-``open``: door ``target`` is open."""
+``open``: door ``target`` is open. Where the object id is not known offline (imported real data),
+``target_name`` names the object in the backend's scene instead (e.g. an Unreal actor name); the
+backend resolves it when the scene is loaded."""
 
 DOMAINS: tuple[str, ...] = ("in_domain", "ood")
 
@@ -56,11 +58,14 @@ class Subgoal:
     pose: Pose | None = None
     radius: float = 1.0
     description: str = ""
+    target_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type, "radius": self.radius, "description": self.description}
         if self.target is not None:
             d["target"] = self.target
+        if self.target_name is not None:
+            d["target_name"] = self.target_name
         if self.receptacle is not None:
             d["receptacle"] = self.receptacle
         if self.pose is not None:
@@ -74,12 +79,19 @@ class Demonstration:
     reasoning grounded in what is visible at step ``i``); ``poses`` has one more entry than
     ``actions`` (the final pose). ``object_states[i]`` optionally records the state of objects
     that differ from the scene's initial state before step ``i``:
-    ``{"<id>": {"position": [x, y, z], "held": bool, "is_open": bool}}``."""
+    ``{"<id>": {"position": [x, y, z], "held": bool, "is_open": bool}}``.
+
+    Recorded episodes (imported real data) also carry ``frames``: one image file per action, the
+    frame seen when ``actions[i]`` was chosen, as paths relative to the episode file's folder.
+    Such a demonstration is replayed from its frames, never executed, so its actions may use the
+    whole recorded vocabulary :data:`~embodied_gym.sims.base.EMBRACE_ACTIONS`; without frames
+    actions must be executable (:data:`~embodied_gym.sims.base.ACTIONS`)."""
 
     actions: list[str]
     poses: list[Pose]
     rationales: list[str] = field(default_factory=list)
     object_states: list[dict[str, dict[str, Any]]] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -89,6 +101,8 @@ class Demonstration:
         }
         if self.object_states:
             d["object_states"] = self.object_states
+        if self.frames:
+            d["frames"] = list(self.frames)
         return d
 
 
@@ -112,10 +126,27 @@ class Episode:
     tags: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     version: int = SPEC_VERSION
+    #: the folder of the file this episode was loaded from (set by :func:`load_episodes`; not
+    #: written): relative ``demonstration.frames`` paths are resolved against it
+    source_dir: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def domain(self) -> str:
         return str(self.tags.get("domain", "in_domain"))
+
+    @property
+    def recorded(self) -> bool:
+        """Whether this episode replays recorded frames (imported real data)."""
+        return self.demonstration is not None and bool(self.demonstration.frames)
+
+    def frame_path(self, step: int) -> Path:
+        """The recorded frame of demonstration step ``step`` (relative paths resolved against
+        :attr:`source_dir`, else the working directory)."""
+        if not self.recorded:
+            raise ValueError(f"episode {self.id!r}: no recorded frames (demonstration.frames is empty)")
+        assert self.demonstration is not None
+        path = Path(self.demonstration.frames[step])
+        return path if path.is_absolute() or self.source_dir is None else self.source_dir / path
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -195,16 +226,20 @@ def _parse_subgoal(data: Any, where: str, fld: str) -> Subgoal:
     radius = _number(data.get("radius", 1.0), where, fld + ".radius")
     if radius <= 0:
         raise _fail(where, fld + ".radius", f"must be > 0, got {radius!r}")
-    if kind in ("reach_object", "pick", "open") and target is None:
-        raise _fail(where, fld + ".target", f"a '{kind}' subgoal needs a target object id")
+    target_name = data.get("target_name")
+    if target_name is not None and (not isinstance(target_name, str) or not target_name):
+        raise _fail(where, fld + ".target_name", f"expected a non-empty object name, got {target_name!r}")
+    named = target is not None or target_name is not None
+    if kind in ("reach_object", "pick", "open") and not named:
+        raise _fail(where, fld + ".target", f"a '{kind}' subgoal needs a target object id (or a target_name)")
     if kind == "reach_pose" and pose is None:
         raise _fail(where, fld + ".pose", "a 'reach_pose' subgoal needs a pose")
-    if kind == "place" and (target is None or (receptacle is None and pose is None)):
-        raise _fail(where, fld, "a 'place' subgoal needs a target and a receptacle or a pose")
+    if kind == "place" and (not named or (receptacle is None and pose is None)):
+        raise _fail(where, fld, "a 'place' subgoal needs a target (id or target_name) and a receptacle or a pose")
     description = data.get("description", "")
     if not isinstance(description, str):
         raise _fail(where, fld + ".description", f"expected a string, got {description!r}")
-    return Subgoal(kind, target, receptacle, pose, radius, description)
+    return Subgoal(kind, target, receptacle, pose, radius, description, target_name)
 
 
 def _parse_demo(data: Any, where: str) -> Demonstration:
@@ -213,9 +248,15 @@ def _parse_demo(data: Any, where: str) -> Demonstration:
     actions = _get(data, "actions", where, "demonstration.")
     if not isinstance(actions, list):
         raise _fail(where, "demonstration.actions", "expected a list of action names")
+    frames = data.get("frames", [])
+    if not isinstance(frames, list) or any(not isinstance(f, str) or not f for f in frames):
+        raise _fail(where, "demonstration.frames", "expected a list of image paths")
+    if frames and len(frames) != len(actions):
+        raise _fail(where, "demonstration.frames", f"expected {len(actions)} frames (one per action), got {len(frames)}")
+    vocabulary = EMBRACE_ACTIONS if frames else ACTIONS  # recorded episodes are replayed, never executed
     for i, a in enumerate(actions):
-        if a not in ACTIONS:
-            raise _fail(where, f"demonstration.actions[{i}]", f"unknown action {a!r}; expected one of {', '.join(ACTIONS)}")
+        if a not in vocabulary:
+            raise _fail(where, f"demonstration.actions[{i}]", f"unknown action {a!r}; expected one of {', '.join(vocabulary)}")
     poses_raw = _get(data, "poses", where, "demonstration.")
     if not isinstance(poses_raw, list):
         raise _fail(where, "demonstration.poses", "expected a list of poses")
@@ -232,7 +273,7 @@ def _parse_demo(data: Any, where: str) -> Demonstration:
         raise _fail(where, "demonstration.object_states", "expected a list of objects")
     if states and len(states) not in (len(actions), len(actions) + 1):
         raise _fail(where, "demonstration.object_states", f"expected {len(actions)} or {len(actions) + 1} entries, got {len(states)}")
-    return Demonstration(list(actions), poses, list(rationales), list(states))
+    return Demonstration(list(actions), poses, list(rationales), list(states), list(frames))
 
 
 def _parse_episode(data: Any, where: str) -> Episode:
@@ -354,6 +395,7 @@ def load_episodes(ref: str | os.PathLike[str] | Sequence[Episode]) -> list[Episo
         episodes = [_parse_episode(d, f"{name}: episode #{i}") for i, d in enumerate(items)]
     seen: set[str] = set()
     for ep in episodes:
+        ep.source_dir = path.parent
         if ep.id in seen:
             raise SpecError(f"{name}: episode {ep.id!r}: field 'id': duplicate id")
         seen.add(ep.id)

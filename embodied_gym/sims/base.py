@@ -49,6 +49,27 @@ ACTIONS: tuple[str, ...] = (
 
 ACTION_INDEX: dict[str, int] = {name: i for i, name in enumerate(ACTIONS)}
 
+EMBRACE_ACTIONS: tuple[str, ...] = (
+    "MoveForward",
+    "MoveBackward",
+    "JumpForward",
+    "TurnLeft",
+    "TurnRight",
+    "LookUp",
+    "LookDown",
+    "LookBack",
+    "LookHand",
+    "OpenDoor",
+    "PickObject",
+    "DropObject",
+    "MidwayTarget",
+    "Finish",
+)
+"""Every action name recorded in EmbRACE-3K's released episodes: :data:`ACTIONS` plus
+``JumpForward``, ``LookBack``, ``LookHand`` and ``MidwayTarget`` (the demonstrator's marker that
+an intermediate goal of a multi-stage task is reached). Recorded episodes keep these names;
+backends execute :data:`ACTIONS` only."""
+
 
 def check_action(action: str | int) -> str:
     """Return the canonical action name for ``action`` (a name or an index into :data:`ACTIONS`).

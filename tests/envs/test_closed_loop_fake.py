@@ -224,4 +224,4 @@ def test_text_action_wrapper_never_raises(reply):
 def test_import_registers_ids_without_loading_a_backend():
     code = "import sys, gymnasium as gym, embodied_gym; ids = [i for i in gym.registry if i.startswith(('Embrace', 'EmbodiedTask'))]; print(len(ids), 'miniworld' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["5", "False"]
+    assert out == ["6", "False"]  # 5 closed-loop ids + EmbraceReplay-v0
