@@ -8,6 +8,7 @@ Subcommands:
 * ``egym import``    import released real data (EmbRACE-3K episodes, BEAR's benchmark).
 * ``egym bench sim|harness``  performance benchmarks (figures go to docs/BENCHMARKS.md).
 * ``egym compare``   runs side by side with bootstrap confidence intervals and the in-domain - OOD gap.
+* ``egym audit SUITE:SPLIT``  blind baselines against a suite (exit 1 when one beats its limit).
 
 Each subcommand parses its flags here and calls one function of the package; the functions
 hold the logic and are importable for scripting.
@@ -91,6 +92,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import AuditConfig, audit_ref, format_report
+
+    config = AuditConfig(checks=args.check or None, render=not args.no_render)
+    report = audit_ref(args.ref, fit=args.fit, config=config)
+    print(json.dumps(report) if args.json else format_report(report))
+    return 0 if report["passed"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="egym", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="md", choices=["md", "csv", "json"])
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.set_defaults(func=_cmd_compare)
+    p = sub.add_parser("audit", help="blind baselines against a suite: exit 0 when all stay within their limits, 1 if not")
+    p.add_argument("ref", help="SUITE:SPLIT or a JSONL path, e.g. bear-lh-v2:test")
+    p.add_argument("--fit", default=None, help="episodes to fit the learned baselines on (default: another shipped "
+                   "split of the suite; none: the target's two halves fitted on each other)")
+    p.add_argument("--check", action="append", default=None, help="run only this check (repeatable)")
+    p.add_argument("--no-render", action="store_true", help="skip checks that replay frames (visibility)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_audit)
     return parser
 
 

@@ -1,7 +1,7 @@
 """The package's floors hold: a module imports only from its own floor or below.
 
 Floors (DEVELOPERS.md): 1 sims/; 2 episodes/, rewards/; 3 envs/, training/, report.py;
-4 agents/, eval/, reports/; 5 cli.py, demo.py. This test parses every module's imports (including imports inside
+4 agents/, eval/, reports/, audit/; 5 cli.py, demo.py. This test parses every module's imports (including imports inside
 functions) and fails on any import that reaches up a floor.
 """
 
@@ -12,7 +12,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "embodied_gym"
 
-FLOORS = {"sims": 1, "episodes": 2, "rewards": 2, "envs": 3, "training": 3, "report": 3, "agents": 4, "reports": 4, "eval": 4, "cli": 5, "demo": 5}
+FLOORS = {"sims": 1, "episodes": 2, "rewards": 2, "envs": 3, "training": 3, "report": 3, "agents": 4, "reports": 4, "eval": 4, "audit": 4, "cli": 5, "demo": 5}
 
 
 def floor_of(parts: list[str]) -> int | None:

@@ -1,0 +1,110 @@
+"""The shortcut auditor (embodied_gym.audit, ``egym audit``): each blind baseline catches the
+shortcut it is built for on a synthetic suite that has it, and stays near chance on one that
+does not; the registry takes checks of other families; the CLI prints one JSON object."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from embodied_gym import cli
+from embodied_gym.audit import CHECKS, AuditConfig, Figure, audit, register
+from embodied_gym.audit.bear_grounding import decode_mask, encode_mask
+from embodied_gym.episodes.spec import Episode, Subgoal, save_episodes
+from embodied_gym.sims.base import Pose
+
+WORDS = ["red", "blue", "green", "shelf", "table", "kitchen", "bedroom", "go", "to", "the", "pick", "up", "cup"]
+
+
+def _episode(i: int, queries: list[dict]) -> Episode:
+    return Episode(id=f"syn-{i:03d}", backend="house", scene={"seed": i}, start_pose=Pose(0, 0, 0, 0, 0),
+                   instruction="Bring the cup to the shelf.", category="pick_drop",
+                   subgoals=[Subgoal("pick", target=1)],
+                   extra={"bear": {"queries": queries}})
+
+
+def _mc(rng: random.Random, skill: str, leak: bool) -> dict:
+    """Four random options; with ``leak`` the answer is always the longest one."""
+    opts = [" ".join(rng.choices(WORDS, k=rng.randint(2, 6))) for _ in range(4)]
+    answer = rng.randrange(4)
+    if leak:
+        opts[answer] = opts[answer] + " and then some more words"
+    return {"skill": skill, "step": 0, "question": "Which one?", "options": dict(zip("ABCD", opts)),
+            "answer": "ABCD"[answer], "target": None}
+
+
+def _suite(seed: int, leak: bool, n: int = 60) -> list[Episode]:
+    rng = random.Random(seed)
+    eps = []
+    for i in range(n):
+        qs = [_mc(rng, "relative_direction", leak), _mc(rng, "next_action_prediction", leak)]
+        # boxes: either always the same box (leak) or random sizes and places
+        if leak:
+            box = [0.25, 0.25, 0.75, 0.75]
+        else:
+            w, h = rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)
+            x, y = rng.uniform(0, 1 - w), rng.uniform(0, 1 - h)
+            box = [x, y, x + w, y + h]
+        qs.append({"skill": "bbox_general", "step": 0, "question": "Box it.", "options": {}, "answer": box,
+                   "box": box, "target": 1})
+        eps.append(_episode(i, qs))
+    return eps
+
+
+def test_audit_catches_a_length_tell_and_a_fixed_box():
+    report = audit(_suite(1, leak=True), _suite(2, leak=True), AuditConfig(render=False))
+    assert not report["passed"]
+    worst = report["worst_by_group"]
+    assert worst["relative_direction"]["score"] > 0.9
+    assert worst["bbox_general"]["check"] == "fixed_box" and worst["bbox_general"]["score"] > 0.9
+
+
+def test_audit_stays_near_chance_on_a_suite_without_tells():
+    report = audit(_suite(3, leak=False, n=120), _suite(4, leak=False, n=120), AuditConfig(render=False))
+    for group, w in report["worst_by_group"].items():
+        if group != "bbox_general":
+            assert w["score"] < 0.40, (group, w)
+    assert report["checks"]["fixed_box"]["by_group"]["bbox_general"]["score"] <= 0.10
+
+
+def test_audit_without_a_fit_split_cross_fits_halves():
+    report = audit(_suite(5, leak=True), None, AuditConfig(render=False))
+    assert report["fit"] == "cross-fitted halves"
+    assert report["worst_by_group"]["relative_direction"]["score"] > 0.9
+
+
+def test_registry_takes_a_check_of_another_family_and_rejects_duplicates():
+    name = "test_always_half"
+
+    @register("closed_loop", name, "a test check")
+    def always_half(target, fit, ctx):
+        return {"basic": Figure(0.5, len(target), limit=0.1, chance=0.0)}
+
+    try:
+        eps = [Episode(id=f"cl-{i}", backend="house", scene={"seed": i}, start_pose=Pose(0, 0, 0, 0, 0),
+                       instruction="go", category="basic", subgoals=[]) for i in range(4)]
+        report = audit(eps, eps, AuditConfig(render=False, checks=[name]))
+        assert report["family"] == "closed_loop" and not report["passed"]
+        assert report["failures"] == [f"{name}/basic: 0.500 > 0.1 (n=4)"]
+        with pytest.raises(ValueError, match="already registered"):
+            register("closed_loop", name, "again")(always_half)
+    finally:
+        CHECKS["closed_loop"].pop(name, None)
+
+
+def test_mask_run_length_round_trip():
+    rng = np.random.default_rng(0)
+    mask = rng.random((12, 16)) > 0.6
+    assert np.array_equal(decode_mask(encode_mask(mask)), mask)
+
+
+def test_cli_audit_json_prints_one_object_and_exit_code_says_failed(tmp_path, capsys):
+    target = save_episodes(tmp_path / "t.jsonl", _suite(6, leak=True))
+    fit = save_episodes(tmp_path / "f.jsonl", _suite(7, leak=True))
+    rc = cli.main(["audit", str(target), "--fit", str(fit), "--json", "--no-render"])
+    out = capsys.readouterr().out
+    report = json.loads(out)  # exactly one JSON document
+    assert rc == 1 and report["passed"] is False and "checks" in report
