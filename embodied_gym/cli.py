@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="md", choices=["md", "csv", "json"])
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.set_defaults(func=_cmd_compare)
+
     p = sub.add_parser("audit", help="blind baselines against a suite: exit 0 when all stay within their limits, 1 if not")
     p.add_argument("ref", help="SUITE:SPLIT or a JSONL path, e.g. bear-lh-v2:test")
     p.add_argument("--fit", default=None, help="episodes to fit the learned baselines on (default: another shipped "
