@@ -51,6 +51,13 @@ def random_closed_loop_action(obs: dict[str, Any], rng: random.Random) -> str:
     return rng.choice(ACTIONS)
 
 
+def random_recorded_action(obs: dict[str, Any], rng: random.Random) -> str:
+    """A uniformly random action of the vocabulary the observation lists (``obs["actions"]``,
+    comma-separated: replayed recordings), else of :data:`~embodied_gym.sims.base.ACTIONS`."""
+    listed = [a.strip() for a in _text(obs.get("actions")).split(",") if a.strip()]
+    return rng.choice(listed or list(ACTIONS))
+
+
 class RandomAgent(Agent):
     """Uniform random answers (see the module docstring): ``answer(obs, rng)`` is the family's
     random reply (:attr:`embodied_gym.agents.families.Family.random_answer`)."""

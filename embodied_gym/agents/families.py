@@ -30,7 +30,8 @@ from typing import Any
 
 from ..rewards.bear import summarize_bear
 from ..rewards.metrics import summarize_closed_loop
-from .baselines import random_bear_answer, random_closed_loop_action
+from ..rewards.replay import summarize_replay
+from .baselines import random_bear_answer, random_closed_loop_action, random_recorded_action
 from ..envs.prompts import PROMPT_FAMILIES, PromptFamily
 
 Summarizer = Callable[[list[dict[str, Any]]], dict[str, Any]]
@@ -80,3 +81,5 @@ register_family(Family("closed_loop", prompt=PROMPT_FAMILIES["closed_loop"], ran
                        summarize=summarize_closed_loop, step_feedback=True), replace=True)
 register_family(Family("bear", prompt=PROMPT_FAMILIES["bear"], random_answer=random_bear_answer,
                        summarize=summarize_bear), replace=True)
+register_family(Family("replay", prompt=PROMPT_FAMILIES["replay"], random_answer=random_recorded_action,
+                       summarize=summarize_replay), replace=True)

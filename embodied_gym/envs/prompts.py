@@ -232,11 +232,35 @@ def render_bear(cfg: PromptConfig, obs: dict[str, Any], ctx: StepContext, blind_
     return _render(cfg.template, values), images
 
 
+def render_replay(cfg: PromptConfig, obs: dict[str, Any], ctx: StepContext, blind_note: str) -> tuple[str, list[np.ndarray]]:
+    """Recorded episodes (``EmbraceReplay-v0``): instruction, the env's action vocabulary, the
+    *demonstrated* earlier actions (teacher forcing: the agent's own earlier replies are not shown),
+    the recorded history frames and the current frame."""
+    done = [a.strip() for a in _text(obs.get("previous_actions")).split(",") if a.strip()]
+    n = cfg.history_actions
+    shown = done[-n:] if n else []
+    first = len(done) - len(shown)
+    values = {
+        "instruction": _text(obs.get("instruction")),
+        "actions": _text(obs.get("actions")) or ", ".join(ACTIONS),
+        "step": int(np.asarray(obs.get("step", ctx.step)).reshape(-1)[0]) if obs.get("step") is not None else ctx.step,
+        "history": "\n".join(f"{first + i + 1}. {a}" for i, a in enumerate(shown)) or "none yet",
+        "blind_note": blind_note,
+    }
+    history = _frames(obs.get("history"))
+    images = history[-cfg.history_frames:] if cfg.history_frames else []
+    current = observation_image(obs)
+    if current is not None:
+        images = [*images, current]
+    return _render(cfg.template, values), images
+
+
 #: family name -> how it is prompted; :func:`embodied_gym.agents.families.register_family` adds to it
 PROMPT_FAMILIES: dict[str, PromptFamily] = {
     "closed_loop": PromptFamily(render_closed_loop,
                                 ("instruction", "actions", "step", "history", "feedback", "blind_note")),
     "bear": PromptFamily(render_bear, ("question", "options", "skill", "skill_hint", "blind_note")),
+    "replay": PromptFamily(render_replay, ("instruction", "actions", "step", "history", "blind_note")),
 }
 
 

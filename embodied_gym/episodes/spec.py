@@ -355,7 +355,9 @@ def resolve_ref(ref: str | os.PathLike[str]) -> Path:
 
 
 def load_episodes(ref: str | os.PathLike[str] | Sequence[Episode]) -> list[Episode]:
-    """Load and validate episodes from a ``.jsonl``/``.json`` path or a ``"SUITE:SPLIT"`` ref.
+    """Load and validate episodes from a ``.jsonl``/``.json`` path, a folder (every ``*.jsonl`` in
+    it, sorted by name: what ``egym generate --out DIR`` and ``egym import ... --out DIR`` write) or
+    a ``"SUITE:SPLIT"`` ref.
 
     A list of :class:`Episode` is returned as is. Duplicate ids are an error."""
     if not isinstance(ref, (str, os.PathLike)):
@@ -364,6 +366,17 @@ def load_episodes(ref: str | os.PathLike[str] | Sequence[Episode]) -> list[Episo
             raise SpecError("load_episodes: expected a path, 'SUITE:SPLIT' or a list of Episode")
         return episodes
     path = resolve_ref(ref)
+    if path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not files:
+            raise FileNotFoundError(f"episode folder {path} holds no *.jsonl episode file")
+        loaded = [ep for f in files for ep in load_episodes(f)]
+        ids: set[str] = set()
+        for ep in loaded:
+            if ep.id in ids:
+                raise SpecError(f"{path}: episode {ep.id!r}: field 'id': duplicate id across the folder's files")
+            ids.add(ep.id)
+        return loaded
     if not path.exists():
         hint = ""
         if path.is_relative_to(assets_dir()):  # a SUITE:SPLIT ref: say which ones exist

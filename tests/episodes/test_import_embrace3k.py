@@ -136,3 +136,14 @@ def test_spec_keeps_recorded_vocabulary_only_for_recorded_episodes(src, tmp_path
     bad.write_text(json.dumps(line) + "\n")
     with pytest.raises(SpecError, match="demonstration.actions"):
         load_episodes(bad)
+
+
+def test_an_episode_folder_loads_every_jsonl_in_it_and_refuses_duplicate_ids(src, tmp_path):
+    import_embrace3k(src, tmp_path / "out")
+    assert [e.id for e in load_episodes(tmp_path / "out")] == [e.id for e in load_episodes(tmp_path / "out" / "episodes.jsonl")]
+    shutil.copyfile(tmp_path / "out" / "episodes.jsonl", tmp_path / "out" / "more.jsonl")
+    with pytest.raises(SpecError, match="duplicate id"):
+        load_episodes(tmp_path / "out")
+    (tmp_path / "none").mkdir()
+    with pytest.raises(FileNotFoundError, match="no \\*.jsonl"):
+        load_episodes(tmp_path / "none")
