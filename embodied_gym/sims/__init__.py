@@ -12,6 +12,7 @@ from typing import Any
 from .base import (
     ACTION_INDEX,
     ACTIONS,
+    InfrastructureError,
     ObjectInfo,
     Observation,
     Pose,
@@ -24,6 +25,8 @@ from .base import (
 #: backend name -> "module:Class"
 BACKENDS: dict[str, str] = {
     "house": "embodied_gym.sims.house:HouseSimulator",
+    "thor": "embodied_gym.sims.thor:ThorSimulator",
+    "unrealcv": "embodied_gym.sims.unrealcv:UnrealCVSimulator",
 }
 
 
@@ -45,6 +48,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_INDEX",
     "BACKENDS",
+    "InfrastructureError",
     "ObjectInfo",
     "Observation",
     "Pose",

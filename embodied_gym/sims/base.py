@@ -85,6 +85,24 @@ def check_action(action: str | int) -> str:
     raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
 
 
+class InfrastructureError(RuntimeError):
+    """The simulator failed, not the agent: its process died or hung past the backend's timeout,
+    or its connection dropped and could not be re-established.
+
+    Backends raise it from ``reset``/``step``/``teleport``/``observe`` (never a plain timeout or
+    a socket error) after trying to recover: a backend that manages to restart its simulator does
+    so before raising, so the *next* episode can run, but the interrupted episode is lost and
+    must not be scored. The evaluation layer records such an episode as an error (kept out of
+    every figure, retried on resume), never as a model failure. ``backend`` names the backend,
+    ``restarted`` says whether the simulator is usable again.
+    """
+
+    def __init__(self, message: str, *, backend: str = "", restarted: bool = False):
+        super().__init__(message)
+        self.backend = backend
+        self.restarted = restarted
+
+
 @dataclass(frozen=True)
 class Pose:
     """Agent pose: position in metres (``y`` up), heading ``yaw`` and ``pitch`` in degrees."""

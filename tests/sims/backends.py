@@ -8,6 +8,7 @@ one :class:`BackendCase` here and inherits every test of ``test_contract.py``.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ class BackendCase:
     kwargs: dict[str, Any] = field(default_factory=dict)
     requires: tuple[str, ...] = ()  # importable modules needed
     available: Callable[[], bool] | None = None
+    lazy_kwargs: Callable[[], dict[str, Any]] | None = None  # kwargs computed when first built
 
     def is_available(self) -> bool:
         if any(importlib.util.find_spec(m) is None for m in self.requires):
@@ -31,11 +33,28 @@ class BackendCase:
     def make(self, **overrides: Any):
         from embodied_gym.sims import make_simulator
 
-        return make_simulator(self.name, **{**self.kwargs, **overrides})
+        lazy = self.lazy_kwargs() if self.lazy_kwargs else {}
+        return make_simulator(self.name, **{**self.kwargs, **lazy, **overrides})
 
+
+def _fake_thor_player() -> str:
+    """A launcher for the fake Unity player (tests/sims/fakes/thor_player.py), written once per
+    test session; the real ai2thor Controller starts it as its ``local_executable_path``."""
+    global _FAKE_THOR
+    if _FAKE_THOR is None:
+        from .fakes.thor_player import launcher
+
+        _FAKE_THOR = launcher(tempfile.mkdtemp(prefix="fake-thor-"))
+    return _FAKE_THOR
+
+
+_FAKE_THOR: str | None = None
 
 CASES: list[BackendCase] = [
     BackendCase("house", scene=3, kwargs={"seed": 3, "width": 96, "height": 72}, requires=("miniworld",)),
+    # the real ai2thor Controller driving the fake Unity player over ai2thor's FIFO protocol
+    BackendCase("thor", scene="FloorPlan1", kwargs={"width": 128, "height": 96, "timeout": 30.0, "x_display": ":0"},
+                requires=("ai2thor", "msgpack"), lazy_kwargs=lambda: {"local_executable_path": _fake_thor_player()}),
 ]
 
 
