@@ -7,6 +7,7 @@ Subcommands:
 * ``egym eval``      roll out an agent on an environment and write ``summary.json``.
 * ``egym import``    import released real data (EmbRACE-3K episodes, BEAR's benchmark).
 * ``egym bench sim|harness``  performance benchmarks (figures go to docs/BENCHMARKS.md).
+* ``egym report``    a static HTML site of one or more runs (leaderboards, charts, episode replays).
 * ``egym compare``   runs side by side with bootstrap confidence intervals and the in-domain - OOD gap.
 * ``egym audit SUITE:SPLIT``  blind baselines against a suite (exit 1 when one beats its limit).
 
@@ -49,6 +50,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise ValueError(f"{flag_of(EvalConfig, exc.field)}: {exc.detail}") from None
     summary = run_eval(config)
     print(json.dumps(summary.get("overall", summary), indent=2))
+    if args.videos:  # replays the finished run's episodes (the rollout itself is not slowed down)
+        from .reports.video import write_run_videos
+
+        paths = write_run_videos(config.out)
+        print(f"egym eval: {len(paths)} episode video(s) in {config.out / 'videos'}", file=sys.stderr)
     n_errors = int((summary.get("run") or {}).get("n_errors") or 0)
     if n_errors:  # the run survived them, but a script reading only stdout would not notice
         print(f"egym eval: warning: {n_errors} episode(s) ended with an error and are not in the figures; "
@@ -82,6 +88,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             env=args.env,
         )
         print(json.dumps(result) if args.json else format_harness_report(result))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .reports.site import ReportConfig, write_report_site
+
+    index = write_report_site(ReportConfig(runs=[Path(r) for r in args.runs], out=Path(args.out),
+                                           frames=not args.no_frames, max_episodes=args.max_episodes,
+                                           videos=args.videos, page_size=args.page_size))
+    print(index)
     return 0
 
 
@@ -123,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .eval.config import EvalConfig
 
     add_dataclass_arguments(p, EvalConfig)  # one flag per field, help from the field's metadata
+    p.add_argument("--videos", action="store_true",
+                   help="after the run, write OUT/videos/EPISODE.gif with step, action and reasoning overlaid")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("import", help="import a released real-data benchmark (embrace3k) into embodied-gym formats")
@@ -148,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="harness: the light stand-in env (default: measures the harness), the real closed-loop "
                         "env (adds house building and rendering on the one env thread), or auto (real when available)")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("report", help="static HTML report of run directories (opens from disk, no network)")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="`egym eval --out` directories, shown side by side")
+    p.add_argument("--out", required=True, help="output folder (index.html and one page per episode)")
+    p.add_argument("--no-frames", action="store_true", help="do not replay episodes for frames and maps (fast)")
+    p.add_argument("--max-episodes", type=int, default=None, help="replay at most N episodes per run (default: all)")
+    p.add_argument("--videos", action="store_true", help="also write an animated GIF per episode")
+    p.add_argument("--page-size", type=int, default=50, help="episodes per page of the episode lists")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("compare", help="runs side by side with bootstrap CIs and the in-domain - OOD gap")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR")

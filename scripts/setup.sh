@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-DEB_PKGS="libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglu1-mesa libopengl0"
+# chromium + chromium-driver: the HTML report's page tests (tests/reports/test_reports_browser.py)
+DEB_PKGS="libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libglu1-mesa libopengl0 chromium chromium-driver"
 
 missing=""
 for p in $DEB_PKGS; do

@@ -112,7 +112,7 @@ class BearLongHorizonEnv(gym.Env):
     Reward: the step score -- ``1``/``0`` for multiple choice and pointing (the point must land
     on the target's mask), the IoU for boxes. ``info``: ``correct`` (boxes: IoU >= 0.5),
     ``skill``, ``bear_skill``, ``ground_truth``, ``parsed_answer``, ``score``, ``query_index``,
-    ``episode_id``; at the end also ``episode_success`` (every step correct) and
+    ``episode_id`` (pointing also ``ground_truth_mask``, the target's ``H x W`` bool mask); at the end also ``episode_success`` (every step correct) and
     ``episode_result`` ``{"episode_id", "split", "episode_success", "steps": [{"skill",
     "correct", "score"}]}``.
     """
@@ -299,6 +299,8 @@ class BearLongHorizonEnv(gym.Env):
             "episode_id": self._episode.id,
             "box_iou_threshold": BOX_IOU_THRESHOLD,
         }
+        if truth.get("mask") is not None:  # pointing: the target's pixels (reports draw them)
+            info["ground_truth_mask"] = truth["mask"]
         self._q += 1
         terminated = self._q >= len(self.queries) or (self.stop_on_error and not result.correct)
         if terminated:

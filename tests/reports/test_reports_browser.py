@@ -1,0 +1,74 @@
+"""The report in a real browser: headless Debian Chromium (Selenium) opens the index and an
+episode page of each run from disk with no console errors (a missing image or a blocked request
+is a console error), the tables have rows, every image decodes, and a screenshot of the index is
+kept as a test artefact (``$EGYM_TEST_ARTIFACTS`` or ``test-artifacts/`` at the repository root)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from browser import chromium, require_chromium
+
+from embodied_gym.eval import EvalConfig, run_eval
+from embodied_gym.reports.runs import load_run, slug
+from embodied_gym.reports.site import ReportConfig, write_report_site
+
+ARTIFACTS = Path(os.environ.get("EGYM_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
+
+ALL_IMAGES_DECODED = """
+const imgs = Array.from(document.images);
+imgs.forEach(i => { i.loading = 'eager'; });
+return imgs.map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);
+"""
+
+
+def _wait_images(driver, timeout=20.0):
+    end = time.time() + timeout
+    while True:
+        state = driver.execute_script(ALL_IMAGES_DECODED)
+        if all(done for _, done, _ in state) or time.time() > end:
+            return state
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_report_pages_load_in_headless_chromium_without_console_errors(tmp_path):
+    require_chromium()
+    cl, bear = tmp_path / "oracle", tmp_path / "random-bear"
+    run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="oracle", out=cl, limit=2, progress=False))
+    run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="random", out=tmp_path / "random",
+                        limit=2, progress=False))
+    run_eval(EvalConfig(env_id="BearLongHorizon-v0", episodes="bear-lh-v1:test", agent="random", out=bear, limit=1,
+                        progress=False))
+    index = write_report_site(ReportConfig(runs=[cl, tmp_path / "random", bear], out=tmp_path / "site", videos=True))
+    pages = [index]
+    for run in (cl, bear):
+        r = load_run(run)
+        pages.append(index.parent / run.name / "ep" / f"{slug(r.order[0])}.html")
+    pages.append(index.parent / "oracle" / "episodes-1.html")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with chromium() as driver:
+        for page in pages:
+            driver.get(page.resolve().as_uri())
+            state = _wait_images(driver)
+            assert state, f"{page}: no images"
+            bad = [s for s, done, w in state if not done or not w]
+            assert not bad, f"{page}: images that did not decode: {bad}"
+            errors = [e for e in driver.get_log("browser") if e.get("level") in ("SEVERE", "ERROR")]
+            assert not errors, f"{page}: console errors {errors}"
+            if "episodes-" in page.name:  # a list page: a card per episode, each with a thumbnail
+                assert driver.execute_script("return document.querySelectorAll('.card img').length") == 2
+                continue
+            rows = driver.execute_script("return document.querySelectorAll('table tbody tr').length")
+            assert rows > 0, f"{page}: no table rows"
+            if page == index:
+                assert driver.execute_script("return document.querySelectorAll('svg rect').length") >= 3
+                driver.set_window_size(1280, 1600)
+                driver.save_screenshot(str(ARTIFACTS / "report-index.png"))
+            elif "/ep/" in str(page):
+                driver.set_window_size(1280, 1600)
+                driver.save_screenshot(str(ARTIFACTS / f"report-{page.parent.parent.name}-episode.png"))
+    assert (ARTIFACTS / "report-index.png").stat().st_size > 10_000
