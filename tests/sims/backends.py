@@ -50,11 +50,23 @@ def _fake_thor_player() -> str:
 
 _FAKE_THOR: str | None = None
 
+
+def _fake_unrealcv() -> dict[str, Any]:
+    """A fresh fake UnrealCV server (tests/sims/fakes/unrealcv_server.py) per simulator: the real
+    ``unrealcv.Client`` connects to it over TCP with UnrealCV's framing."""
+    from .fakes.unrealcv_server import FakeUnrealCV
+
+    return {"address": FakeUnrealCV(width=128, height=96).address}
+
+
 CASES: list[BackendCase] = [
     BackendCase("house", scene=3, kwargs={"seed": 3, "width": 96, "height": 72}, requires=("miniworld",)),
     # the real ai2thor Controller driving the fake Unity player over ai2thor's FIFO protocol
     BackendCase("thor", scene="FloorPlan1", kwargs={"width": 128, "height": 96, "timeout": 30.0, "x_display": ":0"},
                 requires=("ai2thor", "msgpack"), lazy_kwargs=lambda: {"local_executable_path": _fake_thor_player()}),
+    # the real unrealcv Client against the fake UnrealCV server (camera height of its scene, fine steps)
+    BackendCase("unrealcv", scene=None, kwargs={"preset": "fine", "camera_height": 1.5759995, "nav_cell": 0.25,
+                                                 "timeout": 30.0}, requires=("unrealcv",), lazy_kwargs=_fake_unrealcv),
 ]
 
 

@@ -45,6 +45,7 @@ class Box:
     parent: str | None = None
     material: str | None = None
     open_box: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    hidden: bool = False  # not rendered, does not collide (UnrealCV's ``hide``)
 
     def extent(self) -> tuple[np.ndarray, np.ndarray]:
         if self.openable and self.is_open and self.open_box is not None:
@@ -168,6 +169,8 @@ class World:
         seg[:] = np.where(hit_f[:, None], [1, 2, 3], [4, 5, 6])
         shade = np.array([0.8, 1.0, 0.65])
         for box in self.boxes:
+            if box.hidden:
+                continue
             lo, hi = self.extent(box)
             near, far = [], []
             for k in range(3):
@@ -194,7 +197,7 @@ class World:
         if not (x0 + AGENT_RADIUS <= x <= x1 - AGENT_RADIUS and z0 + AGENT_RADIUS <= z <= z1 - AGENT_RADIUS):
             return "Wall"
         for b in self.boxes:
-            if b.pickupable:
+            if b.pickupable or b.hidden:
                 continue
             lo, hi = b.extent()
             if _rect_dist(x, z, lo, hi) < AGENT_RADIUS - 1e-9:
