@@ -19,6 +19,9 @@ Any Gymnasium environment whose ``env.unwrapped`` satisfies :class:`EvalEnv` can
   family's summarizer aggregates.
 * ``oracle_action()``: the ground-truth action / answer for the current step (used only by the
   oracle agent; it must not change the env's state).
+* optional, for ``--perception oracle``: ``perception_report()``, a text of privileged ground truth
+  about the current step's frame (:mod:`embodied_gym.envs.perception`) that the harness adds to
+  every prompt; it must not change the env's state.
 """
 
 from __future__ import annotations

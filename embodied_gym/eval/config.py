@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+#: ``--perception`` settings: the model's own vision, plus privileged perception, or no images
+PERCEPTION = ("images", "oracle", "none")
+
 
 class ConfigError(ValueError):
     """A bad value of a config field: ``field`` names it (the CLI maps it to its flag)."""
@@ -58,6 +61,10 @@ class EvalConfig:
     progress: bool = _f(True, flag="--no-progress", help="no progress bar on stderr")
     cache: str | None = _f(None, help="SQLite response cache (default: OUT/cache.sqlite); share it across runs")
     env_kwargs: dict[str, Any] = _f(factory=dict, help="extra keyword arguments for gym.make, as a JSON object")
+    perception: str = _f("images", help="what the agent perceives: images (default), oracle (images plus the "
+                                         "environment's privileged ground-truth perception report in every prompt: "
+                                         "visible objects with boxes, distance, direction; rooms and last sightings in "
+                                         "closed loop) or none (no images: the blind agent)", flag="--perception")
     max_steps_cap: int = _f(1000, help="an episode still running after this many steps ends as an error "
                                        "(guards against environments that never truncate)")
 
@@ -69,6 +76,8 @@ class EvalConfig:
             raise ConfigError("limit", f"must be an integer >= 1, got {self.limit!r}")
         if not isinstance(self.max_steps_cap, int) or self.max_steps_cap < 1:
             raise ConfigError("max_steps_cap", f"must be an integer >= 1, got {self.max_steps_cap!r}")
+        if self.perception not in PERCEPTION:
+            raise ConfigError("perception", f"must be one of {', '.join(PERCEPTION)}, got {self.perception!r}")
         if not isinstance(self.env_kwargs, dict):
             raise ConfigError("env_kwargs", f"must be a mapping of keyword arguments, got {self.env_kwargs!r}")
 

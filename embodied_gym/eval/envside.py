@@ -58,6 +58,11 @@ def reset(env: Any, episode_id: str, seed: int, oracle: bool) -> tuple[Any, Any]
     return obs, (env.unwrapped.oracle_action() if oracle else None)
 
 
+def perceive(env: Any) -> str:
+    """The environment's privileged perception report for the current step (``--perception oracle``)."""
+    return str(env.unwrapped.perception_report())
+
+
 def step(env: Any, action: str, oracle: bool) -> tuple:
     """One step: ``(obs, reward, terminated, truncated, info, next oracle action or None)``."""
     obs, reward, terminated, truncated, info = env.step(action)

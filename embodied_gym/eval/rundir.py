@@ -21,7 +21,8 @@ LOG_NAME = "steps.jsonl"
 def run_identity(cfg: EvalConfig) -> dict[str, Any]:
     """What ``--resume`` requires to be unchanged (recorded in ``run.json``)."""
     agent = cfg.agent if isinstance(cfg.agent, str) else getattr(cfg.agent, "name", "custom")
-    return {"env_id": cfg.env_id, "agent": agent, "episodes": cfg.episodes_label(), "seed": cfg.seed}
+    return {"env_id": cfg.env_id, "agent": agent, "episodes": cfg.episodes_label(), "seed": cfg.seed,
+            "perception": cfg.perception}
 
 
 def open_run_dir(cfg: EvalConfig) -> tuple[dict[str, list[dict]], dict[str, dict]]:

@@ -42,7 +42,7 @@ from typing import Any
 from ..agents.base import Agent, AgentFatalError, AgentReply, StepContext
 from ..envs.contract import EPISODE_RESULT, episode_id, family_of
 from . import envside
-from .config import EvalConfig
+from .config import ConfigError, EvalConfig
 from .rundir import log_path, open_run_dir
 from .runlog import jsonable, obs_hash
 from .summary import log_totals, split_finals, summarize, write_summary
@@ -83,11 +83,17 @@ class _Run:
         cfg = self.cfg
         if isinstance(cfg.agent, Agent):
             return cfg.agent
-        from ..agents.factory import make_agent
+        from ..agents.factory import make_agent, parse_agent_spec
         from ..agents.settings import AgentSettings
 
-        return make_agent(cfg.agent, family=self.family, settings=AgentSettings.load(cfg.config),
-                          base_url=cfg.base_url, api_key=cfg.api_key, cache=self.cache)
+        spec, extra = cfg.agent, {}
+        if cfg.perception == "none":  # no images: the model agents' blind mode
+            kind, model = parse_agent_spec(cfg.agent)
+            if kind not in ("openai", "blind", "hf"):
+                raise ConfigError("perception", f"'none' needs a model agent (openai:, blind:, hf:), not {cfg.agent!r}")
+            spec, extra = (f"blind:{model}", {}) if kind == "openai" else (spec, {"blind": True} if kind == "hf" else {})
+        return make_agent(spec, family=self.family, settings=AgentSettings.load(cfg.config),
+                          base_url=cfg.base_url, api_key=cfg.api_key, cache=self.cache, **extra)
 
     async def _main(self, first: Any, logged_steps: dict, t0: float) -> dict[str, Any]:
         cfg = self.cfg
@@ -95,6 +101,9 @@ class _Run:
         self.cache = self.agent = self._log = None
         try:
             self.family = family_of(first)
+            if cfg.perception == "oracle" and not callable(getattr(first.unwrapped, "perception_report", None)):
+                raise ConfigError("perception", f"'oracle' needs an environment with perception_report(); "
+                                                f"{cfg.env_id} has none")
             ids = [episode_id(e) for e in first.unwrapped.episodes]
             if cfg.limit is not None:
                 ids = ids[: cfg.limit]
@@ -183,6 +192,8 @@ class _Run:
             while True:
                 if ctx.step >= cfg.max_steps_cap:
                     raise RuntimeError(f"episode did not end within max_steps_cap={cfg.max_steps_cap} steps")
+                if cfg.perception == "oracle":
+                    ctx.perception = await envside.call(envside.perceive, env)
                 reply = await self._ask(obs, ctx)
                 before = obs
                 obs, oracle, done, info, step_info = await self._apply(env, ctx, obs, reply.text, agent.needs_oracle,
