@@ -31,8 +31,9 @@ from typing import Any
 
 from ..rewards.progress import SubgoalTracker, TaskState, subgoal_met
 from ..sims.base import Observation, Pose, Simulator
-from .goals import drop_hits, free_predicate, pitch_toward, room_of_point, surfaces
-from .planner import NavGrid, Plan, plan_actions, pose_key, relative_bearing
+from ..sims.geometry import relative_bearing
+from .goals import free_predicate, pitch_toward, room_of_point
+from .planner import NavGrid, Plan, plan_actions, pose_key
 from .rationale import Decision, explain
 from .spec import Demonstration, Episode, Subgoal
 
@@ -71,13 +72,6 @@ class _Memory:
 
 _MEMORY: weakref.WeakKeyDictionary[Simulator, _Memory] = weakref.WeakKeyDictionary()
 _INTERACTION = {"pick": "PickObject", "drop": "DropObject", "open": "OpenDoor", "clear": "DropObject"}
-
-
-def task_state(sim: Simulator, obs: Observation | None = None) -> TaskState:
-    """The :class:`TaskState` of the live simulator, with geodesic distances (as the envs use)."""
-    obs = obs if obs is not None else sim.observe()
-    pose = obs.agent
-    return TaskState(pose, obs.held_object, obs.objects, lambda p: sim.geodesic_distance(pose, p))
 
 
 def _same_place(a: Pose, b: Pose) -> bool:
@@ -155,7 +149,7 @@ def _effective_index(subgoals: list[Subgoal], tracker: SubgoalTracker, state: Ta
 
 def _decide(sim: Simulator, episode: Episode, tracker: SubgoalTracker, obs: Observation, mem: _Memory) -> Decision:
     subgoals = episode.subgoals
-    state = task_state(sim, obs)
+    state = TaskState.live(sim, obs)
     index = _effective_index(subgoals, tracker, state)
     if index >= len(subgoals) - 1 and subgoal_met(subgoals[-1], state):
         last, focus = subgoals[-1], _focus(subgoals[-1], obs.held_object)
@@ -275,12 +269,15 @@ def _plan(sim, episode, mem: _Memory, obs: Observation, active: int, mode: str, 
             return pose_key(p) != start_key and ("DropObject", pose_key(p)) not in mem.failed
 
     elif mode == "drop":
-        holders = surfaces(sim, obs)
+        hits: dict[tuple[int, int, int], int | None] = {}
 
         def goal(p: Pose) -> bool:
             if math.hypot(p.x - point[0], p.z - point[2]) > reach + 1.0 or not _same_room(p):
                 return False
-            return drop_hits(p, holders, sim.interact_distance) == focus and ("DropObject", pose_key(p)) not in mem.failed
+            key = pose_key(p)
+            if key not in hits:
+                hits[key] = sim.drop_target(p)
+            return hits[key] == focus and ("DropObject", key) not in mem.failed
 
     else:
         action = _INTERACTION[mode]
@@ -344,7 +341,7 @@ def demonstrate(sim: Simulator, episode: Episode, *, reset: bool = True) -> Demo
     _MEMORY.pop(sim, None)
     initial = sim.objects()
     tracker = SubgoalTracker(list(episode.subgoals))
-    tracker.update(task_state(sim, obs), 0)
+    tracker.update(TaskState.live(sim, obs), 0)
     actions: list[str] = []
     poses: list[Pose] = [obs.agent]
     rationales: list[str] = []
@@ -356,7 +353,7 @@ def demonstrate(sim: Simulator, episode: Episode, *, reset: bool = True) -> Demo
         rationales.append(why)
         obs = sim.step(action)
         poses.append(obs.agent)
-        state = task_state(sim, obs)
+        state = TaskState.live(sim, obs)
         tracker.update(state, step)
         if action == "Finish":
             if not tracker.success_on_finish(state):
@@ -378,10 +375,10 @@ def replay_demonstration(sim: Simulator, episode: Episode) -> bool:
     sim.reset(episode.scene)
     obs = sim.teleport(episode.start_pose)
     tracker = SubgoalTracker(list(episode.subgoals))
-    tracker.update(task_state(sim, obs), 0)
+    tracker.update(TaskState.live(sim, obs), 0)
     for i, action in enumerate(episode.demonstration.actions, 1):
         obs = sim.step(action)
-        state = task_state(sim, obs)
+        state = TaskState.live(sim, obs)
         tracker.update(state, i)
         if action == "Finish":
             return tracker.success_on_finish(state)

@@ -22,16 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..sims.base import Pose
-
-SQRT2 = math.sqrt(2.0)
-
+from ..sims.navigation import OccupancyGrid
 
 FINE = 0.05
 """Spacing (metres) of the raster sampled from a backend's own free-space predicate."""
 
 
 class NavGrid:
-    """Occupancy grid built from a backend's reachable grid points.
+    """The oracle's view of the navigation grid (:class:`~embodied_gym.sims.navigation.OccupancyGrid`
+    built from a backend's reachable grid points), with the backend's exact free space when known.
 
     ``free`` (optional) is the backend's own vectorised "can the agent stand at these ``(x, z)``
     points" predicate (``N x 2 -> N`` bools); when given, :meth:`navigable` reads a
@@ -43,42 +42,19 @@ class NavGrid:
         cells = np.asarray(cells, dtype=float).reshape(-1, 2)
         if len(cells) == 0:
             raise ValueError("reachable_positions() returned no navigable position")
-        self.spacing = _grid_spacing(cells)
-        self.origin = cells.min(axis=0)
-        idx = np.round((cells - self.origin) / self.spacing).astype(int)
-        self.shape = (int(idx[:, 0].max()) + 1, int(idx[:, 1].max()) + 1)
-        self.free = np.zeros(self.shape, dtype=bool)
-        self.free[idx[:, 0], idx[:, 1]] = True
-        self._fields: dict[tuple[float, float], np.ndarray] = {}
+        self.grid = OccupancyGrid.from_cells(cells)
+        self.spacing = self.grid.cell
         self.fine: np.ndarray | None = None
         if free is not None:
-            lo = self.origin - 2 * self.spacing
-            hi = self.origin + (np.array(self.shape) + 1) * self.spacing
+            g = self.grid
+            lo = np.array([g.x0, g.z0]) - 2 * self.spacing
+            hi = np.array([g.x0, g.z0]) + (np.array([g.cols, g.rows]) + 1) * self.spacing
             self.fine_origin = lo
             nx, nz = (int(math.ceil((hi[k] - lo[k]) / FINE)) + 1 for k in (0, 1))
             gx, gz = np.meshgrid(lo[0] + np.arange(nx) * FINE, lo[1] + np.arange(nz) * FINE, indexing="ij")
             pts = np.stack([gx.ravel(), gz.ravel()], axis=1)
             chunks = [np.asarray(free(pts[k : k + 16384]), dtype=bool) for k in range(0, len(pts), 16384)]
             self.fine = np.concatenate(chunks).reshape(nx, nz)
-
-    # -- geometry ----------------------------------------------------------------------------
-    def _fractional(self, x: float, z: float) -> tuple[float, float]:
-        return ((x - self.origin[0]) / self.spacing, (z - self.origin[1]) / self.spacing)
-
-    def _corners(self, x: float, z: float) -> list[tuple[int, int]] | None:
-        fi, fj = self._fractional(x, z)
-        i0, j0 = math.floor(fi + 1e-9), math.floor(fj + 1e-9)
-        out = []
-        for i in (i0, i0 + 1):
-            for j in (j0, j0 + 1):
-                if not (0 <= i < self.shape[0] and 0 <= j < self.shape[1]):
-                    if abs(fi - round(fi)) < 1e-6 and i == i0 + 1:
-                        continue
-                    if abs(fj - round(fj)) < 1e-6 and j == j0 + 1:
-                        continue
-                    return None
-                out.append((i, j))
-        return out
 
     def navigable(self, x: float, z: float) -> bool:
         """Whether ``(x, z)`` lies in a grid square whose corners are all free (the backend's
@@ -90,96 +66,20 @@ class NavGrid:
                 return False
             f = self.fine
             return bool(f[i0, j0] and f[i0 + 1, j0] and f[i0, j0 + 1] and f[i0 + 1, j0 + 1])
-        corners = self._corners(x, z)
-        return corners is not None and all(self.free[c] for c in corners)
+        return self.grid.square_free(x, z)
 
-    def nearest_cell(self, x: float, z: float) -> tuple[int, int]:
-        """The reachable grid cell nearest to ``(x, z)`` (Euclidean)."""
-        ii, jj = np.nonzero(self.free)
-        px = self.origin[0] + ii * self.spacing
-        pz = self.origin[1] + jj * self.spacing
-        k = int(np.argmin((px - x) ** 2 + (pz - z) ** 2))
-        return (int(ii[k]), int(jj[k]))
-
-    def cell_xz(self, cell: tuple[int, int]) -> tuple[float, float]:
-        return (float(self.origin[0] + cell[0] * self.spacing), float(self.origin[1] + cell[1] * self.spacing))
-
-    # -- distance fields ---------------------------------------------------------------------
     def field_to(self, goal: Sequence[float]) -> np.ndarray:
-        """Geodesic distance (metres) from every grid cell to ``goal`` ``(x, z)``: Dijkstra from
-        the reachable cell nearest the goal (backends snap goals to the grid the same way);
-        ``inf`` where unreachable."""
-        key = (round(float(goal[0]), 4), round(float(goal[1]), 4))
-        if key in self._fields:
-            return self._fields[key]
-        src = self.nearest_cell(*key)
-        dist = np.full(self.shape, np.inf)
-        dist[src] = 0.0
-        heap = [(dist[src], src)]
-        steps = [(di, dj, self.spacing * (SQRT2 if di and dj else 1.0)) for di in (-1, 0, 1) for dj in (-1, 0, 1) if di or dj]
-        free, (ni, nj) = self.free, self.shape
-        while heap:
-            d, (i, j) = heapq.heappop(heap)
-            if d > dist[i, j]:
-                continue
-            for di, dj, w in steps:
-                a, b = i + di, j + dj
-                if 0 <= a < ni and 0 <= b < nj and free[a, b]:
-                    if di and dj and not (free[i + di, j] and free[i, j + dj]):
-                        continue  # no corner cutting
-                    nd = d + w
-                    if nd < dist[a, b]:
-                        dist[a, b] = nd
-                        heapq.heappush(heap, (nd, (a, b)))
-        self._fields[key] = dist
-        return dist
+        """Geodesic distance (metres) from every grid cell to ``goal`` ``(x, z)``
+        (:meth:`~embodied_gym.sims.navigation.OccupancyGrid.distance_field`)."""
+        return self.grid.distance_field(goal)
 
     def value(self, field: np.ndarray, x: float, z: float) -> float:
         """``field`` at ``(x, z)``: bilinear over the surrounding cells, else the nearest cell."""
-        corners = self._corners(x, z)
-        fi, fj = self._fractional(x, z)
-        if corners is not None and all(self.free[c] for c in corners):
-            total = wsum = 0.0
-            for i, j in corners:
-                w = max(0.0, 1 - abs(fi - i)) * max(0.0, 1 - abs(fj - j))
-                if w > 0:
-                    total += w * field[i, j]
-                    wsum += w
-            if wsum > 0 and math.isfinite(total):
-                return total / wsum
-        c = self.nearest_cell(x, z)
-        cx, cz = self.cell_xz(c)
-        return float(field[c]) + math.hypot(cx - x, cz - z)
-
-
-def _grid_spacing(cells: np.ndarray) -> float:
-    best = math.inf
-    for axis in (0, 1):
-        vals = np.unique(np.round(cells[:, axis], 4))
-        if len(vals) > 1:
-            best = min(best, float(np.min(np.diff(vals))))
-    return best if math.isfinite(best) else 0.25
+        return self.grid.value(field, x, z)
 
 
 # ---------------------------------------------------------------------------------------------
 # lattice search
-
-
-def wrap180(angle: float) -> float:
-    """``angle`` in degrees wrapped to ``(-180, 180]``."""
-    a = (angle + 180.0) % 360.0 - 180.0
-    return 180.0 if a == -180.0 else a
-
-
-def bearing(pose: Pose, point: Sequence[float]) -> float:
-    """Yaw (degrees) the agent at ``pose`` would need to face ``point`` (``(x, y, z)`` or ``(x, z)``)."""
-    px, pz = (point[0], point[2]) if len(point) >= 3 else (point[0], point[1])
-    return math.degrees(math.atan2(-(pz - pose.z), px - pose.x))
-
-
-def relative_bearing(pose: Pose, point: Sequence[float]) -> float:
-    """Angle (degrees) from the agent's heading to ``point``: positive means to the left."""
-    return wrap180(bearing(pose, point) - pose.yaw)
 
 
 @dataclass

@@ -17,8 +17,9 @@ import random
 from dataclasses import dataclass, field
 
 from ..sims.base import ObjectInfo, Observation, Simulator
+from ..sims.geometry import relative_bearing
 from .generators.common import plural
-from .planner import Plan, relative_bearing
+from .planner import Plan
 from .spec import Episode
 
 _SIDE = {"left": "on my left", "centre": "in the centre of my view", "right": "on my right"}

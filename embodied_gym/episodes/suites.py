@@ -28,22 +28,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..sims import make_simulator
+from ..sims import make_simulator, scene_source
 from ..sims.base import Simulator
 from .generators import GENERATORS, RELATIONS, Rejected, generate_task
 from .oracle import OracleError, demonstrate
 from .spec import CATEGORIES, Episode, save_episodes
 
-
-def _house_categories() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from ..sims.house import catalog
-
-    return tuple(catalog.TRAIN_OBJECT_CATEGORIES), tuple(catalog.OOD_OBJECT_CATEGORIES)
-
-
-IN_DOMAIN_CATEGORIES, HELD_OUT_CATEGORIES = _house_categories()
-"""Movable-object categories of in-domain houses, and the held-out ones used only by ``ood``
-(defined once, in :mod:`embodied_gym.sims.house.catalog`)."""
+IN_DOMAIN_CATEGORIES = scene_source("house").object_categories("in_domain")
+"""Movable-object categories of in-domain houses (defined once, by the ``house`` backend's
+:class:`~embodied_gym.sims.base.SceneSource`)."""
+HELD_OUT_CATEGORIES = scene_source("house").object_categories("ood")
+"""The held-out categories used only by ``ood``."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +106,7 @@ def generate_episode(
     """Episode ``index`` of ``category`` in ``split``: tries derived houses and tasks until the
     category's generator accepts one and the oracle solves it (``RuntimeError`` after
     ``suite.max_attempts``)."""
-    from ..sims.house import generate_house_spec
-
+    scenes = scene_source(suite.backend)
     cfg = suite.splits[split]
     relation = sorted(RELATIONS)[index % len(RELATIONS)] if category == "spatial_semantic" else None
     reasons: list[str] = []
@@ -120,8 +114,7 @@ def generate_episode(
         key = (suite.name, split, seed, category, index, attempt)
         house_seed = derive_seed("house", *key)
         n_rooms = suite.min_rooms + derive_seed("rooms", *key) % (suite.max_rooms - suite.min_rooms + 1)
-        spec = generate_house_spec(house_seed, n_rooms=n_rooms, style=cfg.style, categories=list(cfg.categories))
-        sim.reset(spec)
+        sim.reset(scenes.generate(house_seed, size=n_rooms, style=cfg.style, categories=cfg.categories))
         rng = random.Random(derive_seed("task", *key))
         try:
             options = {"relation": relation, "strict": attempt < suite.strict_attempts} if relation else {}

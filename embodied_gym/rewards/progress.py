@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..episodes.spec import Subgoal
-from ..sims.base import ObjectInfo, Pose
+from ..sims.base import ObjectInfo, Observation, Pose, Simulator
 
 
 @dataclass
@@ -44,7 +44,17 @@ class TaskState:
     objects: Mapping[int, ObjectInfo]
     distance_to: Callable[[Sequence[float]], float] | None = None
 
+    @classmethod
+    def live(cls, sim: Simulator, obs: Observation | None = None) -> TaskState:
+        """The state of a live simulator after observation ``obs`` (default ``sim.observe()``),
+        with geodesic distances from the agent's pose (``sim.geodesic_distance``): what the
+        environments and the oracle both score with."""
+        obs = obs if obs is not None else sim.observe()
+        pose = obs.agent
+        return cls(pose, obs.held_object, obs.objects, lambda p: sim.geodesic_distance(pose, p))
+
     def distance(self, point: Sequence[float]) -> float:
+        """Distance from the agent to ``point`` (geodesic when live, else ground-plane Euclidean)."""
         if self.distance_to is not None:
             return float(self.distance_to(point))
         return math.hypot(self.agent.x - point[0], self.agent.z - point[2])

@@ -33,6 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from .geometry import drop_ray, footprint, path_length, surface_at
+from .navigation import OccupancyGrid
+
 ACTIONS: tuple[str, ...] = (
     "MoveForward",
     "MoveBackward",
@@ -71,18 +74,35 @@ an intermediate goal of a multi-stage task is reached). Recorded episodes keep t
 backends execute :data:`ACTIONS` only."""
 
 
+def resolve_action(action: object, supported: Sequence[str] = ACTIONS) -> tuple[str | None, str]:
+    """The one action resolver: ``(name, "")`` for an action of :data:`ACTIONS` given as its
+    name, its index (a Python or numpy integer, or a 0-d integer array) and in ``supported``;
+    else ``(None, why)`` with a message naming the value. Never raises."""
+    if isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
+        action = int(action)
+    if isinstance(action, (int, np.integer)) and not isinstance(action, bool):
+        if not 0 <= int(action) < len(ACTIONS):
+            return None, f"action index {int(action)} is out of range 0..{len(ACTIONS) - 1}"
+        name = ACTIONS[int(action)]
+    elif isinstance(action, str) and action in ACTION_INDEX:
+        name = action
+    else:
+        shown = action if isinstance(action, str) else repr(action)
+        return None, f"unknown action {shown[:80]!r}; expected one of {', '.join(ACTIONS)}"
+    if name not in supported:
+        return None, f"{name} is not supported by this backend (it supports {', '.join(supported)})"
+    return name, ""
+
+
 def check_action(action: str | int) -> str:
     """Return the canonical action name for ``action`` (a name or an index into :data:`ACTIONS`).
 
-    Raises ``ValueError`` naming the value when it is not part of the vocabulary.
-    """
-    if isinstance(action, (int, np.integer)) and not isinstance(action, bool):
-        if 0 <= int(action) < len(ACTIONS):
-            return ACTIONS[int(action)]
-        raise ValueError(f"action index {int(action)} is out of range 0..{len(ACTIONS) - 1}")
-    if isinstance(action, str) and action in ACTION_INDEX:
-        return action
-    raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    Raises ``ValueError`` naming the value when it is not part of the vocabulary
+    (:func:`resolve_action`)."""
+    name, why = resolve_action(action)
+    if name is None:
+        raise ValueError(why)
+    return name
 
 
 class InfrastructureError(RuntimeError):
@@ -260,6 +280,12 @@ class Simulator(ABC):
     max_pitch: float = 60.0
     width: int = 320
     height: int = 240
+    #: spacing in metres of the grid of :meth:`reachable_positions`
+    grid_size: float = 0.25
+    #: ``True`` when :meth:`navigable` is the backend's own collision test (exact, finer than the
+    #: reachable grid: planners may sample it on a fine raster); ``False`` when it is the default
+    #: reading of the reachable grid
+    exact_navigable: bool = False
 
     # -- scene and agent -------------------------------------------------------------------
     @abstractmethod
@@ -323,9 +349,37 @@ class Simulator(ABC):
     def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
         """Length in metres of :meth:`shortest_path`; ``inf`` when unreachable."""
         path = self.shortest_path(start, goal)
-        if not path:
-            return math.inf
-        return float(sum(math.dist(a, b) for a, b in zip(path, path[1:], strict=False)))
+        return path_length(path) if path else math.inf
+
+    def navigable(self, points: np.ndarray) -> np.ndarray:
+        """Which ``(x, z)`` points (``N x 2`` array) can hold the agent with the current door
+        states: ``N`` booleans. The default reads the grid of :meth:`reachable_positions` (a
+        point is navigable when the grid points at the corners of its grid square are all
+        reachable); backends with their own collision geometry override it and set
+        :attr:`exact_navigable`."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        cells = np.asarray(self.reachable_positions(), dtype=np.float64).reshape(-1, 2)
+        if not len(cells):
+            return np.zeros(len(pts), dtype=bool)
+        grid = OccupancyGrid.from_cells(cells, self.grid_size)
+        return np.array([grid.square_free(float(x), float(z)) for x, z in pts], dtype=bool)
+
+    # -- receptacles -----------------------------------------------------------------------
+    def surfaces(self) -> dict[int, tuple[float, float, float, float]]:
+        """Receptacle tops: object id -> ``(x0, z0, x1, z1)`` rectangle on which dropped objects
+        rest. The default is each receptacle's footprint from :attr:`ObjectInfo.size`; backends
+        whose tops are smaller (a desk top, a chair seat) override it."""
+        return {i: footprint(o) for i, o in sorted(self.objects().items()) if o.receptacle}
+
+    def drop_target(self, pose: Pose | None = None) -> int | None:
+        """The receptacle a ``DropObject`` from ``pose`` (default: the agent's pose) would put the
+        held object on, or ``None`` for the floor / nothing. Does not change any state. The
+        default is the heading-ray rule of :func:`~embodied_gym.sims.geometry.drop_ray` over
+        :meth:`surfaces` within :attr:`interact_distance`; backends override it with the rule
+        their ``DropObject`` applies."""
+        tops = self.surfaces()
+        hit = drop_ray(pose if pose is not None else self.pose, self.interact_distance, lambda x, z: surface_at(tops, x, z))
+        return None if hit is None else hit[2]
 
     # -- camera ----------------------------------------------------------------------------
     @abstractmethod
@@ -358,6 +412,33 @@ class Simulator(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class SceneSource(ABC):
+    """Procedural scenes of one backend: what suites and task generators draw scenes from, so
+    that nothing above ``sims/`` imports a backend. Registered per backend with
+    :func:`embodied_gym.sims.register_backend` and obtained with
+    :func:`embodied_gym.sims.scene_source`."""
+
+    #: registry name of the backend whose ``reset`` accepts the generated scenes
+    backend: str = "base"
+    #: scene styles :meth:`generate` accepts (``"train"``: the training look; ``"ood"``: held-out
+    #: appearance for out-of-domain splits)
+    styles: tuple[str, ...] = ("train",)
+
+    @abstractmethod
+    def generate(
+        self, seed: int, *, style: str = "train", categories: Sequence[str] | None = None, size: int | None = None
+    ) -> Any:
+        """A scene ``Simulator.reset`` of :attr:`backend` accepts, drawn deterministically from
+        ``seed``: ``style`` one of :attr:`styles`, movable objects from ``categories`` (default:
+        the style's), ``size`` the number of rooms (default: drawn from the seed). Raises
+        ``ValueError`` naming the bad argument."""
+
+    @abstractmethod
+    def object_categories(self, domain: str) -> tuple[str, ...]:
+        """Movable-object categories of ``domain``: ``"in_domain"`` (training and test scenes) or
+        ``"ood"`` (held-out categories that never appear in-domain)."""
 
 
 def pose_xz(p: Pose | Sequence[float]) -> tuple[float, float]:

@@ -1,15 +1,19 @@
-"""Occupancy-grid navigation shared by simulator backends.
+"""The one navigation grid of the package (:class:`OccupancyGrid`), used by every layer.
 
 :class:`OccupancyGrid` holds a boolean grid of navigable cell centres (``free[row, col]`` is the
 cell at ``x = x0 + col * cell``, ``z = z0 + row * cell``). It answers the navigation queries of
 :class:`embodied_gym.sims.base.Simulator`: reachable positions (the connected component of a
 position), shortest paths (8-connected A* without corner cutting, then shortened by
-line-of-sight "string pulling" so lengths approach true geodesics) and geodesic distances.
+line-of-sight "string pulling" so lengths approach true geodesics) and geodesic distances; and
+the planner's queries: geodesic distance fields to a goal (Dijkstra on the same graph), their
+bilinear reading between cells, and the "all four corners free" reading of a point.
 
-Backends build the grid from geometry with :func:`free_mask`: a cell is free when a disc of the
-agent's radius centred on it lies inside the walkable area and touches no wall segment and no
-obstacle rectangle -- the same predicate the backend uses to accept or refuse a move, so paths
-and motion agree.
+Backends build the grid from geometry with :func:`~embodied_gym.sims.geometry.free_mask`: a cell
+is free when a disc of the agent's radius centred on it lies inside the walkable area and
+touches no wall segment and no obstacle rectangle -- the same predicate the backend uses to
+accept or refuse a move, so paths and motion agree. Layers above ``sims/`` build it from
+``Simulator.reachable_positions()`` with :meth:`OccupancyGrid.from_cells`; exploration coverage
+(:mod:`embodied_gym.rewards.coverage`) is a view of such a grid (a seen mask over its cells).
 """
 
 from __future__ import annotations
@@ -23,51 +27,25 @@ import numpy as np
 SQRT2 = math.sqrt(2.0)
 #: shortest paths kept per grid (oldest dropped first)
 PATH_CACHE = 4096
+#: grid spacing assumed for a grid of fewer than two distinct coordinates on both axes (metres;
+#: the spacing of the house backend's grid and of AI2-THOR's default ``gridSize``)
+DEFAULT_SPACING = 0.25
 
 
-def segment_distances(points: np.ndarray, segs: np.ndarray) -> np.ndarray:
-    """Distances ``N x M`` from ``points`` (``N x 2``) to segments ``segs`` (``M x 2 x 2``)."""
-    if len(segs) == 0:
-        return np.full((len(points), 0), np.inf)
-    # per coordinate (no N x M x 2 temporaries); the same operations in the same order as the
-    # vector form (dot products x-term + z-term, then sqrt of the summed squares), so bit-identical
-    ax, az = segs[:, 0, 0], segs[:, 0, 1]
-    abx, abz = segs[:, 1, 0] - ax, segs[:, 1, 1] - az
-    px, pz = points[:, 0:1], points[:, 1:2]
-    t = np.clip(((px - ax) * abx + (pz - az) * abz) / np.maximum(abx * abx + abz * abz, 1e-12), 0.0, 1.0)
-    dx, dz = px - (ax + t * abx), pz - (az + t * abz)
-    return np.sqrt(dx * dx + dz * dz)
-
-
-def rect_distances(points: np.ndarray, rects: np.ndarray) -> np.ndarray:
-    """Distances ``N x M`` from ``points`` to axis-aligned rectangles ``(x0, z0, x1, z1)``
-    (``0`` inside)."""
-    if len(rects) == 0:
-        return np.full((len(points), 0), np.inf)
-    px, pz = points[:, 0:1], points[:, 1:2]
-    dx = np.maximum(np.maximum(rects[None, :, 0] - px, px - rects[None, :, 2]), 0.0)
-    dz = np.maximum(np.maximum(rects[None, :, 1] - pz, pz - rects[None, :, 3]), 0.0)
-    return np.hypot(dx, dz)
-
-
-def free_mask(
-    points: np.ndarray,
-    radius: float,
-    walkable: np.ndarray,
-    segments: np.ndarray,
-    rects: np.ndarray,
-) -> np.ndarray:
-    """Which ``points`` can hold a disc of ``radius``: inside ``walkable`` (``N`` bools given by
-    the caller), at least ``radius`` from every segment and outside every rectangle grown by
-    ``radius``. Distances are computed only for the points still in the running."""
-    ok = np.array(walkable, dtype=bool)
-    if len(segments):
-        idx = np.flatnonzero(ok)
-        ok[idx] = segment_distances(points[idx], segments).min(axis=1) >= radius
-    if len(rects):
-        idx = np.flatnonzero(ok)
-        ok[idx] = rect_distances(points[idx], rects).min(axis=1) >= radius
-    return ok
+def grid_spacing(cells: np.ndarray) -> float:
+    """The spacing of a regular grid given its ``N x 2`` cell centres: the smallest gap (above
+    1e-6) between distinct ``x`` or ``z`` coordinates (rounded to 1e-6), else
+    :data:`DEFAULT_SPACING`."""
+    cells = np.asarray(cells, dtype=np.float64).reshape(-1, 2)
+    gaps: list[float] = []
+    for col in (0, 1):
+        vals = np.unique(np.round(cells[:, col], 6)) if len(cells) else np.array([])
+        if len(vals) > 1:
+            d = np.diff(vals)
+            d = d[d > 1e-6]
+            if len(d):
+                gaps.append(float(d.min()))
+    return min(gaps) if gaps else DEFAULT_SPACING
 
 
 class OccupancyGrid:
@@ -81,6 +59,23 @@ class OccupancyGrid:
         self._components: np.ndarray | None = None
         #: (start cell, goal cell, smooth) -> waypoint cells; the grid never changes, so paths are kept
         self._paths: dict[tuple[tuple[int, int], tuple[int, int], bool], list[tuple[int, int]]] = {}
+        #: goal (x, z) rounded to 0.1 mm -> distance field
+        self._fields: dict[tuple[float, float], np.ndarray] = {}
+
+    @classmethod
+    def from_cells(cls, cells: np.ndarray, spacing: float | None = None) -> OccupancyGrid:
+        """The grid whose free cells are the ``N x 2`` ``(x, z)`` centres ``cells`` (e.g.
+        ``Simulator.reachable_positions()``): origin at their minimum, ``spacing`` guessed by
+        :func:`grid_spacing` unless given. Raises ``ValueError`` for no cells."""
+        cells = np.asarray(cells, dtype=np.float64).reshape(-1, 2)
+        if len(cells) == 0:
+            raise ValueError("cells: no navigable position to build a grid from")
+        step = float(spacing) if spacing else grid_spacing(cells)
+        origin = cells.min(axis=0)
+        idx = np.rint((cells - origin) / step).astype(np.int64)
+        free = np.zeros((int(idx[:, 1].max()) + 1, int(idx[:, 0].max()) + 1), dtype=bool)
+        free[idx[:, 1], idx[:, 0]] = True
+        return cls(free, (float(origin[0]), float(origin[1])), step)
 
     @classmethod
     def from_predicate(
@@ -104,9 +99,17 @@ class OccupancyGrid:
 
     # -- coordinates -------------------------------------------------------------------------
     def to_cell(self, x: float, z: float) -> tuple[int, int]:
+        """The ``(row, col)`` of the cell whose centre is nearest ``(x, z)`` (may lie outside)."""
         return (int(round((z - self.z0) / self.cell)), int(round((x - self.x0) / self.cell)))
 
+    def cells_of(self, points: np.ndarray) -> np.ndarray:
+        """``N x 2`` integer ``(row, col)`` of the cells nearest ``N x 2`` ``(x, z)`` points."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        return np.stack([np.rint((pts[:, 1] - self.z0) / self.cell), np.rint((pts[:, 0] - self.x0) / self.cell)],
+                        axis=1).astype(np.int64)
+
     def to_world(self, rc: tuple[int, int]) -> tuple[float, float]:
+        """The ``(x, z)`` centre of cell ``rc``."""
         return (self.x0 + rc[1] * self.cell, self.z0 + rc[0] * self.cell)
 
     def inside(self, rc: tuple[int, int]) -> bool:
@@ -138,6 +141,85 @@ class OccupancyGrid:
         if d[i] > max_dist + 1e-9:
             return None
         return (int(rr[i] + r0), int(cc[i] + c0))
+
+    def nearest(self, x: float, z: float) -> tuple[int, int]:
+        """The free cell nearest to ``(x, z)`` at any distance (ties: row-major, as
+        :meth:`nearest_free`). Raises ``ValueError`` when no cell is free."""
+        rr, cc = np.nonzero(self.free)
+        if len(rr) == 0:
+            raise ValueError("the grid has no free cell")
+        px, pz = self.x0 + cc * self.cell, self.z0 + rr * self.cell
+        k = int(np.argmin((px - x) ** 2 + (pz - z) ** 2))
+        return (int(rr[k]), int(cc[k]))
+
+    # -- reading points between cells ----------------------------------------------------------
+    def _fractional(self, x: float, z: float) -> tuple[float, float]:
+        return ((z - self.z0) / self.cell, (x - self.x0) / self.cell)
+
+    def corners(self, x: float, z: float) -> list[tuple[int, int]] | None:
+        """The cells at the corners of the grid square holding ``(x, z)`` (one or two on a grid
+        line or point); ``None`` when the square leaves the grid."""
+        fr, fc = self._fractional(x, z)
+        r0, c0 = math.floor(fr + 1e-9), math.floor(fc + 1e-9)
+        out = []
+        for c in (c0, c0 + 1):
+            for r in (r0, r0 + 1):
+                if not (0 <= r < self.rows and 0 <= c < self.cols):
+                    if abs(fr - round(fr)) < 1e-6 and r == r0 + 1:
+                        continue
+                    if abs(fc - round(fc)) < 1e-6 and c == c0 + 1:
+                        continue
+                    return None
+                out.append((r, c))
+        return out
+
+    def square_free(self, x: float, z: float) -> bool:
+        """Whether every corner cell of the grid square holding ``(x, z)`` is free: a
+        conservative reading of the grid that keeps a point inside the free space it samples."""
+        corners = self.corners(x, z)
+        return corners is not None and all(self.free[c] for c in corners)
+
+    def distance_field(self, goal: Sequence[float]) -> np.ndarray:
+        """Geodesic distance (metres) from every cell to ``goal`` ``(x, z)`` over the 8-connected
+        no-corner-cutting graph (Dijkstra from the free cell :meth:`nearest` the goal); ``inf``
+        where unreachable. Kept per goal (rounded to 0.1 mm)."""
+        key = (round(float(goal[0]), 4), round(float(goal[1]), 4))
+        if key in self._fields:
+            return self._fields[key]
+        src = self.nearest(*key)
+        dist = np.full(self.free.shape, np.inf)
+        dist[src] = 0.0
+        heap = [(0.0, src)]
+        while heap:
+            d, (r, c) = heapq.heappop(heap)
+            if d > dist[r, c]:
+                continue
+            for rr, cc, w in self._neighbours(r, c):
+                nd = d + w * self.cell
+                if nd < dist[rr, cc]:
+                    dist[rr, cc] = nd
+                    heapq.heappush(heap, (nd, (rr, cc)))
+        self._fields[key] = dist
+        return dist
+
+    def value(self, field: np.ndarray, x: float, z: float) -> float:
+        """``field`` (one value per cell) at ``(x, z)``: bilinear over the corners of its grid
+        square when all are free, else the nearest free cell's value plus the straight distance
+        to it."""
+        corners = self.corners(x, z)
+        fr, fc = self._fractional(x, z)
+        if corners is not None and all(self.free[c] for c in corners):
+            total = wsum = 0.0
+            for r, c in corners:
+                w = max(0.0, 1 - abs(fc - c)) * max(0.0, 1 - abs(fr - r))
+                if w > 0:
+                    total += w * field[r, c]
+                    wsum += w
+            if wsum > 0 and math.isfinite(total):
+                return total / wsum
+        rc = self.nearest(x, z)
+        cx, cz = self.to_world(rc)
+        return float(field[rc]) + math.hypot(cx - x, cz - z)
 
     # -- connectivity ------------------------------------------------------------------------
     def _neighbours(self, r: int, c: int):
@@ -302,10 +384,3 @@ class OccupancyGrid:
                 self._paths.pop(next(iter(self._paths)))
             self._paths[key] = cells
         return [self.to_world(rc) for rc in cells]
-
-
-def path_length(path: Sequence[Sequence[float]]) -> float:
-    """Length of a polyline of ``(x, z)`` points; ``inf`` for an empty path."""
-    if not path:
-        return math.inf
-    return float(sum(math.dist(a, b) for a, b in zip(path, path[1:], strict=False)))

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from embodied_gym.episodes.oracle import demonstrate, next_action, replay_demonstration, task_state
+from embodied_gym.episodes.oracle import demonstrate, next_action, replay_demonstration
 from embodied_gym.episodes.rationale import side_of
 from embodied_gym.episodes.spec import CATEGORIES
-from embodied_gym.rewards.progress import SubgoalTracker
+from embodied_gym.rewards.progress import SubgoalTracker, TaskState
 from embodied_gym.sims import make_simulator
 
 
@@ -47,20 +47,20 @@ def test_oracle_recovers_after_random_actions(house_sim, make_episode, category)
     house_sim.reset(episode.scene)
     obs = house_sim.teleport(episode.start_pose)
     tracker = SubgoalTracker(list(episode.subgoals))
-    tracker.update(task_state(house_sim, obs), 0)
+    tracker.update(TaskState.live(house_sim, obs), 0)
     moves = ["MoveForward", "MoveForward", "TurnLeft", "TurnRight", "LookDown", "PickObject", "OpenDoor", "DropObject", "MoveBackward"]
     step = 0
     for _ in range(12):
         step += 1
         obs = house_sim.step(rng.choice(moves))
-        tracker.update(task_state(house_sim, obs), step)
+        tracker.update(TaskState.live(house_sim, obs), step)
     success = False
     for _ in range(300):
         action, rationale = next_action(house_sim, episode, tracker)
         assert rationale
         step += 1
         obs = house_sim.step(action)
-        state = task_state(house_sim, obs)
+        state = TaskState.live(house_sim, obs)
         tracker.update(state, step)
         if action == "Finish":
             success = tracker.success_on_finish(state)
@@ -80,7 +80,7 @@ def test_oracle_drops_a_wrongly_picked_object_then_succeeds(house_sim, make_epis
     assert action == "DropObject" and "does not need" in why
     for step in range(1, 300):
         obs = house_sim.step(action)
-        state = task_state(house_sim, obs)
+        state = TaskState.live(house_sim, obs)
         tracker.update(state, step)
         if action == "Finish":
             break

@@ -84,7 +84,7 @@ def test_cached_shortest_path_equals_a_fresh_one():
 def test_free_mask_equals_the_full_distance_test():
     """free_mask (distances only for points still in the running) equals the test over every
     point: walkable, >= radius from every segment and from every rectangle."""
-    from embodied_gym.sims.navigation import free_mask, rect_distances, segment_distances
+    from embodied_gym.sims.geometry import free_mask, rect_distances, segment_distances
 
     rng = np.random.default_rng(11)
     for _ in range(20):
@@ -103,7 +103,7 @@ def test_free_mask_equals_the_full_distance_test():
 def test_segment_distances_equal_the_vector_formula_bit_for_bit():
     """segment_distances (per coordinate) returns exactly the values of the projection formula in
     vector form (clip(ap.ab / ab.ab), norm of p - closest), degenerate segments included."""
-    from embodied_gym.sims.navigation import segment_distances
+    from embodied_gym.sims.geometry import segment_distances
 
     rng = np.random.default_rng(5)
     for _ in range(20):

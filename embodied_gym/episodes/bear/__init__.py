@@ -59,8 +59,7 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
     ``ood``-style houses (held-out textures) whose objects all come from the held-out categories.
     Houses have 3 to 5 rooms. Deterministic: the same arguments give the same episodes. About a
     third are ``door_bring`` goals."""
-    from ...sims import make_simulator
-    from ...sims.house import catalog, generate_house_spec
+    from ...sims import make_simulator, scene_source
 
     if split not in DEFAULT_SIZES:
         raise ValueError(f"bear-lh-v1: unknown split {split!r}; expected one of {', '.join(DEFAULT_SIZES)}")
@@ -68,7 +67,8 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
     if n <= 0:
         raise ValueError(f"bear-lh-v1: n must be positive, got {n}")
     style = "ood" if split == "ood" else "train"
-    categories = list(catalog.OOD_OBJECT_CATEGORIES if split == "ood" else catalog.TRAIN_OBJECT_CATEGORIES)
+    scenes = scene_source("house")
+    categories = list(scenes.object_categories("ood" if split == "ood" else "in_domain"))
     tags = {"scene_family": f"house-{style}", "domain": "ood" if split == "ood" else "in_domain", "suite": SUITE}
     deck = LetterDeck(random.Random(f"{SUITE}|{split}|{seed}|letters"))
     sim = make_simulator("house", seed=0, width=GEN_WIDTH, height=GEN_HEIGHT)
@@ -79,7 +79,7 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
             if index > 20 * n + 50:
                 raise RuntimeError(f"bear-lh-v1: only {len(episodes)} of {n} episodes after {index} houses")
             house_seed = scene_seed(split, seed, index)
-            spec = generate_house_spec(house_seed, n_rooms=3 + house_seed % 3, style=style, categories=categories)
+            spec = scenes.generate(house_seed, size=3 + house_seed % 3, style=style, categories=categories)
             index += 1
             kind = "door_bring" if len(episodes) % 3 == 2 else "bring"
             ep_rng = random.Random(f"{SUITE}|{split}|{seed}|{index}")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...rewards.bear import LETTERS, NONE_OF_THE_ABOVE
-from ..planner import wrap180
+from ...sims.geometry import wrap180
 
 
 @dataclass

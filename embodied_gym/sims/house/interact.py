@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..base import Pose
-from ..navigation import rect_distances, segment_distances
+from ..geometry import DROP_INSET, drop_ray, rect_distances, segment_distances
 from .world import HouseWorld
 
 Result = tuple[bool, "str | None"]
@@ -42,6 +42,18 @@ def pick(world: HouseWorld, pose: Pose, counts: np.ndarray, reach: float, carry_
     return True, None
 
 
+def receptacle_spot(world: HouseWorld, pose: Pose, reach: float) -> tuple[float, float, int] | None:
+    """``(x, z, receptacle id)`` where a drop from ``pose`` lands on a receptacle top: the first
+    top the heading ray meets within ``reach`` before any wall or closed door
+    (:func:`~embodied_gym.sims.geometry.drop_ray`); ``None`` when it meets none."""
+    segs, _ = world.blocking_segments()
+
+    def blocked(x: float, z: float) -> bool:
+        return bool(segment_distances(np.array([[x, z]]), segs).min() < 0.05)
+
+    return drop_ray(pose, reach, lambda x, z: world.receptacle_at(x, z, inset=DROP_INSET), blocked)
+
+
 def drop(world: HouseWorld, pose: Pose, reach: float) -> Result:
     """Put the held object on the first receptacle surface the heading ray meets within reach
     (before any wall or closed door), else on the floor 0.5 m (or 0.4, 0.3 m) ahead."""
@@ -53,14 +65,10 @@ def drop(world: HouseWorld, pose: Pose, reach: float) -> Result:
     fx, _, fz = pose.forward
     segs, _ = world.blocking_segments()
     target = None
-    for d in np.arange(0.3, reach + 1e-9, 0.05):
-        x, z = pose.x + d * fx, pose.z + d * fz
-        if segment_distances(np.array([[x, z]]), segs).min() < 0.05:
-            break  # the ray hit a wall or a closed door
-        rid = world.receptacle_at(x, z, inset=0.03)
-        if rid is not None:
-            target = (x, world.entities[rid].top, z, rid)
-            break
+    spot = receptacle_spot(world, pose, reach)
+    if spot is not None:
+        x, z, rid = spot
+        target = (x, world.entities[rid].top, z, rid)
     if target is None:
         for d in (0.5, 0.4, 0.3):
             x, z = pose.x + d * fx, pose.z + d * fz

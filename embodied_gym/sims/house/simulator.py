@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from ..base import ObjectInfo, Observation, Pose, RoomInfo, SimState, Simulator, check_action, pose_xz
-from ..navigation import path_length
 from . import interact, render
 from .generate import generate_house_spec
 from .scene import SceneGL
@@ -48,6 +47,7 @@ class HouseSimulator(Simulator):
     """
 
     name = "house"
+    exact_navigable = True
 
     def __init__(
         self,
@@ -83,6 +83,7 @@ class HouseSimulator(Simulator):
         self.interact_distance = float(interact_distance)
         self.fov_y, self.camera_height = float(fov_y), float(camera_height)
         self.agent_radius, self.max_pitch, self.nav_cell = float(agent_radius), float(max_pitch), float(nav_cell)
+        self.grid_size = self.nav_cell
         self.depth = bool(depth)
         self.gen_kwargs = {"n_rooms": n_rooms, "style": style, "categories": categories}
         self._proj = render.projection_matrix(self.fov_y, self.width / self.height)
@@ -397,8 +398,21 @@ class HouseSimulator(Simulator):
     def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
         return self._w().grid().shortest_path(pose_xz(start), pose_xz(goal))
 
-    def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
-        return path_length(self.shortest_path(start, goal))
+    def navigable(self, points: np.ndarray) -> np.ndarray:
+        """The house's own collision test (a disc of ``agent_radius`` clear of walls, closed
+        doors and furniture, inside the rooms): what ``MoveForward`` and ``teleport`` accept."""
+        return self._w().free(np.asarray(points, dtype=np.float64).reshape(-1, 2))
+
+    def surfaces(self) -> dict[int, tuple[float, float, float, float]]:
+        """Receptacle tops as drawn and used by ``DropObject`` (a desk top or a chair seat is
+        smaller than the piece's footprint)."""
+        return {int(i): tuple(float(v) for v in r) for i, r in sorted(self._w().surfaces.items())}  # type: ignore[misc]
+
+    def drop_target(self, pose: Pose | None = None) -> int | None:
+        """The receptacle ``DropObject`` from ``pose`` puts the held object on (the same rule:
+        :func:`~embodied_gym.sims.house.interact.receptacle_spot`)."""
+        spot = interact.receptacle_spot(self._w(), pose if pose is not None else self.pose, self.interact_distance)
+        return None if spot is None else spot[2]
 
     @render.gl_session
     def interaction_pose(self, object_id: int, *, min_distance: float = 0.6,

@@ -19,6 +19,7 @@ from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..geometry import room_at
 from . import catalog
 
 MAX_ENTITY_ID = 254
@@ -158,10 +159,8 @@ class HouseSpec:
         raise KeyError(room_id)
 
     def room_at(self, x: float, z: float) -> RoomSpec | None:
-        for r in self.rooms:
-            if r.contains(x, z):
-                return r
-        return None
+        """The room holding ``(x, z)`` (:func:`~embodied_gym.sims.geometry.room_at`)."""
+        return room_at(self.rooms, x, z)
 
     @property
     def doors(self) -> list[OpeningSpec]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..navigation import OccupancyGrid, free_mask, rect_distances, segment_distances
+from ..geometry import free_mask, rect_distances, room_at, segment_distances
+from ..navigation import OccupancyGrid
 from . import catalog
 from .spec import HouseSpec, OpeningSpec, shared_wall
 
@@ -226,10 +227,9 @@ class HouseWorld:
 
     # -- lookups -------------------------------------------------------------------------------
     def room_at(self, x: float, z: float) -> str | None:
-        for r in self.spec.rooms:
-            if r.contains(x, z):
-                return r.id
-        return None
+        """Id of the room holding ``(x, z)`` (:func:`~embodied_gym.sims.geometry.room_at`)."""
+        room = room_at(self.spec.rooms, x, z)
+        return None if room is None else room.id
 
     def receptacle_at(self, x: float, z: float, inset: float = 0.03) -> int | None:
         """Id of the receptacle whose top contains ``(x, z)`` (nearest centre on ties)."""
