@@ -15,7 +15,6 @@ no pixel at that resolution).
 from __future__ import annotations
 
 import os
-import string
 from typing import Any
 
 import gymnasium as gym
@@ -29,12 +28,11 @@ from ..episodes.bear.prompts import option_lines, question_text
 from ..episodes.bear.replay import Replay
 from ..episodes.spec import Episode, load_episodes
 from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, LLMJudge, answer_kind, score_answer
-from ..sims import make_simulator
 from ..sims.base import Simulator
+from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
 from .perception import frame_report
 from .registration import ENV_SPECS
 
-TEXT_CHARSET = frozenset(string.printable)
 TEXT_MAX = 4096
 MAX_QUERIES = 64
 
@@ -42,7 +40,7 @@ ENV_SPECS["BearLongHorizon-v0"] = ("embodied_gym.envs.bear:BearLongHorizonEnv", 
 
 
 def _clean(text: Any, limit: int = TEXT_MAX) -> str:
-    return "".join(c if c in TEXT_CHARSET else "?" for c in str(text))[:limit]
+    return clean_text(text, limit)
 
 
 def _check_queries(ep: Episode, where: str = "") -> None:
@@ -131,11 +129,15 @@ class BearLongHorizonEnv(gym.Env):
         render_mode: str | None = None,
         **sim_kwargs: Any,
     ) -> None:
+        check_sim_kwargs("BearLongHorizon-v0", backend, sim_kwargs, env_arguments(BearLongHorizonEnv.__init__))
         self.episodes: list[Episode] = load_episodes(episodes)
         if not self.episodes:
             raise ValueError(f"BearLongHorizon-v0: no episodes in {episodes!r}")
         for ep in self.episodes:
             _check_queries(ep, f"{episodes}: " if isinstance(episodes, (str, os.PathLike)) else "")
+            if ep.backend != backend:
+                raise ValueError(f"BearLongHorizon-v0: episode {ep.id!r}: field 'backend': {ep.backend!r} does not "
+                                 f"match the env's backend {backend!r}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if history_frames < 1:
@@ -165,7 +167,7 @@ class BearLongHorizonEnv(gym.Env):
             "query_index": spaces.Discrete(MAX_QUERIES),
         })
         self.action_space = spaces.Text(TEXT_MAX, min_length=0, charset=TEXT_CHARSET)
-        self._cursor = 0
+        self._cycle = EpisodeCycle(self.episodes, "BearLongHorizon-v0")
         self._episode: Episode | None = None
         self._replay: Replay | None = None
         self._q = 0
@@ -175,20 +177,6 @@ class BearLongHorizonEnv(gym.Env):
         self._frames: dict[int, np.ndarray] = {}
         self._done = True
 
-    # -- episode selection ---------------------------------------------------------------
-    def _select(self, seed: int | None, options: dict[str, Any] | None) -> Episode:
-        if options and options.get("episode_id") is not None:
-            wanted = str(options["episode_id"])
-            for ep in self.episodes:
-                if ep.id == wanted:
-                    return ep
-            raise ValueError(f"BearLongHorizon-v0: unknown episode_id {wanted!r}")
-        if seed is not None:  # seeded: episode seed % n; later unseeded resets continue from there
-            self._cursor = seed % len(self.episodes)
-        ep = self.episodes[self._cursor % len(self.episodes)]
-        self._cursor += 1
-        return ep
-
     @property
     def queries(self) -> list[dict[str, Any]]:
         assert self._episode is not None
@@ -196,9 +184,9 @@ class BearLongHorizonEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        self._episode = self._select(seed, options)
+        self._episode = self._cycle.select(seed, options)
         if self.sim is None:
-            self.sim = make_simulator(self.backend, seed=0, width=self.width, height=self.height, **self.sim_kwargs)
+            self.sim = build_simulator(self.backend, self.width, self.height, self.sim_kwargs)
         self._replay = Replay(self.sim, self._episode, cache=False)
         self._frames.clear()
         self._q, self._steps, self._done = 0, [], False

@@ -9,7 +9,6 @@ Registered ids (all ``family="closed_loop"``, default episodes ``"house-v1:test"
 from __future__ import annotations
 
 import math
-import string
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -23,12 +22,11 @@ from ..rewards.coverage import CoverageGrid
 from ..rewards.failures import TraceRecorder, attribute
 from ..rewards.metrics import make_episode_result, path_length
 from ..rewards.progress import SubgoalTracker, TaskState, subgoal_target_point
-from ..sims import make_simulator
-from ..sims.base import ACTION_INDEX, ACTIONS, Observation, Simulator, pose_xz
+from ..sims.base import ACTIONS, Observation, Simulator, pose_xz, resolve_action
+from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
 from .perception import PerceptionMemory, closed_loop_report
 from .registration import ENV_SPECS
 
-TEXT_CHARSET = frozenset(string.printable)
 FEEDBACK_MAX = 512
 INVALID_MODES = ("noop", "fail")
 #: metres: how far off the navigable grid a target point may lie for distances to route to it
@@ -128,6 +126,7 @@ class ClosedLoopEnv(gym.Env):
             raise ValueError(f"history must be an integer >= 0, got {history!r}")
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        check_sim_kwargs(type(self).__name__, backend, sim_kwargs, env_arguments(ClosedLoopEnv.__init__))
         eps = load_episodes(episodes)
         if categories is not None:
             eps = [e for e in eps if e.category in set(categories)]
@@ -158,13 +157,13 @@ class ClosedLoopEnv(gym.Env):
         self.episode: Episode | None = None
         self.tracker: SubgoalTracker | None = None
         self.oracle_rationale: str | None = None
-        self._next_index = 0
+        self._cycle = EpisodeCycle(eps, type(self).__name__)
         self._done = True
 
     # -- gymnasium API ---------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        ep = self._select(seed, options or {})
+        ep = self._cycle.select(seed, options)
         sim = self._simulator()
         sim.reset(ep.scene)
         obs = sim.teleport(ep.start_pose)
@@ -269,43 +268,18 @@ class ClosedLoopEnv(gym.Env):
                                   self._steps)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _select(self, seed: int | None, options: dict[str, Any]) -> Episode:
-        if options.get("episode_id") is not None:
-            for i, ep in enumerate(self.episodes):
-                if ep.id == options["episode_id"]:
-                    self._next_index = i + 1
-                    return ep
-            raise ValueError(f"reset: options['episode_id'] {options['episode_id']!r} is not among this env's {len(self.episodes)} episodes")
-        index = seed % len(self.episodes) if seed is not None else self._next_index % len(self.episodes)
-        self._next_index = index + 1
-        return self.episodes[index]
-
     def _simulator(self) -> Simulator:
         if self.sim is None:
-            self.sim = make_simulator(self.backend, width=self.width, height=self.height, **self.sim_kwargs)
+            self.sim = build_simulator(self.backend, self.width, self.height, self.sim_kwargs)
         return self.sim
 
     def _resolve(self, action: Any) -> tuple[str | None, str]:
-        if isinstance(action, (int, np.integer)) and not isinstance(action, bool):
-            if not 0 <= int(action) < len(ACTIONS):
-                return None, f"index {int(action)} is out of range 0..{len(ACTIONS) - 1}"
-            name = ACTIONS[int(action)]
-        elif isinstance(action, np.ndarray) and action.shape == () and np.issubdtype(action.dtype, np.integer):
-            return self._resolve(int(action))
-        elif isinstance(action, str) and action in ACTION_INDEX:
-            name = action
-        else:
-            shown = action if isinstance(action, str) else repr(action)
-            return None, f"could not read an action from {shown[:80]!r}; expected one of {', '.join(ACTIONS)}"
         assert self.sim is not None
-        if name not in self.sim.actions:
-            return None, f"{name} is not supported by the {self.sim.name!r} backend"
-        return name, ""
+        return resolve_action(action, self.sim.actions)
 
     def _state(self, obs: Observation) -> TaskState:
-        sim, pose = self.sim, obs.agent
-        assert sim is not None
-        return TaskState(pose, obs.held_object, obs.objects, lambda p: sim.geodesic_distance(pose, p))
+        assert self.sim is not None
+        return TaskState.live(self.sim, obs)
 
     def _distance(self, subgoal, obs: Observation) -> float:
         point = subgoal_target_point(subgoal, obs.objects)
@@ -395,15 +369,12 @@ class ClosedLoopEnv(gym.Env):
             invalid_actions=self._invalid, steps=self._steps, domain=ep.domain, **why.to_dict(),
         )
 
-    def _text(self, text: str, limit: int) -> str:
-        return "".join(c if c in self._charset else "?" for c in text[:limit])
-
     def _observation(self, feedback: str) -> dict[str, Any]:
         obs: dict[str, Any] = {
             "image": np.array(self._obs.rgb, dtype=np.uint8, copy=True),
-            "instruction": self._text(self.episode.instruction, len(self.episode.instruction)),
+            "instruction": clean_text(self.episode.instruction, len(self.episode.instruction), self._charset),
             "step": self._steps,
-            "feedback": self._text(feedback, FEEDBACK_MAX),
+            "feedback": clean_text(feedback, FEEDBACK_MAX, self._charset),
         }
         if self.history:
             frames = list(self._frames)[-self.history:]

@@ -37,7 +37,6 @@ from ..sims.base import ACTIONS
 from .context import StepContext, observation_image
 
 
-
 def configs_dir() -> Path:
     """``$EMBODIED_GYM_CONFIGS`` or the repository's ``configs/``."""
     env = os.environ.get("EMBODIED_GYM_CONFIGS")

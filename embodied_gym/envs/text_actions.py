@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-
 from collections.abc import Collection
 
 from ..sims.base import ACTIONS, EMBRACE_ACTIONS

@@ -1,0 +1,71 @@
+"""What every environment of the package does the same way: choosing the episode on ``reset``,
+cleaning text for ``Text`` spaces, and building its simulator with checked arguments."""
+
+from __future__ import annotations
+
+import inspect
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ..episodes.spec import Episode
+from ..sims import check_simulator_kwargs, make_simulator
+from ..sims.base import Simulator
+
+#: characters every ``Text`` space of the package accepts
+TEXT_CHARSET = frozenset(string.printable)
+
+
+def clean_text(text: Any, limit: int, charset: Iterable[str] = TEXT_CHARSET) -> str:
+    """``str(text)`` cut to ``limit`` characters with every character outside ``charset``
+    replaced by ``"?"``: always a member of a ``Text(limit, charset=charset)`` space."""
+    allowed = charset if isinstance(charset, (set, frozenset)) else frozenset(charset)
+    return "".join(c if c in allowed else "?" for c in str(text)[:limit])
+
+
+class EpisodeCycle:
+    """Which episode ``reset`` plays, the same rule in every environment:
+
+    * ``options={"episode_id": ID}`` plays that episode (``ValueError`` naming it when unknown);
+    * else ``seed`` plays episode ``seed % len(episodes)``;
+    * else the episode after the previous one (cyclic, starting with the first).
+
+    Unseeded resets continue after the episode last played, whichever way it was chosen."""
+
+    def __init__(self, episodes: Sequence[Episode], env_id: str):
+        self.episodes = list(episodes)
+        self.env_id = env_id
+        self._next = 0
+
+    def select(self, seed: int | None, options: Mapping[str, Any] | None) -> Episode:
+        wanted = (options or {}).get("episode_id")
+        if wanted is not None:
+            for i, ep in enumerate(self.episodes):
+                if ep.id == str(wanted):
+                    self._next = i + 1
+                    return ep
+            raise ValueError(
+                f"{self.env_id}: reset: options['episode_id'] {wanted!r} is not among this env's "
+                f"{len(self.episodes)} episodes"
+            )
+        index = seed % len(self.episodes) if seed is not None else self._next % len(self.episodes)
+        self._next = index + 1
+        return self.episodes[index]
+
+
+def env_arguments(init: Callable[..., Any]) -> tuple[str, ...]:
+    """The named keyword arguments of an environment's ``__init__`` (its own, not the backend's)."""
+    params = inspect.signature(init).parameters.values()
+    return tuple(p.name for p in params if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+
+
+def check_sim_kwargs(env_id: str, backend: str, sim_kwargs: Mapping[str, Any], own: Sequence[str]) -> None:
+    """Raise ``TypeError`` at construction when ``sim_kwargs`` holds an argument that neither the
+    environment (``own``) nor the ``backend`` declares, naming it and the accepted ones."""
+    check_simulator_kwargs(backend, sim_kwargs, where=f"{env_id}: ", extra=tuple(own))
+
+
+def build_simulator(backend: str, width: int, height: int, sim_kwargs: Mapping[str, Any]) -> Simulator:
+    """The environment's simulator: backend ``backend`` at ``width`` x ``height`` with the
+    (already checked) backend arguments."""
+    return make_simulator(backend, width=width, height=height, **sim_kwargs)
