@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..episodes.planner import relative_bearing
 from ..sims.base import ObjectInfo, Pose, RoomInfo
+from ..sims.geometry import relative_bearing
 
 HEADER = "Privileged perception (oracle ground truth from the simulator, not the model's own vision):"
 MAX_OBJECTS = 24
