@@ -65,12 +65,14 @@ class OccupancyGrid:
     @classmethod
     def from_cells(cls, cells: np.ndarray, spacing: float | None = None) -> OccupancyGrid:
         """The grid whose free cells are the ``N x 2`` ``(x, z)`` centres ``cells`` (e.g.
-        ``Simulator.reachable_positions()``): origin at their minimum, ``spacing`` guessed by
-        :func:`grid_spacing` unless given. Raises ``ValueError`` for no cells."""
+        ``Simulator.reachable_positions()``, AI2-THOR's ``GetReachablePositions``): origin at
+        their minimum, ``spacing`` guessed by :func:`grid_spacing` unless given (off-lattice float
+        noise is rounded away). No cells give a one-cell grid with nothing free (every query
+        answers "unreachable")."""
         cells = np.asarray(cells, dtype=np.float64).reshape(-1, 2)
-        if len(cells) == 0:
-            raise ValueError("cells: no navigable position to build a grid from")
         step = float(spacing) if spacing else grid_spacing(cells)
+        if len(cells) == 0:
+            return cls(np.zeros((1, 1), dtype=bool), (0.0, 0.0), step)
         origin = cells.min(axis=0)
         idx = np.rint((cells - origin) / step).astype(np.int64)
         free = np.zeros((int(idx[:, 1].max()) + 1, int(idx[:, 0].max()) + 1), dtype=bool)

@@ -156,5 +156,5 @@ def test_corner_reading_and_bilinear_value():
 def test_grid_spacing_guess():
     assert grid_spacing(np.array([[0.0, 0.0], [0.25, 0.0], [1.0, 0.5]])) == pytest.approx(0.25)
     assert grid_spacing(np.array([[1.0, 2.0]])) == DEFAULT_SPACING
-    with pytest.raises(ValueError, match="no navigable position"):
-        OccupancyGrid.from_cells(np.zeros((0, 2)))
+    empty = OccupancyGrid.from_cells(np.zeros((0, 2)), 0.5)
+    assert empty.cell == 0.5 and not empty.free.any() and empty.shortest_path((0, 0), (0, 0)) == []

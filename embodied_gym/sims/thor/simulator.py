@@ -41,10 +41,9 @@ from ..base import (
     pose_xz,
 )
 from ..instances import with_frame
-from ..navigation import OccupancyGrid, path_length
+from ..navigation import OccupancyGrid
 from ..overview import draw_overview
 from ..pinhole import project_points
-from ..pointgrid import grid_from_positions
 from . import frame
 from .build import explain_start_failure, resolve_executable
 from .records import ObjectIds, ithor_rooms, object_records, procthor_rooms, segmentation_ids
@@ -371,7 +370,7 @@ class ThorSimulator(Simulator):
             if not ev.metadata["lastActionSuccess"]:
                 raise RuntimeError(f"GetReachablePositions failed: {ev.metadata['errorMessage']}")
             pts = np.array(frame.positions_from_thor(ev.metadata["actionReturn"] or []), dtype=np.float64).reshape(-1, 2)
-            self._nav = (key, pts, grid_from_positions(pts, self.move_step))
+            self._nav = (key, pts, OccupancyGrid.from_cells(pts, self.move_step))
         return self._nav[1], self._nav[2]
 
     def reachable_positions(self) -> np.ndarray:
@@ -382,9 +381,6 @@ class ThorSimulator(Simulator):
     def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
         self._require()
         return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal))
-
-    def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
-        return path_length(self.shortest_path(start, goal))
 
     # -- camera, state, maps -----------------------------------------------------------------------
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
