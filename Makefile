@@ -7,8 +7,19 @@ PY := $(VENV)/bin/python
 setup:
 	@bash scripts/setup.sh
 
+DEMO_EPISODES := runs/demo/episodes
+
 demo: setup
 	$(VENV)/bin/egym demo --out runs/demo
+	@# then an evaluation on a small in-domain + OOD house-v1 set (2 test episodes per category, 1 ood)
+	@# by the oracle and the random agent, ending with the HTML report of both runs
+	$(VENV)/bin/egym generate --suite house-v1 --split test --n 2 --out $(DEMO_EPISODES)
+	$(VENV)/bin/egym generate --suite house-v1 --split ood --n 1 --out $(DEMO_EPISODES)
+	$(VENV)/bin/egym eval --env EmbodiedTask-v0 --episodes $(DEMO_EPISODES) --agent oracle --out runs/demo/oracle --resume --no-progress
+	$(VENV)/bin/egym eval --env EmbodiedTask-v0 --episodes $(DEMO_EPISODES) --agent random --out runs/demo/random --resume --no-progress
+	$(VENV)/bin/egym compare runs/demo/oracle runs/demo/random
+	$(VENV)/bin/egym report runs/demo/oracle runs/demo/random --out runs/demo/report --videos
+	@echo "demo report: open runs/demo/report/index.html in a browser (a static site: no server needed)"
 
 test: setup
 	$(PY) -m pytest -q

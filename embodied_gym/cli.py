@@ -98,6 +98,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                            frames=not args.no_frames, max_episodes=args.max_episodes,
                                            videos=args.videos, page_size=args.page_size))
     print(index)
+    if args.screenshot:
+        from .reports.browser import screenshot
+
+        print(screenshot(index, args.screenshot))
     return 0
 
 
@@ -174,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-episodes", type=int, default=None, help="replay at most N episodes per run (default: all)")
     p.add_argument("--videos", action="store_true", help="also write an animated GIF per episode")
     p.add_argument("--page-size", type=int, default=50, help="episodes per page of the episode lists")
+    p.add_argument("--screenshot", default=None, metavar="PNG", help="also save a screenshot of index.html (headless Chromium)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("compare", help="runs side by side with bootstrap CIs and the in-domain - OOD gap")

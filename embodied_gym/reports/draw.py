@@ -84,6 +84,19 @@ def compose_paths(base: np.ndarray, agent_map: np.ndarray, expert_map: np.ndarra
     return out
 
 
+def trim(image: np.ndarray, margin: int = 8) -> np.ndarray:
+    """``image`` without the uniform border of its corner pixel's colour, keeping ``margin``
+    pixels of it (maps of long thin houses are mostly background)."""
+    bg = image[0, 0]
+    content = np.any(image != bg, axis=-1)
+    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
+    if not len(rows):
+        return image
+    r0, r1 = max(0, rows[0] - margin), min(image.shape[0], rows[-1] + 1 + margin)
+    c0, c1 = max(0, cols[0] - margin), min(image.shape[1], cols[-1] + 1 + margin)
+    return np.ascontiguousarray(image[r0:r1, c0:c1])
+
+
 def caption(frame: np.ndarray, lines: Sequence[str], width_chars: int | None = None, max_lines: int = 6) -> np.ndarray:
     """``frame`` above a black band holding ``lines`` (wrapped, at most ``max_lines`` lines, the
     last cut with an ellipsis): the overlay of episode videos."""

@@ -125,7 +125,7 @@ def episode_html(run: Run, episode_id: str, links: EpisodeLinks, replay: Episode
             body.append('<div class="legend">top-down map: <span style="background:#1e5ae6"></span>agent'
                         '<span style="background:#dc28c8"></span>expert (demonstration)'
                         '<span style="background:#ff8c00"></span>agent at the end</div>')
-            body.append(f'<img src="{esc(links.map)}" alt="top-down map" width="400">')
+            body.append(f'<img src="{esc(links.map)}" alt="top-down map" style="max-width:480px">')
         if links.video:
             body.append(f' <img src="{esc(links.video)}" alt="episode video" loading="lazy">')
     records = run.steps.get(episode_id, [])

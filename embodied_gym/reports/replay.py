@@ -24,7 +24,7 @@ import numpy as np
 
 from ..eval.envside import make_env
 from ..eval.runlog import jsonable, obs_hash
-from .draw import compose_paths, draw_grounding
+from .draw import compose_paths, draw_grounding, trim
 from .runs import Run
 
 #: info fields kept per step (JSON-safe) for the pages
@@ -157,4 +157,4 @@ class EpisodeReplayer:
         base = sim.top_down_map(None, size=size)
         agent = sim.top_down_map(ep.agent_path, size=size) if len(ep.agent_path) > 1 else base
         expert = sim.top_down_map(ep.expert_path, size=size) if len(ep.expert_path) > 1 else base
-        return compose_paths(base, agent, expert)
+        return trim(compose_paths(base, agent, expert))

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from browser import chromium, require_chromium
 
 from embodied_gym.eval import EvalConfig, run_eval
+from embodied_gym.reports.browser import chromium, missing
 from embodied_gym.reports.runs import load_run, slug
 from embodied_gym.reports.site import ReportConfig, write_report_site
 
@@ -36,7 +36,8 @@ def _wait_images(driver, timeout=20.0):
 
 @pytest.mark.slow
 def test_report_pages_load_in_headless_chromium_without_console_errors(tmp_path):
-    require_chromium()
+    if missing():
+        pytest.skip(missing())
     cl, bear = tmp_path / "oracle", tmp_path / "random-bear"
     run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="oracle", out=cl, limit=2, progress=False))
     run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="random", out=tmp_path / "random",
@@ -72,3 +73,20 @@ def test_report_pages_load_in_headless_chromium_without_console_errors(tmp_path)
                 driver.set_window_size(1280, 1600)
                 driver.save_screenshot(str(ARTIFACTS / f"report-{page.parent.parent.name}-episode.png"))
     assert (ARTIFACTS / "report-index.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_report_screenshot_option_writes_a_png_of_the_index(tmp_path):
+    """``egym report --screenshot PNG``: the index rendered by headless Chromium to a PNG."""
+    if missing():
+        pytest.skip(missing())
+    from PIL import Image
+
+    from embodied_gym.cli import main
+
+    run = tmp_path / "run"
+    run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="oracle", out=run, limit=1, progress=False))
+    png = tmp_path / "shot.png"
+    assert main(["report", str(run), "--out", str(tmp_path / "site"), "--screenshot", str(png)]) == 0
+    img = Image.open(png)
+    assert img.size[0] == 1280 and len(set(img.convert("L").getdata())) > 10  # not a blank page

@@ -59,3 +59,13 @@ def test_eval_videos_writes_a_captioned_gif_per_episode(tmp_path):
     frames = iio.imread(gif, index=None)
     assert frames.shape[1] > 240 and frames.shape[2] == 320
     assert 2 <= frames.shape[0] <= len(steps) + 1  # identical consecutive frames may be merged by the GIF writer
+
+
+def test_trim_keeps_content_and_a_margin():
+    from embodied_gym.reports.draw import trim
+
+    img = np.full((100, 100, 3), 40, np.uint8)
+    img[30:50, 20:90] = 200
+    out = trim(img, margin=5)
+    assert out.shape == (30, 80, 3) and (out[5:25, 5:75] == 200).all()
+    assert trim(np.zeros((4, 4, 3), np.uint8)).shape == (4, 4, 3)
