@@ -65,8 +65,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from .episodes.importers import run_import
 
-    report = run_import(args.format, args.src, args.out, radius=args.radius, split=args.split, domain=args.domain,
-                        map=args.map)
+    options = {"split": args.split}
+    if args.format == "embrace3k":
+        options.update(radius=args.radius, domain=args.domain, map=args.map)
+    report = run_import(args.format, args.src, args.out, **options)
     print(json.dumps({k: v for k, v in report.items() if k not in ("imported", "warnings")}, indent=2))
     if report.get("n_skipped"):
         print(f"egym import: warning: {report['n_skipped']} item(s) skipped; see {Path(args.out) / 'import_report.json'}",
@@ -147,10 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the run, write OUT/videos/EPISODE.gif with step, action and reasoning overlaid")
     p.set_defaults(func=_cmd_eval)
 
-    p = sub.add_parser("import", help="import a released real-data benchmark (embrace3k) into embodied-gym formats")
-    p.add_argument("format", choices=["embrace3k"], help="the source format")
+    p = sub.add_parser("import", help="import released real data (EmbRACE-3K episodes, BEAR's benchmark)")
+    p.add_argument("format", choices=["embrace3k", "bear"], help="the source format")
     p.add_argument("src", help="the released data's folder")
-    p.add_argument("--out", required=True, help="output folder (episodes.jsonl, frames/, import_report.json)")
+    p.add_argument("--out", required=True, help="output folder (embrace3k: episodes.jsonl + frames/; bear: "
+                                                 "bear_items.jsonl + media/; both: import_report.json)")
     p.add_argument("--radius", type=float, default=2.0, help="embrace3k: success radius in metres around target poses")
     p.add_argument("--split", default="test", help="split tag of the imported episodes")
     p.add_argument("--domain", default="in_domain", choices=["in_domain", "ood"])

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .bear_skills import bear_skill, bear_table
+
 from .chains import skill_chains
 
 LETTERS: tuple[str, ...] = ("A", "B", "C", "D")
@@ -53,12 +55,10 @@ _MAX_TEXT = 20000  # replies are truncated to their last characters before parsi
 
 
 def answer_kind(skill: str) -> str:
-    """``"choice"``, ``"point"`` or ``"box"`` for a skill name (unknown skills: ``"choice"``)."""
-    if skill in POINT_SKILLS:
-        return "point"
-    if skill in BOX_SKILLS:
-        return "box"
-    return "choice"
+    """``"choice"``, ``"point"`` or ``"box"`` for a skill id of BEAR's 14 skills
+    (:data:`~embodied_gym.rewards.bear_skills.BEAR_SKILLS`; unknown skills: ``"choice"``)."""
+    found = bear_skill(skill)
+    return found.kind if found is not None else "choice"
 
 
 def _as_text(reply: Any) -> str:
@@ -387,7 +387,8 @@ def summarize_bear(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     "n_steps"}, "by_skill": {skill: {"accuracy", "mean_score", "n"}}, "by_split": {split:
     overall-like}}``, plus ``first_failure`` and ``conditional_accuracy``
     (:func:`~embodied_gym.rewards.chains.skill_chains`). ``n`` counts episodes (``by_skill``:
-    steps). Malformed entries are skipped."""
+    steps). ``by_bear_skill`` is the per-skill table in BEAR's codes, Table 1's order and units
+    (:func:`~embodied_gym.rewards.bear_skills.bear_table`). Malformed entries are skipped."""
     clean = [r for r in results if isinstance(r, Mapping)]
     by_skill: dict[str, list[Mapping[str, Any]]] = {}
     for r in clean:
@@ -409,4 +410,5 @@ def summarize_bear(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             for k, v in sorted(by_skill.items())
         },
         "by_split": {k: _overall(v) for k, v in sorted(by_split.items())},
+        "by_bear_skill": bear_table(by_skill),
     }

@@ -25,13 +25,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...sims.base import EMBRACE_ACTIONS, Pose
 from ...sims.unreal_frame import pose_from_unreal, unreal_roll
 from ..spec import Demonstration, Episode, Subgoal, save_episodes
+from .common import ImportProblem, ImportReport
 
 FORMAT = "embrace3k"
 #: EmbRACE-3K ``Type`` code -> our category
@@ -54,14 +55,6 @@ FOLDER_CATEGORIES: dict[str, str] = {
     "Interaction_Pick-and-Drop": "pick_drop",
 }
 _FRAME = re.compile(r"^(\d+)\.jpg$")
-
-
-class ImportProblem(ValueError):
-    """A bad source episode: ``file``, ``field`` and ``problem`` say what and where."""
-
-    def __init__(self, file: Path | str, fld: str, problem: str) -> None:
-        self.file, self.field, self.problem = str(file), fld, problem
-        super().__init__(f"{file}: field '{fld}': {problem}")
 
 
 @dataclass
@@ -87,25 +80,6 @@ class Embrace3kImportConfig:
             raise ValueError(f"radius: must be > 0 metres, got {self.radius!r}")
         if self.domain not in ("in_domain", "ood"):
             raise ValueError(f"domain: expected in_domain or ood, got {self.domain!r}")
-
-
-@dataclass
-class ImportReport:
-    """What an import did: ``imported`` episode ids, ``skipped`` ``{"episode", "file", "field",
-    "error"}`` records, ``warnings`` and the per-category counts."""
-
-    source: str
-    out: str
-    imported: list[str] = field(default_factory=list)
-    steps: int = 0
-    by_category: dict[str, int] = field(default_factory=dict)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "source": self.source, "out": self.out, "n_imported": len(self.imported),
-                "n_skipped": len(self.skipped), "steps": self.steps, "by_category": dict(sorted(self.by_category.items())),
-                "imported": self.imported, "skipped": self.skipped, "warnings": self.warnings}
 
 
 def _read_json(path: Path) -> Any:
@@ -284,7 +258,7 @@ def import_embrace3k(src: str | Path, out: str | Path, config: Embrace3kImportCo
     could be imported."""
     config = config or Embrace3kImportConfig()
     src, out = Path(src), Path(out)
-    report = ImportReport(source=str(src), out=str(out))
+    report = ImportReport(FORMAT, source=str(src), out=str(out))
     episodes: list[Episode] = []
     for folder, rel in find_episode_folders(src):
         try:
