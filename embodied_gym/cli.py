@@ -41,24 +41,39 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    """Exit status: 0 when every episode has a result (some may have ended with an environment
+    error: warned on stderr); 1 when every episode errored; 3 when episodes are incomplete because
+    no reply of the model came back (infrastructure; ``--resume`` asks again); 2 for bad input;
+    130 on Ctrl-C (the run is resumable)."""
     from .eval import ConfigError, EvalConfig, run_eval
     from .eval.cliargs import config_from_args, flag_of
 
     try:
         config = config_from_args(EvalConfig, args)
+        summary = run_eval(config)
     except ConfigError as exc:  # a library error names the field; the user typed the flag
         raise ValueError(f"{flag_of(EvalConfig, exc.field)}: {exc.detail}") from None
-    summary = run_eval(config)
+    except KeyboardInterrupt:
+        print(f"egym eval: interrupted; everything so far is kept in {args.out}: continue with the same "
+              f"command plus --resume", file=sys.stderr)
+        return 130
     print(json.dumps(summary.get("overall", summary), indent=2))
     if args.videos:  # replays the finished run's episodes (the rollout itself is not slowed down)
         from .reports.video import write_run_videos
 
         paths = write_run_videos(config.out)
         print(f"egym eval: {len(paths)} episode video(s) in {config.out / 'videos'}", file=sys.stderr)
-    n_errors = int((summary.get("run") or {}).get("n_errors") or 0)
+    run = summary.get("run") or {}
+    n_errors, n_incomplete = int(run.get("n_errors") or 0), int(run.get("n_incomplete") or 0)
     if n_errors:  # the run survived them, but a script reading only stdout would not notice
-        print(f"egym eval: warning: {n_errors} episode(s) ended with an error and are not in the figures; "
-              f"see run.errors in {config.out / 'summary.json'} (--resume retries them)", file=sys.stderr)
+        print(f"egym eval: warning: {n_errors} episode(s) ended with an error and are not in the figures"
+              + (f" ({n_incomplete} incomplete: no reply of the model came back)" if n_incomplete else "")
+              + f"; see run.errors in {config.out / 'summary.json'} (--resume retries them)", file=sys.stderr)
+    if n_incomplete:
+        return 3
+    if n_errors and not run.get("n_results"):
+        print("egym eval: error: every episode ended with an error; no figures", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -205,14 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand. Bad input (a ``ValueError``; a file that is missing or cannot be
     written, e.g. an ``--out`` under a regular file; a Gymnasium error such as an unknown ``--env``
-    id) prints ``egym CMD: error: ...`` and returns 2, without a traceback."""
+    id) prints ``egym CMD: error: ...`` (API keys redacted) and returns 2, without a traceback."""
     from gymnasium.error import Error as GymError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (ValueError, OSError, GymError) as exc:
-        print(f"egym {args.command}: error: {exc}", file=sys.stderr)
+        import os
+
+        from .agents.redact import Redactor  # a server's error text may echo the key
+
+        redact = Redactor([getattr(args, "api_key", None), os.environ.get("OPENAI_API_KEY")])
+        print(f"egym {args.command}: error: {redact(str(exc))}", file=sys.stderr)
         return 2
 
 

@@ -5,12 +5,15 @@ An :class:`Agent` maps one observation of an environment, plus the episode's mem
 the environment as the action (closed-loop environments are wrapped in ``TextAction``, BEAR's
 action space is text already). Contract:
 
-* ``await agent.act(obs, ctx)`` never raises for a model-side problem: a failed API call (after
-  retries), an empty or malformed completion all come back as ``AgentReply(text="",
-  error="...")``, which the environment scores as an invalid action / empty answer, and the run
-  goes on. Only misconfiguration that would fail every request (bad key, unknown model), or an
-  endpoint that keeps failing, raises :class:`AgentFatalError`, which stops the run (everything logged so far is kept; ``--resume``
-  continues).
+* ``await agent.act(obs, ctx)`` never raises for a model-side problem. A real reply of the model
+  (whatever it says) comes back as ``AgentReply(text)`` and goes to the environment, which scores
+  it. When *no* reply of the model came back (the API call failed after its retries, the server
+  sent an empty or malformed completion, a local generation crashed) the reply has
+  ``infra_failure=True``: an infrastructure failure, never handed to the environment or cached;
+  the harness records it apart from the model's metrics and the step is asked again on
+  ``--resume``. Only misconfiguration that would fail every request (bad key, unknown model), or
+  an endpoint that keeps failing or never answers, raises :class:`AgentFatalError`, which stops the
+  run (everything logged so far is kept; ``--resume`` continues).
 * One agent object serves many concurrent episodes: per-episode state lives in ``ctx``.
 * Agents never touch the environment: ground truth for the oracle is fetched by the runner on the
   environment thread and passed as ``ctx.oracle`` when ``agent.needs_oracle`` is true.
@@ -41,7 +44,8 @@ class AgentReply:
     ``request_hash`` the cache key of the full request. Token counts are those reported by the
     model server (for cached replies: what the original call used); ``cost`` is what *this* call
     cost in USD (0 for a cache hit). ``attempts`` counts HTTP requests sent (0 for a cache hit or a
-    baseline). ``error`` is set when no usable answer came back."""
+    baseline). ``error`` describes what went wrong; ``infra_failure`` is true when no reply of the
+    model came back at all (see the module docstring), so ``text`` is not the model's."""
 
     text: str
     request_hash: str | None = None
@@ -53,6 +57,7 @@ class AgentReply:
     cached: bool = False
     attempts: int = 0
     error: str | None = None
+    infra_failure: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +69,11 @@ class Agent(ABC):
     name: str = "agent"
     #: when true, the runner fills ``ctx.oracle`` with ``env.unwrapped.oracle_action()`` each step
     needs_oracle: bool = False
+
+    def waiting_for(self) -> str | None:
+        """What the agent's longest-waiting call is waiting for, e.g. ``"openai:gpt-4o: 75 s,
+        attempt 3/6 (last: timeout after 60 s)"``; ``None`` when nothing waits (for progress displays)."""
+        return None
 
     @abstractmethod
     async def act(self, obs: dict[str, Any], ctx: StepContext) -> AgentReply:

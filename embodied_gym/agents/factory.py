@@ -35,6 +35,21 @@ def parse_agent_spec(spec: str) -> tuple[str, str | None]:
     return kind, arg.strip()
 
 
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def resolve_endpoint(spec: str, base_url: str | None = None) -> str | None:
+    """The endpoint an ``--agent`` spec talks to: for ``openai:``/``blind:`` agents ``base_url``,
+    else ``$OPENAI_BASE_URL``, else OpenAI's (without a trailing slash); ``None`` for agents that
+    call no server."""
+    import os
+
+    kind, _ = parse_agent_spec(spec)
+    if kind not in ("openai", "blind"):
+        return None
+    return (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
 def make_agent(
     spec: str,
     *,
@@ -63,10 +78,10 @@ def make_agent(
 
         from .openai_agent import OpenAIAgent
 
-        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        base_url = resolve_endpoint(spec, base_url)
         api_key = api_key or os.environ.get("OPENAI_API_KEY")
         if not api_key:
-            if not base_url or "api.openai.com" in base_url:
+            if "api.openai.com" in base_url:
                 raise ValueError("no API key: set OPENAI_API_KEY or pass --api-key")
             api_key = "EMPTY"  # local OpenAI-compatible servers (vLLM, SGLang) accept any key
         return OpenAIAgent(arg, family=family, settings=settings, base_url=base_url, api_key=api_key,

@@ -45,13 +45,16 @@ class Family:
     (render function and template placeholders). ``summarize``: episode results -> the summary's
     metrics (``None``: the generic summary). ``random_answer``: the random baseline's reply for an
     observation. ``step_feedback``: whether the env's ``info["feedback"]`` after each step is kept
-    in the agent's memory (closed loop: "TurnLeft succeeded"; question answering has none)."""
+    in the agent's memory (closed loop: "TurnLeft succeeded"; question answering has none).
+    ``log_fields``: keys of the step's ``info`` copied into each ``steps.jsonl`` step line (for
+    error analysis without a re-run: BEAR's skill, question id, options and ground truth)."""
 
     name: str
     prompt: PromptFamily
     random_answer: Callable[[dict[str, Any], random.Random], str]
     summarize: Summarizer | None = None
     step_feedback: bool = False
+    log_fields: tuple[str, ...] = ()
 
 
 FAMILIES: dict[str, Family] = {}
@@ -80,6 +83,8 @@ def get_family(name: str) -> Family:
 register_family(Family("closed_loop", prompt=PROMPT_FAMILIES["closed_loop"], random_answer=random_closed_loop_action,
                        summarize=summarize_closed_loop, step_feedback=True), replace=True)
 register_family(Family("bear", prompt=PROMPT_FAMILIES["bear"], random_answer=random_bear_answer,
-                       summarize=summarize_bear), replace=True)
+                       summarize=summarize_bear,
+                       log_fields=("skill", "bear_skill", "question_id", "options", "ground_truth", "correct")),
+                replace=True)
 register_family(Family("replay", prompt=PROMPT_FAMILIES["replay"], random_answer=random_recorded_action,
                        summarize=summarize_replay), replace=True)

@@ -13,8 +13,9 @@ first waiting request, gathers whatever else arrives within ``batch_wait_ms`` (u
 (so the event loop and the environment thread keep going). Concurrent episodes therefore share
 forward passes. Greedy decoding when ``temperature == 0``; otherwise sampling seeded with
 ``AgentSettings.seed``. Replies are cached like the API agent's (key: model, adapter, rendered
-prompt, image bytes, generation parameters). A generation error is a failed reply for each
-request of that batch, never an exception.
+prompt, image bytes, generation parameters). A generation error is an infrastructure failure
+(``infra_failure=True``) for each request of that batch, never an exception; an empty generation
+is the model's own reply.
 
 Options (``hf`` field of the agent settings file, :class:`HFOptions`): ``device_map``
 (default ``"auto"``), ``dtype`` (``"auto"``, ``"bfloat16"``, ``"float16"``, ``"float32"``),
@@ -199,7 +200,7 @@ class HFAgent(Agent):
         out = await fut
         if isinstance(out, Exception):
             return AgentReply("", key, logged, latency_s=time.perf_counter() - start, attempts=1,
-                              error=f"generation failed: {out!r}")
+                              error=f"generation failed: {out!r}", infra_failure=True)
         text, p_tok, c_tok = out
         if self.cache is not None:
             self.cache.put(key, text=text, model=self.name, prompt_tokens=p_tok, completion_tokens=c_tok)

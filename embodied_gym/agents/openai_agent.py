@@ -9,16 +9,25 @@ explicit and testable. The body is posted as built here (``client.post("/chat/co
 cast_to=ChatCompletion)``, skipping the SDK's typed-parameter transform, which changes nothing for
 chat completions and costs about 1 ms of CPU per request). 429 / 5xx / timeouts / connection errors / malformed bodies are retried with
 exponential backoff and jitter, honouring ``Retry-After`` (and ``retry-after-ms``); 401 / 403 / 404
-raise :class:`AgentFatalError`; any other 4xx, and retries running out, give a failed reply
-(``text=""``, ``error`` set) that the environment scores as an invalid action, unless
-``max_consecutive_failures`` calls in a row failed: then :class:`AgentFatalError` stops the run.
-A first call that cannot connect at all (every attempt a connection error, the endpoint never
-answered before) is also fatal: a wrong base URL or a server that is down stops the run after one
-call's retries instead of paying them for every step.
+raise :class:`AgentFatalError`. An empty completion (``content`` empty or ``null``, or
+``choices: []``) is not a reply of the model: it is retried like a 5xx. Any other 4xx, and
+retries running out, give an *infrastructure failure* (``AgentReply(text="",
+infra_failure=True)``): the harness never hands it to the environment, and ``--resume`` asks
+again; ``max_consecutive_failures`` such calls in a row stop the run (:class:`AgentFatalError`).
 
-Answers (including empty ones) go to the :class:`ResponseCache` before they are returned; a repeated
-request is answered from the cache (``cached=True``, ``cost=0``) and concurrent identical requests
-share one HTTP call. ``blind=True`` makes the text-only baseline: same model, no images.
+Deadlines: every HTTP request has a total deadline of ``timeout`` seconds (a server that trickles
+bytes cannot hold a request longer). Until the endpoint has answered anything (any HTTP status),
+a call whose attempts all fail to connect is fatal at once (a wrong base URL or a server that is
+down), and an endpoint that accepts connections but never answers is fatal once
+``first_answer_deadline`` seconds (default 150) have passed since the first request: with the
+defaults a run against such a server stops within about 2.5 minutes, saying so. A connection
+that is closed mid-response is reported as such, not as "cannot reach".
+
+Only real replies go to the :class:`ResponseCache`, keyed by the endpoint (base URL), the extra
+request fields and the whole request (:func:`cache_namespace`); a repeated request is answered
+from the cache (``cached=True``, ``cost=0``) and concurrent identical requests share one HTTP call.
+Error texts are redacted (:class:`~embodied_gym.agents.redact.Redactor`: the API key never
+reaches a log). ``blind=True`` makes the text-only baseline: same model, no images.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from openai.types.chat import ChatCompletion
 
 from .base import Agent, AgentFatalError, AgentReply, StepContext
 from .cache import ResponseCache, request_key
+from .redact import Redactor
 from ..envs.images import to_pil
 from ..envs.prompts import PromptBuilder
 from .settings import AgentSettings, Pricing
@@ -87,6 +97,12 @@ def backoff_delay(attempt: int, settings: AgentSettings, rng: random.Random, ret
     return max(0.0, delay * (1.0 + settings.jitter * (2.0 * rng.random() - 1.0)))
 
 
+def cache_namespace(base_url: Any, extra_body: dict[str, Any] | None = None) -> str:
+    """The cache namespace of chat requests to ``base_url`` with ``extra_body``: replies of one
+    endpoint never answer requests to another, even for the same model name."""
+    return f"chat|{str(base_url).rstrip('/')}|" + repr(sorted((extra_body or {}).items()))
+
+
 def extract_text(completion: Any) -> tuple[str, int, int]:
     """``(text, prompt_tokens, completion_tokens)`` from a chat completion (object or dict).
 
@@ -117,6 +133,18 @@ def extract_text(completion: Any) -> tuple[str, int, int]:
             return 0
 
     return text, tokens("prompt_tokens"), tokens("completion_tokens")
+
+
+def _cause(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    return f"{type(cause).__name__}: {cause}"[:200] if cause is not None else str(exc)[:200]
+
+
+def _is_connect_error(exc: BaseException) -> bool:
+    """Whether a connection error happened before any byte reached the server (refused, DNS,
+    connect timeout), as opposed to a connection closed mid-request/response."""
+    cause = exc.__cause__ or exc.__context__  # the HTTP library's exception (httpx or httpx2)
+    return cause is None or type(cause).__name__ in ("ConnectError", "ConnectTimeout")
 
 
 class ImageEncoder:
@@ -212,6 +240,9 @@ class OpenAIAgent(Agent):
         self._consecutive_failures = 0
         #: whether any HTTP response (success or error status) has come back from the endpoint yet
         self._reached = False
+        self._first_sent: float | None = None  # monotonic time of the first request
+        self._waiting: dict[int, dict[str, Any]] = {}  # calls in progress, for waiting_for()
+        self.redact = Redactor([api_key])
         if client is None:
             try:
                 client = openai.AsyncOpenAI(
@@ -237,7 +268,7 @@ class OpenAIAgent(Agent):
         start = time.perf_counter()
         wire, logged = to_openai_messages(self.builder.build(obs, ctx), self.encoder)
         body = self.request_body(wire)
-        key = request_key("chat|" + repr(sorted(self.settings.extra_body.items())), body)
+        key = request_key(cache_namespace(self.client.base_url, self.settings.extra_body), body)
         reply = await self._answer(key, body)
         reply.prompt = logged
         reply.latency_s = time.perf_counter() - start
@@ -246,15 +277,15 @@ class OpenAIAgent(Agent):
     async def _answer(self, key: str, body: dict[str, Any]) -> AgentReply:
         if self.cache is not None:
             hit = self.cache.get(key)
-            if hit is not None:
+            if hit is not None and hit["text"]:  # (an empty entry of an older egym is asked again)
                 return AgentReply(hit["text"], key, prompt_tokens=hit["prompt_tokens"],
-                                  completion_tokens=hit["completion_tokens"], cached=True,
-                                  error=None if hit["text"] else "empty reply")
+                                  completion_tokens=hit["completion_tokens"], cached=True)
         pending = self._inflight.get(key)
         if pending is not None:  # the same request is already on the wire: share its answer
             shared: AgentReply = await asyncio.shield(pending)
             return AgentReply(shared.text, key, prompt_tokens=shared.prompt_tokens,
-                              completion_tokens=shared.completion_tokens, cached=True, error=shared.error)
+                              completion_tokens=shared.completion_tokens, cached=True, error=shared.error,
+                              infra_failure=shared.infra_failure)
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
@@ -271,62 +302,114 @@ class OpenAIAgent(Agent):
         finally:
             self._inflight.pop(key, None)
 
+    def _deadline_left(self) -> float | None:
+        """Seconds left before ``first_answer_deadline`` while the endpoint has never answered."""
+        if self._reached or self._first_sent is None:
+            return None
+        return self.settings.first_answer_deadline - (time.monotonic() - self._first_sent)
+
+    def _never_answered(self, attempts: int, last_error: str) -> AgentFatalError:
+        return AgentFatalError(
+            f"{self.model}: {self.client.base_url} has not answered any request in "
+            f"{time.monotonic() - (self._first_sent or time.monotonic()):.0f} s (first_answer_deadline "
+            f"{self.settings.first_answer_deadline:g} s; {attempts} attempt(s) of this call); last error: {last_error}. "
+            f"Is the server up and serving this model? (raise first_answer_deadline for slow cold starts)")
+
+    async def _post(self, body: dict[str, Any], timeout: float) -> Any:
+        """One HTTP request with a total deadline of ``timeout`` seconds."""
+        s = self.settings
+        request = self.client.post("/chat/completions", body={**body, **s.extra_body} if s.extra_body else body,
+                                   cast_to=ChatCompletion)
+        return await asyncio.wait_for(request, timeout)  # asyncio.TimeoutError past the deadline
+
     async def _call(self, key: str, body: dict[str, Any]) -> AgentReply:
         s = self.settings
         last_error = "no attempt"
         attempts = 0
-        connection_errors = 0
-        for attempt in range(s.max_retries + 1):
-            retry_after = None
-            attempts += 1
-            self.stats["requests"] += 1
-            try:
-                completion = await self.client.post(
-                    "/chat/completions", body={**body, **s.extra_body} if s.extra_body else body, cast_to=ChatCompletion
-                )
-            except openai.APIStatusError as exc:
-                self._reached = True
-                status = exc.status_code
-                last_error = f"HTTP {status}: {str(exc)[:200]}"
-                if status in FATAL_STATUS:
-                    raise AgentFatalError(f"{self.model}: {last_error}") from None
-                if status not in RETRYABLE_STATUS:
-                    break
-                retry_after = parse_retry_after(exc.response.headers)
-            except openai.APITimeoutError:
-                last_error = f"timeout after {s.timeout:g} s"
-            except openai.APIConnectionError as exc:
-                connection_errors += 1
-                last_error = f"connection error: {str(exc)[:200]}"
-            except (ValueError, openai.APIResponseValidationError) as exc:  # JSONDecodeError is a ValueError
-                self._reached = True
-                last_error = f"malformed response: {str(exc)[:200]}"
-            else:
-                self._reached = True
-                self._consecutive_failures = 0
-                text, p_tok, c_tok = extract_text(completion)
-                if self.cache is not None:
-                    self.cache.put(key, text=text, model=self.model, prompt_tokens=p_tok, completion_tokens=c_tok)
-                cost, _ = self.pricing.cost(self.model, p_tok, c_tok)
-                return AgentReply(text, key, prompt_tokens=p_tok, completion_tokens=c_tok, cost=cost,
-                                  attempts=attempts, error=None if text.strip() else "empty reply")
-            if attempt < s.max_retries:
-                delay = backoff_delay(attempt, s, self._rng, retry_after)
-                self.stats["retries"] += 1
-                self.stats["delays"].append(delay)
-                await self._sleep(delay)
+        cannot_connect = 0
+        state = {"start": time.monotonic(), "attempt": 0, "last": None}
+        self._waiting[id(state)] = state
+        try:
+            for attempt in range(s.max_retries + 1):
+                retry_after = None
+                left = self._deadline_left()
+                if left is not None and left <= 0:
+                    raise self._never_answered(attempts, last_error)
+                attempts += 1
+                state["attempt"] = attempts
+                self.stats["requests"] += 1
+                if self._first_sent is None:
+                    self._first_sent = time.monotonic()
+                timeout = s.timeout if left is None else max(0.001, min(s.timeout, left))
+                try:
+                    completion = await self._post(body, timeout)
+                except openai.APIStatusError as exc:
+                    self._reached = True
+                    status = exc.status_code
+                    last_error = self.redact(f"HTTP {status}: {str(exc)[:200]}")
+                    if status in FATAL_STATUS:
+                        raise AgentFatalError(f"{self.model}: {last_error}") from None
+                    if status not in RETRYABLE_STATUS:
+                        break
+                    retry_after = parse_retry_after(exc.response.headers)
+                except (openai.APITimeoutError, asyncio.TimeoutError):
+                    last_error = f"timeout after {timeout:g} s"
+                except openai.APIConnectionError as exc:
+                    if _is_connect_error(exc):
+                        cannot_connect += 1
+                        last_error = self.redact(f"cannot connect: {_cause(exc)}")
+                    else:
+                        last_error = self.redact(f"connection lost before a complete answer: {_cause(exc)}")
+                except (ValueError, openai.APIResponseValidationError) as exc:  # JSONDecodeError is a ValueError
+                    self._reached = True
+                    last_error = self.redact(f"malformed response: {str(exc)[:200]}")
+                else:
+                    self._reached = True
+                    text, p_tok, c_tok = extract_text(completion)
+                    if text.strip():
+                        self._consecutive_failures = 0
+                        if self.cache is not None:
+                            self.cache.put(key, text=text, model=self.model, prompt_tokens=p_tok, completion_tokens=c_tok)
+                        cost, _ = self.pricing.cost(self.model, p_tok, c_tok)
+                        return AgentReply(text, key, prompt_tokens=p_tok, completion_tokens=c_tok, cost=cost,
+                                          attempts=attempts)
+                    last_error = "empty completion (no choices, or empty content)"
+                state["last"] = last_error
+                if attempt < s.max_retries:
+                    delay = backoff_delay(attempt, s, self._rng, retry_after)
+                    left = self._deadline_left()
+                    if left is not None:
+                        delay = max(0.0, min(delay, left))
+                    self.stats["retries"] += 1
+                    self.stats["delays"].append(delay)
+                    await self._sleep(delay)
+        finally:
+            self._waiting.pop(id(state), None)
         self.stats["failures"] += 1
         self._consecutive_failures += 1
-        if not self._reached and connection_errors == attempts:
+        if not self._reached and cannot_connect == attempts:
             # the endpoint has never answered and every attempt failed to connect: a wrong --base-url
             # or a server that is down would fail every request, so stop now rather than after
             # max_consecutive_failures calls of retries
             raise AgentFatalError(f"{self.model}: cannot reach {self.client.base_url} "
                                   f"({attempts} attempt(s)); last error: {last_error}")
+        left = self._deadline_left()
+        if left is not None and left <= 0:
+            raise self._never_answered(attempts, last_error)
         if 0 < s.max_consecutive_failures <= self._consecutive_failures:
             raise AgentFatalError(f"{self.model}: {self._consecutive_failures} API calls in a row failed; "
                                   f"last error: {last_error}")
-        return AgentReply("", key, attempts=attempts, error=f"API call failed after {attempts} attempt(s): {last_error}")
+        return AgentReply("", key, attempts=attempts, infra_failure=True,
+                          error=f"API call failed after {attempts} attempt(s): {last_error}")
+
+    def waiting_for(self) -> str | None:
+        if not self._waiting:
+            return None
+        state = min(self._waiting.values(), key=lambda st: st["start"])
+        waited = time.monotonic() - state["start"]
+        last = f" (last: {state['last']})" if state["last"] else ""
+        return (f"{self.name}: waiting {waited:.0f} s for {self.client.base_url}, attempt {state['attempt']}/"
+                f"{self.settings.max_retries + 1}{last}")
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -30,8 +30,11 @@ class AgentSettings:
     5xx, timeouts, connection errors and malformed bodies, waiting ``Retry-After`` when the server
     sends one (capped at ``max_retry_after``) else ``backoff_base * 2**attempt`` (capped at
     ``backoff_max``) times a random factor in ``[1 - jitter, 1 + jitter]``.
-    ``max_consecutive_failures``: that many calls in a row failing (after their retries) stop the
-    run (the endpoint is down or rejects every request); ``0`` never stops. Prompts:
+    ``timeout`` is the total deadline of one HTTP request. ``max_consecutive_failures``: that many
+    calls in a row failing (after their retries) stop the run (the endpoint is down or rejects
+    every request); ``0`` never stops. ``first_answer_deadline``: until the endpoint has answered
+    any request, a run stops once this many seconds passed since the first request (a server that
+    accepts connections and never answers). Prompts:
     ``prompt_file`` replaces ``configs/prompts/<family>.json``; ``prompt`` overrides single fields
     of it. ``prices_file`` replaces ``configs/prices.json``. ``hf``: options of the local agent
     (see :class:`embodied_gym.agents.hf_agent.HFOptions`)."""
@@ -52,6 +55,7 @@ class AgentSettings:
     jitter: float = 0.5
     max_retry_after: float = 120.0
     max_consecutive_failures: int = 20
+    first_answer_deadline: float = 150.0
     prompt_file: str | None = None
     prompt: dict[str, Any] = field(default_factory=dict)
     prices_file: str | None = None
@@ -68,6 +72,8 @@ class AgentSettings:
                              f"'max_completion_tokens', got {self.token_limit_field!r}")
         if self.max_retries < 0 or self.timeout <= 0:
             raise ValueError("agent settings: 'max_retries' must be >= 0 and 'timeout' > 0")
+        if not self.first_answer_deadline > 0:
+            raise ValueError(f"agent settings: field 'first_answer_deadline': must be > 0, got {self.first_answer_deadline!r}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, where: str = "agent settings") -> AgentSettings:

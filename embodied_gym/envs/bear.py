@@ -110,7 +110,9 @@ class BearLongHorizonEnv(gym.Env):
     Reward: the step score -- ``1``/``0`` for multiple choice and pointing (the point must land
     on the target's mask), the IoU for boxes. ``info``: ``correct`` (boxes: IoU >= 0.5),
     ``skill``, ``bear_skill``, ``ground_truth``, ``parsed_answer``, ``score``, ``query_index``,
-    ``episode_id`` (pointing also ``ground_truth_mask``, the target's ``H x W`` bool mask); at the end also ``episode_success`` (every step correct) and
+    ``question_id`` (``"EPISODE/qN"``), ``options`` (the question's options, ``None`` for
+    coordinates), ``episode_id`` (pointing also ``ground_truth_mask``, the target's ``H x W`` bool
+    mask); at the end also ``episode_success`` (every step correct) and
     ``episode_result`` ``{"episode_id", "split", "episode_success", "steps": [{"skill",
     "correct", "score"}]}``.
     """
@@ -284,6 +286,8 @@ class BearLongHorizonEnv(gym.Env):
             "parsed_answer": result.parsed,
             "score": float(result.score),
             "query_index": self._q,
+            "question_id": f"{self._episode.id}/q{self._q}",
+            "options": query.get("options") or None,
             "episode_id": self._episode.id,
             "box_iou_threshold": BOX_IOU_THRESHOLD,
         }

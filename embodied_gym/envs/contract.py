@@ -11,7 +11,7 @@ Any Gymnasium environment whose ``env.unwrapped`` satisfies :class:`EvalEnv` can
   them in this order (``--limit N``: the first N).
 * ``reset(seed=..., options={"episode_id": ID})`` starts episode ``ID`` (deterministically for a
   given seed: ``--resume`` rebuilds an interrupted episode by re-feeding its logged actions).
-* ``step(action)`` takes the agent's reply text (closed-loop envs with a ``Discrete`` action space
+* ``step(action)`` takes the agent's reply text, at most :data:`REPLY_CAP` characters (closed-loop envs with a ``Discrete`` action space
   are wrapped in :class:`~embodied_gym.envs.wrappers.TextAction`). ``info`` may carry ``action``
   or ``parsed_answer`` (what the env made of the reply; ``None`` = invalid), ``invalid_action``,
   ``feedback`` and ``score``; on the step that ends the episode (``terminated or truncated``) it
@@ -33,6 +33,10 @@ from typing import Any, Protocol, runtime_checkable
 EPISODE_RESULT = "episode_result"
 #: the family assumed when ``metadata`` names none
 DEFAULT_FAMILY = "closed_loop"
+#: the longest reply (characters) an environment reads: a longer reply is cut to its last
+#: ``REPLY_CAP`` characters (where the ``<answer>`` is) before parsing, so no reply can stall an
+#: environment; the harness cuts before the environment thread, the parsers cut again
+REPLY_CAP = 8192
 
 
 @runtime_checkable

@@ -11,9 +11,10 @@ import gymnasium as gym
 from gymnasium import spaces
 
 from .closed_loop import TEXT_CHARSET
+from .contract import REPLY_CAP
 from .text_actions import parse_action
 
-TEXT_ACTION_MAX = 8192
+TEXT_ACTION_MAX = REPLY_CAP
 
 
 class TextAction(gym.ActionWrapper):

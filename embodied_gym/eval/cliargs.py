@@ -4,7 +4,7 @@ Each field with ``metadata["cli"]`` true becomes one option: ``--field-name`` (o
 ``metadata["flag"]``), its ``metadata["help"]`` as help, its default shown. Types come from the
 annotation: ``int`` / ``float`` / ``str`` (also ``| None``), ``Path``, ``bool`` (a switch:
 ``--resume`` sets a default-``False`` field, ``--no-progress`` clears a default-``True`` one),
-``dict`` (a JSON object). :func:`flag_of` maps a field back to its flag, so errors that name a
+``dict`` (a JSON object), ``list[str]`` (a repeatable flag). :func:`flag_of` maps a field back to its flag, so errors that name a
 field can be reported with the flag the user typed.
 """
 
@@ -57,6 +57,10 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             default = f.default if f.default is not dataclasses.MISSING else False
             parser.add_argument(flag, dest=f.name, action="store_false" if default else "store_true", help=help_text)
             continue
+        if annotation.replace(" ", "").startswith("list["):  # repeatable: --flag A --flag B
+            parser.add_argument(flag, dest=f.name, action="append", default=None, help=help_text + " (repeatable)",
+                                metavar=flag.lstrip("-").replace("-", "_").upper())
+            continue
         kwargs: dict[str, Any] = {"dest": f.name, "type": _converter(annotation), "help": help_text,
                                   "metavar": flag.lstrip("-").replace("-", "_").upper()}
         if f.metadata.get("required"):
@@ -72,6 +76,12 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
 
 def config_from_args(cls: type, args: argparse.Namespace) -> Any:
     """``cls(**fields read from args)`` for every command-line field of ``cls``."""
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
-              if f.metadata.get("cli") and hasattr(args, f.name)}
+    values = {}
+    for f in dataclasses.fields(cls):
+        if not f.metadata.get("cli") or not hasattr(args, f.name):
+            continue
+        value = getattr(args, f.name)
+        if value is None and f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            continue  # a repeatable flag never given: the field's own default
+        values[f.name] = value
     return cls(**values)

@@ -65,6 +65,8 @@ class EvalConfig:
                                          "environment's privileged ground-truth perception report in every prompt: "
                                          "visible objects with boxes, distance, direction; rooms and last sightings in "
                                          "closed loop) or none (no images: the blind agent)", flag="--perception")
+    allow_changed: list[str] = _f(factory=list, help="with --resume: accept a change of this provenance field of "
+                                  "run.json (e.g. endpoint, agent_settings; 'all' for any); the change is recorded")
     max_steps_cap: int = _f(1000, help="an episode still running after this many steps ends as an error "
                                        "(guards against environments that never truncate)")
 

@@ -21,7 +21,7 @@ def jsonable(value: Any, depth: int = 0) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist() if value.size <= 64 else f"<array {value.shape} {value.dtype}>"
-    if depth > 6:
+    if depth > 12:
         return str(value)
     if isinstance(value, dict):
         return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
@@ -74,3 +74,20 @@ def read_log(path: Path) -> tuple[dict[str, list[dict]], dict[str, dict]]:
         if [r["step"] for r in recs] != list(range(len(recs))):
             raise ValueError(f"{path}: episode {ep!r}: logged steps are not 0..n-1; the log is corrupt")
     return ordered, finals
+
+
+def read_infra_failures(path: Path) -> list[dict]:
+    """The ``infra_failure`` records of ``steps.jsonl`` (calls that brought back no reply)."""
+    if not path.exists():
+        return []
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if '"infra_failure"' in line:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if rec.get("type") == "infra_failure":
+                    out.append(rec)
+    return out

@@ -8,10 +8,15 @@ writes to ``config.out``:
   ``{"type": "step", "episode_id", "step", "request_hash", "prompt", "raw_reply", "action",
   "parsed_action", "invalid_action", "reward", "score", "latency_s", "t" (unix time), "prompt_tokens",
   "completion_tokens", "cost", "cached", "attempts", "error", "obs_hash", "terminated",
-  "truncated", "feedback"}`` per step and ``{"type": "episode", "episode_id", "result"}``
-  (or ``"error"``) when an episode ends.
-* ``run.json`` (:mod:`.rundir`), ``cache.sqlite`` (the response cache, unless ``config.cache``
-  points elsewhere), ``summary.json`` and ``summary.md`` (:mod:`.summary`).
+  "truncated", "feedback"}`` plus the family's ``log_fields`` of ``info`` (BEAR: ``skill``,
+  ``question_id``, ``options``, ``ground_truth``, ...) per step; ``{"type": "infra_failure",
+  "episode_id", "step", "error", "attempts", "t"}`` when no reply of the model came back; and
+  ``{"type": "episode", "episode_id", "result"}`` (or ``"error"``, with ``"incomplete": true``
+  when infrastructure stopped it) when an episode ends. Every line passes through the
+  :class:`~embodied_gym.agents.redact.Redactor` (no API key is ever written).
+* ``.lock`` (:mod:`.lock`: one run per directory), ``run.json`` (provenance, :mod:`.rundir`),
+  ``cache.sqlite`` (the response cache, unless ``config.cache`` points elsewhere),
+  ``summary.json`` and ``summary.md`` (:mod:`.summary`).
 
 Concurrency: the agent calls run on the asyncio event loop; every environment call runs on the
 one environment thread (:mod:`.envside`). ``concurrency`` environment instances are created and
@@ -24,10 +29,17 @@ for a given episode and seed), without calling the agent, then continues. Reques
 before the kill but not yet logged are answered by the response cache. So no answered request is
 sent twice and every episode is counted once.
 
-Failures: an agent error or a failed API call is a failed step (empty reply, scored as an invalid
-action by the environment); an exception inside the environment ends that episode with an
-``error`` record (listed under ``summary["run"]["errors"]``); only :class:`AgentFatalError`
-(authentication, unknown model) stops the run, with everything so far kept for ``--resume``.
+Failures: a call that brought back no reply of the model (``AgentReply.infra_failure``: the API
+call failed after its retries, an empty completion, a crashed generation) or an agent that
+raised is an *infrastructure failure*: it is logged as such, never given to the environment,
+never cached, and ends the episode as incomplete (no result; ``--resume`` rebuilds it and asks
+again). It is counted in ``run.infra_failures`` / ``run.n_incomplete``, never in the model's
+metrics. An exception inside the environment ends that episode with an ``error`` record (listed
+under ``summary["run"]["errors"]``); only :class:`AgentFatalError` (authentication, unknown
+model, an endpoint that never answers) stops the run, with everything so far kept for
+``--resume``. Replies longer than :data:`~embodied_gym.envs.contract.REPLY_CAP` characters are cut
+to their last ``REPLY_CAP`` characters here, on the event loop, before they reach the
+environment thread, so no reply can stall the environments (the parsers are linear as well).
 """
 
 from __future__ import annotations
@@ -35,14 +47,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 import traceback
 from typing import Any
 
 from ..agents.base import Agent, AgentFatalError, AgentReply, StepContext
-from ..envs.contract import EPISODE_RESULT, episode_id, family_of
+from ..agents.redact import Redactor
+from ..envs.contract import EPISODE_RESULT, REPLY_CAP, episode_id, family_of
 from . import envside
 from .config import ConfigError, EvalConfig
+from .lock import RunLock
+from .provenance import agent_inputs, build_provenance
 from .rundir import log_path, open_run_dir
 from .runlog import jsonable, obs_hash
 from .summary import log_totals, split_finals, summarize, write_summary
@@ -50,6 +66,12 @@ from .summary import log_totals, split_finals, summarize, write_summary
 log = logging.getLogger("embodied_gym.eval")
 
 SUCCESS_KEYS = ("success", "episode_success")
+#: a call waiting this long shows what it waits for on the progress bar
+WAIT_NOTICE_S = 5.0
+
+
+class _Incomplete(Exception):
+    """No reply of the model came back for a step: the episode stops without a result."""
 
 
 def run_eval(config: EvalConfig) -> dict[str, Any]:
@@ -62,29 +84,46 @@ class _Run:
         self.cfg = config
         self.out = config.out
         self.log_path = log_path(config.out)
-        self.totals = {"steps": 0, "requests": 0, "cache_hits": 0, "failed_calls": 0, "prompt_tokens": 0,
+        self.totals = {"steps": 0, "requests": 0, "cache_hits": 0, "infra_failures": 0, "prompt_tokens": 0,
                        "completion_tokens": 0, "cost_usd": 0.0, "replayed_steps": 0, "replay_mismatches": 0}
         self.finals: dict[str, dict] = {}
         self.bar: Any = None
 
     def write(self, record: dict[str, Any]) -> None:
-        self._log.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._log.write(self.redact(json.dumps(record, ensure_ascii=False)) + "\n")
         self._log.flush()
 
     # -- set-up ----------------------------------------------------------------------------
     async def main(self) -> dict[str, Any]:
         cfg = self.cfg
         t0 = time.perf_counter()
-        logged_steps, self.finals = open_run_dir(cfg)
-        first = await envside.call(envside.make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs))
-        return await self._main(first, logged_steps, t0)
+        self.redact = Redactor([cfg.api_key, os.environ.get("OPENAI_API_KEY")])
+        with RunLock(cfg.out):  # one run per --out, for the run's whole life
+            first = await envside.call(envside.make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs))
+            return await self._main(first, t0)
 
-    def _make_agent(self) -> Agent:
+    def _prepare(self, first: Any) -> tuple[list[str], dict, dict[str, Any]]:
+        """Episode ids, logged steps and the agent's inputs; checks and writes run.json."""
+        cfg = self.cfg
+        self.family = family_of(first)
+        if cfg.perception == "oracle" and not callable(getattr(first.unwrapped, "perception_report", None)):
+            raise ConfigError("perception", f"'oracle' needs an environment with perception_report(); "
+                                            f"{cfg.env_id} has none")
+        ids = [episode_id(e) for e in first.unwrapped.episodes]
+        if cfg.limit is not None:
+            ids = ids[: cfg.limit]
+        if not ids:
+            raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
+        inputs = agent_inputs(cfg, self.family)
+        provenance = build_provenance(cfg, episode_ids=ids, family=self.family, **inputs)
+        logged_steps, self.finals, self.run_record = open_run_dir(cfg, provenance)
+        return ids, logged_steps, inputs
+
+    def _make_agent(self, settings: Any) -> Agent:
         cfg = self.cfg
         if isinstance(cfg.agent, Agent):
             return cfg.agent
         from ..agents.factory import make_agent, parse_agent_spec
-        from ..agents.settings import AgentSettings
 
         spec, extra = cfg.agent, {}
         if cfg.perception == "none":  # no images: the model agents' blind mode
@@ -92,38 +131,35 @@ class _Run:
             if kind not in ("openai", "blind", "hf"):
                 raise ConfigError("perception", f"'none' needs a model agent (openai:, blind:, hf:), not {cfg.agent!r}")
             spec, extra = (f"blind:{model}", {}) if kind == "openai" else (spec, {"blind": True} if kind == "hf" else {})
-        return make_agent(spec, family=self.family, settings=AgentSettings.load(cfg.config),
-                          base_url=cfg.base_url, api_key=cfg.api_key, cache=self.cache, **extra)
+        return make_agent(spec, family=self.family, settings=settings, base_url=cfg.base_url,
+                          api_key=cfg.api_key, cache=self.cache, **extra)
 
-    async def _main(self, first: Any, logged_steps: dict, t0: float) -> dict[str, Any]:
+    async def _main(self, first: Any, t0: float) -> dict[str, Any]:
         cfg = self.cfg
         envs: list[Any] = [first]
         self.cache = self.agent = self._log = None
+        ticker = None
         try:
-            self.family = family_of(first)
-            if cfg.perception == "oracle" and not callable(getattr(first.unwrapped, "perception_report", None)):
-                raise ConfigError("perception", f"'oracle' needs an environment with perception_report(); "
-                                                f"{cfg.env_id} has none")
-            ids = [episode_id(e) for e in first.unwrapped.episodes]
-            if cfg.limit is not None:
-                ids = ids[: cfg.limit]
-            if not ids:
-                raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
-            # an episode that ended with an error (no result) is retried on resume
+            ids, logged_steps, inputs = self._prepare(first)
+            # an episode that ended without a result (error, incomplete) is retried on resume
             todo = [ep for ep in ids if (self.finals.get(ep) or {}).get("result") is None]
             todo.sort(key=lambda ep: ep not in logged_steps)  # unfinished episodes first
             from ..agents.cache import ResponseCache
             from ..agents.families import FAMILIES
 
-            self.step_feedback = self.family in FAMILIES and FAMILIES[self.family].step_feedback
+            spec = FAMILIES.get(self.family)
+            self.step_feedback = bool(spec and spec.step_feedback)
+            self.log_fields = spec.log_fields if spec else ()
             self.cache = ResponseCache(cfg.cache or self.out / "cache.sqlite")
-            self.agent = self._make_agent()
+            self.agent = self._make_agent(inputs["settings"])
             for _ in range(min(cfg.concurrency, len(todo)) - 1):
                 envs.append(await envside.call(envside.make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs)))
             pool: asyncio.Queue = asyncio.Queue()
             for env in envs:
                 pool.put_nowait(env)
             self._setup_bar(ids)
+            if self.bar is not None:
+                ticker = asyncio.ensure_future(self._tick())
             self._log = open(self.log_path, "a", encoding="utf-8")
             t_rollout = time.perf_counter()
 
@@ -143,6 +179,8 @@ class _Run:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
         finally:
+            if ticker is not None:
+                ticker.cancel()
             if self._log is not None:
                 self._log.close()
             if self.bar is not None:
@@ -156,6 +194,14 @@ class _Run:
         end = time.perf_counter()
         return self._finish(ids, {"wall_s_this_run": end - t0, "setup_s": t_rollout - t0, "rollout_s": end - t_rollout})
 
+    async def _tick(self) -> None:
+        """Once a second: what a long-waiting call is waiting for, on the progress bar."""
+        while True:
+            await asyncio.sleep(1.0)
+            waiting = self.agent.waiting_for() if self.agent is not None else None
+            self._update_bar(self.redact(waiting) if waiting else None)
+            self.bar.refresh()
+
     def _setup_bar(self, ids: list[str]) -> None:
         if not self.cfg.progress:
             return
@@ -165,15 +211,16 @@ class _Run:
         self.bar = tqdm(total=len(ids), initial=done, desc=f"eval {self.cfg.env_id}", unit="ep", dynamic_ncols=True)
         self._update_bar()
 
-    def _update_bar(self) -> None:
+    def _update_bar(self, waiting: str | None = None) -> None:
         if self.bar is None:
             return
-        results = [f.get("result") or {} for f in self.finals.values()]
+        results = [f.get("result") or {} for f in self.finals.values() if f.get("result") is not None]
         wins = sum(1 for r in results if any(r.get(k) for k in SUCCESS_KEYS))
         t = self.totals
-        self.bar.set_postfix_str(
-            f"success {wins}/{len(results)} steps {t['steps']} tokens {t['prompt_tokens'] + t['completion_tokens']} "
-            f"${t['cost_usd']:.4f} cached {t['cache_hits']}", refresh=False)
+        text = (f"success {wins}/{len(results)} steps {t['steps']} tokens {t['prompt_tokens'] + t['completion_tokens']} "
+                f"${t['cost_usd']:.4f} cached {t['cache_hits']}" + (f" infra failures {t['infra_failures']}"
+                                                                     if t["infra_failures"] else ""))
+        self.bar.set_postfix_str(text + (f" | {waiting}" if waiting else ""), refresh=False)
 
     # -- one episode -----------------------------------------------------------------------
     async def _episode(self, env: Any, ep: str, logged: list[dict]) -> None:
@@ -195,10 +242,14 @@ class _Run:
                 if cfg.perception == "oracle":
                     ctx.perception = await envside.call(envside.perceive, env)
                 reply = await self._ask(obs, ctx)
+                if reply.infra_failure:
+                    self._log_infra(ep, ctx.step, reply)
+                    raise _Incomplete(reply.error or "no reply")
                 before = obs
-                obs, oracle, done, info, step_info = await self._apply(env, ctx, obs, reply.text, agent.needs_oracle,
+                action = reply.text[-REPLY_CAP:]  # the env sees the tail, where the answer is
+                obs, oracle, done, info, step_info = await self._apply(env, ctx, obs, action, agent.needs_oracle,
                                                                        detail=True)
-                self._log_step(ep, ctx.step - 1, before, reply, step_info, info)
+                self._log_step(ep, ctx.step - 1, before, reply, action, step_info, info)
                 ctx.oracle = oracle
                 if done:
                     return self._end(ep, info, ctx)
@@ -206,6 +257,12 @@ class _Run:
             raise
         except asyncio.CancelledError:
             raise
+        except _Incomplete as exc:  # infrastructure: no result, asked again on --resume
+            rec = {"type": "episode", "episode_id": ep, "result": None, "steps": ctx.step, "incomplete": True,
+                   "error": f"infrastructure failure at step {ctx.step}: {exc}"}
+            self.finals[ep] = rec
+            self.write(rec)
+            self._advance()
         except Exception as exc:  # an environment failure ends this episode only
             log.warning("episode %s failed: %r", ep, exc)
             rec = {"type": "episode", "episode_id": ep, "result": None, "steps": ctx.step,
@@ -219,12 +276,19 @@ class _Run:
             reply = await self.agent.act(obs, ctx)
         except (AgentFatalError, asyncio.CancelledError):
             raise
-        except Exception as exc:  # an agent bug must not lose the run: a failed step
+        except Exception as exc:  # an agent bug is not the model's answer: an infrastructure failure
             log.warning("agent %s raised on episode %s step %d: %r", self.agent.name, ctx.episode_id, ctx.step, exc)
-            reply = AgentReply("", error=f"agent error: {exc!r}")
+            reply = AgentReply("", error=f"agent error: {exc!r}", infra_failure=True)
         if not isinstance(reply.text, str):
             reply.text = "" if reply.text is None else str(reply.text)
         return reply
+
+    def _log_infra(self, ep: str, step: int, reply: AgentReply) -> None:
+        self.totals["infra_failures"] += 1
+        self.totals["requests"] += reply.attempts
+        self.write({"type": "infra_failure", "episode_id": ep, "step": step, "error": reply.error,
+                    "attempts": reply.attempts, "t": round(time.time(), 4)})
+        self._update_bar()
 
     async def _apply(self, env: Any, ctx: StepContext, obs: Any, action: str, oracle: bool, detail: bool = False):
         new_obs, reward, terminated, truncated, info, new_oracle = await envside.call(envside.step, env, action, oracle)
@@ -238,18 +302,19 @@ class _Run:
                      "feedback": feedback}
         return new_obs, new_oracle, done, info, step_info
 
-    def _log_step(self, ep: str, step: int, obs: Any, reply: AgentReply, s: dict, info: dict) -> None:
+    def _log_step(self, ep: str, step: int, obs: Any, reply: AgentReply, action: str, s: dict, info: dict) -> None:
         t = self.totals
         t["steps"] += 1
         t["requests"] += reply.attempts
         t["cache_hits"] += int(reply.cached)
-        t["failed_calls"] += int(bool(reply.error) and reply.attempts > 0 and not reply.text)
         t["prompt_tokens"] += 0 if reply.cached else reply.prompt_tokens
         t["completion_tokens"] += 0 if reply.cached else reply.completion_tokens
         t["cost_usd"] += reply.cost
+        extra = {k: jsonable(info[k]) for k in self.log_fields if k in info}
         self.write({
+            **extra,
             "type": "step", "episode_id": ep, "step": step, "request_hash": reply.request_hash,
-            "prompt": reply.prompt, "raw_reply": reply.text, "action": reply.text,
+            "prompt": reply.prompt, "raw_reply": reply.text, "action": action,
             "parsed_action": jsonable(s["parsed"]), "invalid_action": bool(info.get("invalid_action", s["parsed"] is None)),
             "reward": s["reward"], "score": jsonable(info.get("score", s["reward"])),
             "latency_s": round(reply.latency_s, 6), "t": round(time.time(), 4), "prompt_tokens": reply.prompt_tokens,
@@ -283,9 +348,11 @@ class _Run:
         summary["run"] = {
             "env_id": self.cfg.env_id, "family": self.family, "agent": getattr(self.agent, "name", str(self.cfg.agent)),
             "episodes": self.cfg.episodes_label(),
-            "n_episodes": len(ids), "n_results": len(results), "n_errors": len(errors), "errors": errors[:50],
+            "n_episodes": len(ids), "n_results": len(results), "n_errors": len(errors),
+            "n_incomplete": sum(1 for e in errors if e.get("kind") == "infrastructure"), "errors": errors[:50],
             "cost_known": bool(getattr(self.agent, "cost_known", True)),
             "summarizer": summarizer, **{k: round(v, 4) for k, v in times.items()}, "this_run": dict(self.totals),
-            **log_totals(self.log_path),
+            **log_totals(self.log_path), "provenance": self.run_record,
         }
-        return write_summary(self.out, summary, title=f"{self.cfg.env_id} / {summary['run']['agent']}")
+        return write_summary(self.out, summary, title=f"{self.cfg.env_id} / {summary['run']['agent']}",
+                             redact=self.redact)

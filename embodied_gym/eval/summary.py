@@ -11,11 +11,12 @@ failures) adds fields to :func:`log_totals` / :func:`run_record`; readers ignore
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..agents.families import FAMILIES
-from .runlog import jsonable, read_log
+from .runlog import jsonable, read_infra_failures, read_log
 
 
 def summarize(family: str, results: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
@@ -52,28 +53,35 @@ def generic_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def split_finals(ids: list[str], finals: dict[str, dict]) -> tuple[list[dict], list[dict]]:
     """``(results, errors)``: the result of every episode of ``ids`` that has one, and an error
-    entry (``{"episode_id", "error"}``) for every other one (``"not run"`` when never started)."""
+    entry (``{"episode_id", "kind", "error"}``) for every other one: ``kind`` is
+    ``"infrastructure"`` (no reply of the model came back; ``--resume`` asks again),
+    ``"environment"`` (the env raised or broke the contract) or ``"not run"``."""
     results, errors = [], []
     for ep in ids:
         rec = finals.get(ep)
         if rec is None:
-            errors.append({"episode_id": ep, "error": "not run"})
+            errors.append({"episode_id": ep, "kind": "not run", "error": "not run"})
         elif rec.get("result") is not None:
             results.append(rec["result"])
         else:
-            errors.append({"episode_id": ep, "error": rec.get("error", "unknown")})
+            kind = "infrastructure" if rec.get("incomplete") else "environment"
+            errors.append({"episode_id": ep, "kind": kind, "error": rec.get("error", "unknown")})
     return results, errors
 
 
 def log_totals(log_path: Path) -> dict[str, Any]:
-    """Totals over the whole log (all runs that wrote to it)."""
+    """Totals over the whole log (all runs that wrote to it). ``infra_failures``: calls that
+    brought back no reply of the model (each logged as an ``infra_failure`` line; in logs of an
+    older egym, steps with an error, HTTP attempts and no reply); they are not steps."""
     steps, _ = read_log(log_path)
     recs = [r for rs in steps.values() for r in rs]
+    infra = read_infra_failures(log_path)
+    legacy = [r for r in recs if r.get("error") and int(r.get("attempts") or 0) > 0 and not r.get("raw_reply")]
     return {
         "steps": len(recs),
-        "requests": sum(int(r.get("attempts") or 0) for r in recs),
+        "requests": sum(int(r.get("attempts") or 0) for r in recs + infra),
         "cache_hits": sum(1 for r in recs if r.get("cached")),
-        "failed_calls": sum(1 for r in recs if r.get("error") and int(r.get("attempts") or 0) > 0 and not r.get("raw_reply")),
+        "infra_failures": len(infra) + len(legacy),
         "invalid_actions": sum(1 for r in recs if r.get("invalid_action")),
         "prompt_tokens": sum(int(r.get("prompt_tokens") or 0) for r in recs if not r.get("cached")),
         "completion_tokens": sum(int(r.get("completion_tokens") or 0) for r in recs if not r.get("cached")),
@@ -81,11 +89,16 @@ def log_totals(log_path: Path) -> dict[str, Any]:
     }
 
 
-def write_summary(out: Path, summary: dict[str, Any], title: str) -> dict[str, Any]:
-    """Write ``summary.json`` and ``summary.md`` into ``out``; returns the JSON-safe summary."""
+def write_summary(out: Path, summary: dict[str, Any], title: str,
+                  redact: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """Write ``summary.json`` and ``summary.md`` into ``out`` (through ``redact``); returns the
+    JSON-safe summary as written."""
     from ..report import write_report
 
-    summary = jsonable(summary)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    text = json.dumps(jsonable(summary), indent=2)
+    if redact is not None:
+        text = redact(text)
+    summary = json.loads(text)
+    (out / "summary.json").write_text(text)
     write_report(summary, out / "summary.md", title=title)
     return summary

@@ -16,6 +16,7 @@ import pytest
 
 from embodied_gym.agents.cache import request_key
 from embodied_gym.agents.fake_server import FakeOpenAIServer
+from embodied_gym.agents.openai_agent import cache_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 N_EPISODES = 12
@@ -63,11 +64,11 @@ def test_sigkill_then_resume_never_resends_an_answered_request(tmp_path):
 
     assert all(r["headers"]["authorization"] == "Bearer sk-from-env" for r in server.requests)
     assert all(r["path"] == "/v1/chat/completions" for r in server.requests)
-    second = [request_key("chat|[]", r["body"]) for r in server.requests[n_first:]]
+    second = [request_key(cache_namespace(server.base_url), r["body"]) for r in server.requests[n_first:]]
     assert second, "the resumed run had nothing left to ask"
     assert not set(second) & received, "an answered request was sent again"
     # at most the requests in flight at the kill can be repeated
-    all_keys = [request_key("chat|[]", r["body"]) for r in server.requests]
+    all_keys = [request_key(cache_namespace(server.base_url), r["body"]) for r in server.requests]
     assert len(all_keys) - len(set(all_keys)) <= CONCURRENCY
 
     summary = json.loads((out / "summary.json").read_text())

@@ -15,7 +15,7 @@ from PIL import Image
 from embodied_gym.agents.base import AgentFatalError, StepContext
 from embodied_gym.agents.cache import ResponseCache, request_key
 from embodied_gym.agents.fake_server import Behavior, FakeOpenAIServer
-from embodied_gym.agents.openai_agent import OpenAIAgent, backoff_delay
+from embodied_gym.agents.openai_agent import OpenAIAgent, backoff_delay, cache_namespace
 from embodied_gym.agents.settings import AgentSettings
 
 OBS = {"image": np.full((30, 40, 3), 120, np.uint8), "instruction": "Go to the red chair.", "step": 0, "feedback": ""}
@@ -106,13 +106,24 @@ def test_malformed_body_is_retried():
 
 
 @pytest.mark.parametrize("kind", ["empty", "null_content", "no_choices"])
-def test_empty_content_is_a_recorded_failure_not_retried(kind, tmp_path):
-    """Empty / null content or no choices: an answer, so not retried, cached, returned as "" with an error."""
-    with FakeOpenAIServer("never", script=[kind]) as server:
+def test_empty_completion_is_retried_and_never_cached(kind, tmp_path):
+    """Empty / null content or no choices is not a reply of the model (issue 10): it is retried
+    like a 5xx, and only the real reply that follows is cached."""
+    with FakeOpenAIServer("real", script=[kind]) as server:
         reply = act(make_agent(server, tmp_path))
-    assert reply.text == "" and reply.error == "empty reply" and reply.attempts == 1
-    assert len(server.requests) == 1
-    assert len(ResponseCache(tmp_path / "cache.sqlite")) == 1
+    assert reply.text == "real" and reply.error is None and reply.attempts == 2 and not reply.infra_failure
+    assert len(server.requests) == 2
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    assert len(cache) == 1 and cache.get(reply.request_hash)["text"] == "real"
+
+
+@pytest.mark.parametrize("kind", ["empty", "no_choices"])
+def test_empty_completions_outlasting_the_retries_are_an_infrastructure_failure(kind, tmp_path):
+    """Only empty completions: after the retries an infrastructure failure, nothing cached."""
+    with FakeOpenAIServer("never", script=[kind] * 4) as server:
+        reply = act(make_agent(server, tmp_path, max_retries=3))
+    assert reply.text == "" and reply.infra_failure and "empty completion" in reply.error and reply.attempts == 4
+    assert len(ResponseCache(tmp_path / "cache.sqlite")) == 0
 
 
 def test_retries_running_out_is_a_failed_reply_not_an_exception():
@@ -121,7 +132,7 @@ def test_retries_running_out_is_a_failed_reply_not_an_exception():
     with FakeOpenAIServer("ok", script=["server_error"] * 4) as server:
         agent = make_agent(server, sleeps=sleeps)
         reply = act(agent)
-    assert reply.text == "" and reply.attempts == 4 and "failed after 4 attempt" in reply.error
+    assert reply.text == "" and reply.attempts == 4 and "failed after 4 attempt" in reply.error and reply.infra_failure
     assert len(sleeps.waits) == 3 and agent.stats["failures"] == 1
 
 
@@ -147,7 +158,8 @@ def test_cache_answers_repeated_request_without_http(tmp_path):
         second = act(make_agent(server, tmp_path))
     assert len(server.requests) == 1
     assert second.cached and second.text == first.text and second.cost == 0.0 and second.attempts == 0
-    assert second.request_hash == first.request_hash == request_key("chat|[]", server.requests[0]["body"])
+    assert second.request_hash == first.request_hash == request_key(cache_namespace(server.base_url),
+                                                                    server.requests[0]["body"])
 
 
 def test_changed_parameters_miss_the_cache(tmp_path):
@@ -251,4 +263,4 @@ def test_dropped_connections_after_the_endpoint_answered_stay_recorded_failures(
 
         first, second = asyncio.run(go())
     assert first.text == "ok" and first.error is None
-    assert second.text == "" and "connection error" in second.error
+    assert second.text == "" and "connection lost" in second.error and second.infra_failure

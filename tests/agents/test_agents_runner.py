@@ -10,6 +10,7 @@ import pytest
 import toy_env  # noqa: F401  (registers EgymToy-v0)
 
 from embodied_gym.agents.fake_server import Behavior, FakeOpenAIServer
+from embodied_gym.agents.openai_agent import cache_namespace
 from embodied_gym.eval import EvalConfig, run_eval
 from embodied_gym.eval.runlog import read_log
 
@@ -87,19 +88,29 @@ def test_api_agent_run_logs_every_step(tmp_path, monkeypatch):
     assert summary["run"]["cost_known"]  # "fake-" models are priced in configs/prices.json
 
 
-def test_garbage_and_failed_calls_are_recorded_not_fatal(tmp_path):
-    """Garbage replies, empty content and a call that fails after retries become invalid actions;
-    the run finishes and counts every episode."""
-    script = [Behavior("ok", content="I refuse to answer"), "empty", "malformed", "malformed"] + ["server_error"] * 3
+def test_garbage_is_the_models_invalid_action_but_failed_calls_are_infrastructure(tmp_path):
+    """A garbage reply is the model's invalid action. Empty completions, malformed bodies and 500s
+    that outlast the retries are infrastructure failures (issue 10): logged as such, not steps, not
+    invalid actions, the episode left incomplete; --resume asks again and completes it."""
+    script = [Behavior("ok", content="I refuse to answer"), "empty", "malformed", "malformed", "server_error",
+              "server_error"]
     settings = tmp_path / "agent.json"
     settings.write_text(json.dumps({"max_retries": 1, "backoff_base": 0.01, "timeout": 5}))
     with FakeOpenAIServer(oracle_policy, script=script) as server:
         summary = evaluate(tmp_path, "openai:fake-vlm", base_url=server.base_url, api_key="k", config=str(settings))
-    steps = [r for r in lines(tmp_path / "run" / "steps.jsonl") if r["type"] == "step"]
-    assert summary["overall"]["n"] == 6 and summary["run"]["n_errors"] == 0
-    assert summary["run"]["invalid_actions"] == 4  # garbage, empty, malformed x2 (1 retry), 500 x2
-    failed = [s for s in steps if s["error"] and s["error"].startswith("API call failed")]
-    assert len(failed) == 2 and all(s["invalid_action"] and s["raw_reply"] == "" for s in failed)
+        recs = lines(tmp_path / "run" / "steps.jsonl")
+        steps = [r for r in recs if r["type"] == "step"]
+        infra = [r for r in recs if r["type"] == "infra_failure"]
+        assert summary["overall"]["n"] == 4 and summary["run"]["n_incomplete"] == 2
+        assert summary["run"]["invalid_actions"] == 1 and summary["run"]["infra_failures"] == 2 == len(infra)
+        assert all(r["error"].startswith("API call failed") for r in infra)
+        assert not any(s["raw_reply"] == "" for s in steps)
+        kinds = {e["episode_id"]: e["kind"] for e in summary["run"]["errors"]}
+        assert kinds == {"toy-000": "infrastructure", "toy-001": "infrastructure"}
+        resumed = evaluate(tmp_path, "openai:fake-vlm", base_url=server.base_url, api_key="k", config=str(settings),
+                           resume=True)
+    assert resumed["overall"]["n"] == 6 and resumed["run"]["n_errors"] == 0
+    assert resumed["run"]["invalid_actions"] == 1  # the garbage reply, and nothing else
 
 
 def test_environment_failure_ends_only_that_episode(tmp_path):
@@ -139,7 +150,7 @@ def test_resume_replays_logged_steps_without_the_agent(tmp_path):
     logged_hashes = {r["request_hash"] for r in keep if r["type"] == "step"}
     from embodied_gym.agents.cache import request_key
 
-    assert not {request_key("chat|[]", b) for b in sent_again} & logged_hashes
+    assert not {request_key(cache_namespace(server.base_url), b) for b in sent_again} & logged_hashes
     assert resumed["overall"] == full["overall"]
     steps, finals = read_log(out / "steps.jsonl")
     assert len(finals) == 6 and resumed["run"]["steps"] == full["run"]["steps"]
@@ -182,7 +193,7 @@ def test_auth_failure_stops_the_run_and_resume_finishes_it(tmp_path):
         summary = evaluate(tmp_path, "openai:fake-vlm", base_url=server.base_url, api_key="good", resume=True)
     from embodied_gym.agents.cache import request_key
 
-    resent = {request_key("chat|[]", r["body"]) for r in server.requests[before:]}
+    resent = {request_key(cache_namespace(server.base_url), r["body"]) for r in server.requests[before:]}
     assert not resent & {r["request_hash"] for r in logged}
     assert summary["overall"]["n"] == 6 and summary["run"]["steps"] == summary["run"]["this_run"]["steps"] + 5
 
@@ -192,8 +203,10 @@ def test_resume_retries_episodes_that_ended_with_an_error(tmp_path):
     steps and completes it; the summary then counts all six episodes and no error."""
     first = evaluate(tmp_path, "oracle", env_kwargs={"fail_on": ("toy-002",)})
     assert first["run"]["n_errors"] == 1
-    second = evaluate(tmp_path, "oracle", resume=True)
+    # the fault is gone: env_kwargs changed, accepted explicitly (provenance refuses it otherwise)
+    second = evaluate(tmp_path, "oracle", resume=True, allow_changed=["env_kwargs"])
     assert second["run"]["n_errors"] == 0 and second["overall"]["n"] == 6
+    assert second["run"]["provenance"]["resumes"][-1]["changed"]["env_kwargs"] == [{"fail_on": ["toy-002"]}, {}]
     assert second["run"]["this_run"]["replayed_steps"] == 2  # toy-002 failed in its third step
 
 
@@ -234,8 +247,8 @@ def test_an_out_dir_that_cannot_be_created_is_a_clear_cli_error(tmp_path, capsys
 
 
 def test_cli_warns_on_stderr_when_episodes_ended_with_an_error(tmp_path, capsys):
-    """An episode whose scene the backend rejects is a recorded failure (exit 0, run.errors), and
-    egym eval says so on stderr instead of printing only the (empty) figures."""
+    """An episode whose scene the backend rejects is a recorded failure (run.errors), and egym eval
+    says so on stderr; as it was the only episode, every episode errored: exit 1 (issue 10)."""
     from embodied_gym.cli import main
     from embodied_gym.episodes.spec import resolve_ref
 
@@ -245,7 +258,7 @@ def test_cli_warns_on_stderr_when_episodes_ended_with_an_error(tmp_path, capsys)
     path.write_text(json.dumps(data) + "\n")
     rc = main(["eval", "--env", "EmbodiedTask-v0", "--episodes", str(path), "--agent", "random",
                "--out", str(tmp_path / "run"), "--no-progress"])
-    assert rc == 0
+    assert rc == 1
     assert "1 episode(s) ended with an error" in capsys.readouterr().err
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["run"]["n_errors"] == 1 and "rooms" in summary["run"]["errors"][0]["error"]
