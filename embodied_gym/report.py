@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 RUN_FACTS = ("env_id", "agent", "episodes", "n_episodes", "n_results", "n_errors", "steps", "requests", "cache_hits",
-             "failed_calls", "invalid_actions", "prompt_tokens", "completion_tokens", "cost_usd", "cost_known",
+             "infra_failures", "n_incomplete", "invalid_actions", "prompt_tokens", "completion_tokens", "cost_usd", "cost_known",
              "summarizer")
 
 

@@ -5,8 +5,10 @@ start a new run where one is already logged, refuses to resume a run whose prove
 (:mod:`.provenance`) differs -- naming every differing field -- unless each is allowed with
 ``--allow-changed``, writes ``run.json`` and returns what the log holds so far.
 
-``run.json``: ``{"provenance": {shaping fields}, "recorded": {...}, "started": ISO time,
-"resumes": [{"started", "changed": {field: [old, new]}}]}``. A ``run.json`` written before
+``run.json``: ``{"env_id", "agent", "episodes", "seed", "env_kwargs"`` (copies of those shaping
+fields for readers such as :mod:`embodied_gym.reports`), ``"provenance": {shaping fields},
+"recorded": {...}, "started": ISO time, "resumes": [{"started", "changed": {field: [old,
+new]}, "recorded"}]}``. A ``run.json`` written before
 provenance existed (``env_id``/``agent``/``episodes``/``seed`` only) is checked on those fields.
 """
 
@@ -24,6 +26,8 @@ from .runlog import read_log
 LOG_NAME = "steps.jsonl"
 RUN_JSON = "run.json"
 LEGACY_KEYS = ("env_id", "agent", "episodes", "seed")
+#: shaping fields also written at the top level of run.json
+TOP_LEVEL = (*LEGACY_KEYS, "env_kwargs")
 
 
 def _now() -> str:
@@ -59,7 +63,8 @@ def open_run_dir(cfg: EvalConfig, provenance: dict[str, Any]) -> tuple[dict[str,
     run_json = out / RUN_JSON
     shaping, recorded = provenance["shaping"], provenance["recorded"]
     has_log = log.exists() and log.stat().st_size > 0
-    record: dict[str, Any] = {"provenance": shaping, "recorded": recorded, "started": _now(), "resumes": []}
+    top = {k: shaping.get(k) for k in TOP_LEVEL}
+    record: dict[str, Any] = {**top, "provenance": shaping, "recorded": recorded, "started": _now(), "resumes": []}
     if not cfg.resume:
         if has_log:
             raise ValueError(f"{out} already holds a run ({LOG_NAME}); pass --resume to continue it or choose another --out")
@@ -73,7 +78,7 @@ def open_run_dir(cfg: EvalConfig, provenance: dict[str, Any]) -> tuple[dict[str,
             record = {**old, "resumes": [*old.get("resumes", []), {"started": _now(), "changed": changed,
                                                                    "recorded": recorded}]}
             if changed:  # the run goes on with the accepted settings; the originals stay in "resumes"
-                record["provenance"] = shaping
+                record.update(top, provenance=shaping)
     run_json.write_text(json.dumps(record, indent=2))
     steps, finals = read_log(log) if cfg.resume else ({}, {})
     return steps, finals, record
