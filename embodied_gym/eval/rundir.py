@@ -5,7 +5,7 @@ start a new run where one is already logged, refuses to resume a run whose prove
 (:mod:`.provenance`) differs -- naming every differing field -- unless each is allowed with
 ``--allow-changed``, writes ``run.json`` and returns what the log holds so far.
 
-``run.json``: ``{"env_id", "agent", "episodes", "seed", "env_kwargs"`` (copies of those shaping
+``run.json``: ``{"env_id", "agent", "episodes", "seed", "env_kwargs", "perception"`` (copies of those shaping
 fields for readers such as :mod:`embodied_gym.reports`), ``"provenance": {shaping fields},
 "recorded": {...}, "started": ISO time, "resumes": [{"started", "changed": {field: [old,
 new]}, "recorded"}]}``. A ``run.json`` written before
@@ -27,7 +27,7 @@ LOG_NAME = "steps.jsonl"
 RUN_JSON = "run.json"
 LEGACY_KEYS = ("env_id", "agent", "episodes", "seed")
 #: shaping fields also written at the top level of run.json
-TOP_LEVEL = (*LEGACY_KEYS, "env_kwargs")
+TOP_LEVEL = (*LEGACY_KEYS, "env_kwargs", "perception")
 
 
 def _now() -> str:
