@@ -353,16 +353,17 @@ class Simulator(ABC):
 
     def navigable(self, points: np.ndarray) -> np.ndarray:
         """Which ``(x, z)`` points (``N x 2`` array) can hold the agent with the current door
-        states: ``N`` booleans. The default reads the grid of :meth:`reachable_positions` (a
-        point is navigable when the grid points at the corners of its grid square are all
-        reachable); backends with their own collision geometry override it and set
+        states: ``N`` booleans. The default reads the grid of :meth:`reachable_positions`: a point
+        is navigable when the grid point nearest to it (within half a :attr:`grid_size` on each
+        axis) is reachable. Backends with their own collision geometry override it and set
         :attr:`exact_navigable`."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        cells = np.asarray(self.reachable_positions(), dtype=np.float64).reshape(-1, 2)
-        if not len(cells):
-            return np.zeros(len(pts), dtype=bool)
-        grid = OccupancyGrid.from_cells(cells, self.grid_size)
-        return np.array([grid.square_free(float(x), float(z)) for x, z in pts], dtype=bool)
+        grid = OccupancyGrid.from_cells(self.reachable_positions(), self.grid_size)
+        rc = grid.cells_of(pts)
+        inside = (rc[:, 0] >= 0) & (rc[:, 0] < grid.rows) & (rc[:, 1] >= 0) & (rc[:, 1] < grid.cols)
+        out = np.zeros(len(pts), dtype=bool)
+        out[inside] = grid.free[rc[inside, 0], rc[inside, 1]]
+        return out
 
     # -- receptacles -----------------------------------------------------------------------
     def surfaces(self) -> dict[int, tuple[float, float, float, float]]:

@@ -25,20 +25,25 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def test_navigable_agrees_with_teleport(fresh):
-    """Points ``navigable`` accepts can be teleported to; for backends whose ``navigable`` is their
-    own collision test (``exact_navigable``) the refused ones are refused by ``teleport`` too."""
+    """Every reachable grid point is navigable and can be teleported to; random points far outside
+    the grid are not navigable. For backends whose ``navigable`` is their own collision test
+    (``exact_navigable``) it answers exactly what ``teleport`` does at any point."""
     rng = np.random.default_rng(0)
     cells = fresh.reachable_positions()
-    lo, hi = cells.min(axis=0) - 1.0, cells.max(axis=0) + 1.0
-    pts = np.concatenate([cells[:: max(1, len(cells) // 40)], rng.uniform(lo, hi, size=(60, 2))])
+    grid_pts = cells[:: max(1, len(cells) // 40)]
+    assert fresh.navigable(grid_pts).all()
+    for x, z in grid_pts[:10]:
+        assert fresh.teleport(Pose(float(x), 0.0, float(z))).last_action_success
+    lo, hi = cells.min(axis=0), cells.max(axis=0)
+    assert not fresh.navigable(np.array([lo - 5.0, hi + 5.0])).any()
+    if not fresh.exact_navigable:
+        return
+    pts = rng.uniform(lo - 1.0, hi + 1.0, size=(80, 2))
     ok = fresh.navigable(pts)
     assert ok.shape == (len(pts),) and ok.dtype == bool and ok.any() and not ok.all()
     for (x, z), want in zip(pts, ok, strict=True):
         moved = fresh.teleport(Pose(float(x), 0.0, float(z))).last_action_success
-        if want:
-            assert moved, f"navigable({x:.2f}, {z:.2f}) but teleport refused it"
-        elif fresh.exact_navigable:
-            assert not moved, f"teleport accepted ({x:.2f}, {z:.2f}) that the exact navigable() refuses"
+        assert moved == want, f"navigable({x:.2f}, {z:.2f}) is {want} but teleport says {moved}"
 
 
 def test_surfaces_are_the_receptacles_tops(fresh):

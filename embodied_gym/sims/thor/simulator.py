@@ -82,6 +82,7 @@ class ThorSimulator(Simulator):
                 raise ValueError(f"{key}: expected a positive number (got {v!r})")
         self.width, self.height = width, height
         self.move_step, self.turn_step, self.look_step = float(move_step), float(turn_step), float(look_step)
+        self.grid_size = self.move_step  # GetReachablePositions is asked at gridSize = move_step
         self.interact_distance, self.field_of_view = float(interact_distance), float(field_of_view)
         self.timeout, self.start_timeout = float(timeout), float(start_timeout)
         self.seed = seed

@@ -43,10 +43,9 @@ from ..base import (
     pose_xz,
 )
 from ..instances import with_frame
-from ..navigation import path_length
+from ..navigation import OccupancyGrid
 from ..overview import draw_overview
 from ..pinhole import project_points
-from ..pointgrid import grid_from_positions
 from ..unreal_frame import (
     distance_to_unreal,
     location_from_unreal,
@@ -109,6 +108,7 @@ class UnrealCVSimulator(Simulator):
                 raise ValueError(f"{key}: expected a positive number (got {v!r})")
         self.camera, self.interact_distance = int(camera), float(interact_distance)
         self.camera_height, self.nav_cell, self.nav_extent = float(camera_height), float(nav_cell), float(nav_extent)
+        self.grid_size = self.nav_cell
         self._kind_args = (float(pickable_size), float(receptacle_height), dict(kinds or {}))
         self.seed = seed
         self.conn = Connection(address, retries=retries, retry_delay=retry_delay, timeout=timeout)
@@ -405,7 +405,7 @@ class UnrealCVSimulator(Simulator):
         key = tuple(sorted((n, bool(a.is_open)) for n, a in self._actors.items() if a.kind == "door"))
         if self._nav is None or self._nav[0] != key:
             pts = probe_reachable(self, self._start, self.nav_cell, self.nav_extent)  # type: ignore[arg-type]
-            self._nav = (key, pts, grid_from_positions(pts, self.nav_cell))
+            self._nav = (key, pts, OccupancyGrid.from_cells(pts, self.nav_cell))
         return self._nav[1], self._nav[2]
 
     def reachable_positions(self) -> np.ndarray:
@@ -416,9 +416,6 @@ class UnrealCVSimulator(Simulator):
     def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
         self._require()
         return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal))
-
-    def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
-        return path_length(self.shortest_path(start, goal))
 
     # -- camera, state, maps ---------------------------------------------------------------------
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
