@@ -10,6 +10,9 @@ Subcommands:
 * ``egym report``    a static HTML site of one or more runs (leaderboards, charts, episode replays).
 * ``egym compare``   runs side by side with bootstrap confidence intervals and the in-domain - OOD gap.
 * ``egym audit SUITE:SPLIT``  blind baselines against a suite (exit 1 when one beats its limit).
+* ``egym data sft``   step-wise reasoning dataset from demonstrated episodes.
+* ``egym train sft|grpo``  SFT, then GRPO, of a Qwen2.5-VL policy (docs/TRAINING.md).
+* ``egym model tiny`` a tiny random Qwen2.5-VL built offline (tests, CPU runs).
 
 Each subcommand parses its flags here and calls one function of the package; the functions
 hold the logic and are importable for scripting.
@@ -138,6 +141,77 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def _cmd_data(args: argparse.Namespace) -> int:
+    from .training.dataset import DatasetConfig, build_dataset
+
+    config = DatasetConfig(history=args.history, image_max_side=args.image_max_side, limit=args.limit,
+                           categories=args.categories, prompt_file=args.prompt_file)
+    ds = build_dataset(args.episodes, Path(args.out), config=config, formats=args.export)
+    print(json.dumps({"out": args.out, "rows": len(ds), "episodes": len(set(ds["episode_id"]))}))
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .training.config import RunConfig
+
+    config = RunConfig.load(args.config)
+    if args.stage == "sft":
+        from .training.sft import run_sft
+
+        metrics = run_sft(config, Path(args.out))
+    else:
+        if not args.init:
+            raise ValueError("egym train grpo needs --init DIR (the SFT output directory or a model)")
+        if args.mode:
+            config.grpo.mode = args.mode
+        from .training.grpo import run_grpo
+
+        metrics = run_grpo(config, args.init, Path(args.out))
+    keys = ("step_accuracy", "random_accuracy", "majority_accuracy", "train_seconds")
+    print(json.dumps({k: metrics.get(k) for k in keys} | {"metrics": str(Path(args.out) / "metrics.json")}))
+    return 0
+
+
+def _cmd_model(args: argparse.Namespace) -> int:
+    from .training.tiny import build_tiny_qwen
+
+    print(build_tiny_qwen(Path(args.out), seed=args.seed, hidden=args.hidden, layers=args.layers,
+                          max_pixels=args.max_pixels, vocab_size=args.vocab_size))
+    return 0
+
+
+def _add_training_commands(sub) -> None:
+    p = sub.add_parser("data", help="build training datasets from demonstrated episodes")
+    p.add_argument("kind", choices=["sft"])
+    p.add_argument("--episodes", nargs="+", required=True, help="JSONL paths or SUITE:SPLIT refs")
+    p.add_argument("--out", required=True, help="output directory (datasets.save_to_disk)")
+    p.add_argument("--history", type=int, default=None, help="earlier frames per prompt (default: the prompt config's)")
+    p.add_argument("--limit", type=int, default=None, help="first N episodes of each category of each source")
+    p.add_argument("--categories", nargs="+", default=None, help="keep only these task categories")
+    p.add_argument("--image-max-side", type=int, default=512, help="longest image side (as the eval agents)")
+    p.add_argument("--prompt-file", default=None, help="prompt config replacing configs/prompts/closed_loop.json")
+    p.add_argument("--export", nargs="*", default=[], choices=["parquet", "jsonl"], help="also write these formats")
+    p.set_defaults(func=_cmd_data)
+
+    p = sub.add_parser("train", help="fine-tune a VLM policy: sft, then grpo")
+    p.add_argument("stage", choices=["sft", "grpo"])
+    p.add_argument("--config", required=True, help="configs/train/*.yaml")
+    p.add_argument("--out", required=True, help="output directory (model, adapter/, metrics.json)")
+    p.add_argument("--init", default=None, help="grpo: the SFT output directory (or a model) to start from")
+    p.add_argument("--mode", choices=["step", "episode"], default=None, help="grpo: overrides grpo.mode of the config")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("model", help="build models offline")
+    p.add_argument("kind", choices=["tiny"])
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--max-pixels", type=int, default=56 * 56)
+    p.add_argument("--vocab-size", type=int, default=600)
+    p.set_defaults(func=_cmd_model)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="egym", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -214,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-render", action="store_true", help="skip checks that replay frames (visibility)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_audit)
+
+    _add_training_commands(sub)
     return parser
 
 

@@ -1,0 +1,77 @@
+"""What every training stage shares: its data, its held-out check and its ``metrics.json``.
+
+``metrics.json`` (written by both stages): ``stage``; ``step_accuracy`` (held-out, every eval
+ref together), ``random_accuracy``, ``majority_accuracy``, ``majority_action``; ``held_out``:
+the same per eval ref (``house-v1:test`` in domain next to ``house-v1:ood``), each with
+``parsed_rate`` and the predicted-action histogram; ``train_samples``; ``train_seconds`` /
+``eval_seconds``; ``trainable`` parameter counts; the stage's own history (``loss_history`` for
+SFT, ``reward_history`` for GRPO); ``config``: the run config as loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .config import RunConfig
+from .dataset import build_dataset, check_disjoint
+from .evaluate import baselines, spread, step_accuracy
+
+
+def load_data(cfg: RunConfig) -> tuple[Any, dict[str, Any]]:
+    """``(train dataset, {label: held-out dataset})`` from prebuilt directories or episode refs;
+    raises ``ValueError`` when a held-out scene also appears in training."""
+    from datasets import load_from_disk
+
+    d = cfg.data
+    if d.train_dataset:
+        train = load_from_disk(d.train_dataset)
+    else:
+        train = build_dataset(d.train, config=d.dataset_config(d.train_limit))
+    held: dict[str, Any] = {}
+    if d.eval_dataset:
+        for path in d.eval_dataset:
+            held[str(path)] = load_from_disk(path)
+    else:
+        for ref in d.eval:
+            held[ref] = build_dataset(ref, config=d.dataset_config(d.eval_limit))
+    for label, ds in held.items():
+        if d.eval_max_steps is not None:
+            held[label] = ds.select(spread(len(ds), d.eval_max_steps))
+        check_disjoint(train, held[label])
+    if len(train) == 0:
+        raise ValueError("no training samples: check data.train / data.train_dataset and data.categories")
+    return train, held
+
+
+def evaluate_held_out(model, processor, cfg: RunConfig, train, held: dict[str, Any]) -> dict[str, Any]:
+    """The held-out part of ``metrics.json`` (see the module docstring)."""
+    t0 = time.perf_counter()
+    per: dict[str, Any] = {}
+    correct = total = 0
+    all_actions: list[str] = []
+    train_actions = list(train["action"])
+    for label, ds in held.items():
+        res = step_accuracy(model, processor, ds, max_new_tokens=cfg.train.eval_max_new_tokens,
+                            batch_size=cfg.train.eval_batch_size)
+        res.update(baselines(train_actions, list(ds["action"])))
+        res.pop("indices", None)
+        per[label] = res
+        correct += round(res["step_accuracy"] * res["n"])
+        total += res["n"]
+        all_actions += list(ds["action"])
+    out = {"step_accuracy": correct / total if total else 0.0, "n_held_out": total}
+    out.update(baselines(train_actions, all_actions))
+    out["held_out"] = per
+    out["eval_seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def write_metrics(out: Path, stage: str, cfg: RunConfig, metrics: dict[str, Any]) -> dict[str, Any]:
+    data = {"stage": stage, **metrics, "config": asdict(cfg)}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    return data
