@@ -23,8 +23,8 @@ from typing import Any
 
 from ..rewards.grpo import SimulatorProgressReward, action_match_reward, format_reward
 from .config import RunConfig
-from .model import load_policy, save_policy, trainable_summary, use_cpu
-from .run import evaluate_held_out, load_data, write_metrics
+from .model import load_policy, save_policy, trainable_summary
+from .run import evaluate_held_out, load_data, trainer_kwargs, write_metrics
 
 REWARDS = {"format": format_reward, "action_match": action_match_reward}
 
@@ -51,17 +51,11 @@ def reward_functions(cfg: RunConfig, width: int, height: int) -> tuple[list[Any]
 def grpo_args(cfg: RunConfig, out: Path, weights: list[float]):
     from trl import GRPOConfig
 
-    t, g = cfg.train, cfg.grpo
-    cpu = use_cpu(t)
+    g = cfg.grpo
     return GRPOConfig(
-        output_dir=str(out / "trainer"), num_train_epochs=t.epochs, max_steps=t.max_steps,
-        learning_rate=t.learning_rate, per_device_train_batch_size=t.batch_size,
-        gradient_accumulation_steps=t.grad_accum, warmup_steps=t.warmup, weight_decay=t.weight_decay,
-        logging_steps=t.logging_steps, seed=t.seed, data_seed=t.seed, use_cpu=cpu, bf16=t.bf16 and not cpu,
-        gradient_checkpointing=t.gradient_checkpointing, deepspeed=t.deepspeed, save_strategy="no", report_to=[],
         num_generations=g.num_generations, max_completion_length=g.max_completion_length, temperature=g.temperature,
         beta=g.beta, epsilon=g.epsilon, reward_weights=weights, use_vllm=g.use_vllm, vllm_mode=g.vllm_mode,
-        remove_unused_columns=False, dataloader_num_workers=0, **t.extra,
+        **trainer_kwargs(cfg, out),
     )
 
 

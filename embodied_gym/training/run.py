@@ -21,6 +21,23 @@ from .dataset import build_dataset, check_disjoint
 from .evaluate import baselines, spread, step_accuracy
 
 
+def trainer_kwargs(cfg: RunConfig, out: Path) -> dict[str, Any]:
+    """The ``TrainingArguments`` both stages pass to trl from ``cfg.train`` (no checkpoints,
+    no reporting; ``use_cpu`` / ``bf16`` by device; extra columns kept for collators and rewards)."""
+    from .model import use_cpu
+
+    t = cfg.train
+    cpu = use_cpu(t)
+    return dict(
+        output_dir=str(out / "trainer"), num_train_epochs=t.epochs, max_steps=t.max_steps,
+        learning_rate=t.learning_rate, per_device_train_batch_size=t.batch_size,
+        gradient_accumulation_steps=t.grad_accum, warmup_steps=t.warmup, weight_decay=t.weight_decay,
+        logging_steps=t.logging_steps, seed=t.seed, data_seed=t.seed, use_cpu=cpu, bf16=t.bf16 and not cpu,
+        gradient_checkpointing=t.gradient_checkpointing, deepspeed=t.deepspeed, save_strategy="no", report_to=[],
+        remove_unused_columns=False, dataloader_num_workers=0, **t.extra,
+    )
+
+
 def load_data(cfg: RunConfig) -> tuple[Any, dict[str, Any]]:
     """``(train dataset, {label: held-out dataset})`` from prebuilt directories or episode refs;
     raises ``ValueError`` when a held-out scene also appears in training."""

@@ -19,25 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from .config import RunConfig
-from .model import load_policy, resolve_base, save_policy, trainable_summary, use_cpu
-from .run import evaluate_held_out, load_data, write_metrics
+from .model import load_policy, resolve_base, save_policy, trainable_summary
+from .run import evaluate_held_out, load_data, trainer_kwargs, write_metrics
 
 
 def sft_args(cfg: RunConfig, out: Path):
     """trl ``SFTConfig`` for this run."""
     from trl import SFTConfig
 
-    t = cfg.train
-    cpu = use_cpu(t)
-    return SFTConfig(
-        output_dir=str(out / "trainer"), num_train_epochs=t.epochs, max_steps=t.max_steps,
-        learning_rate=t.learning_rate, per_device_train_batch_size=t.batch_size,
-        gradient_accumulation_steps=t.grad_accum, warmup_steps=t.warmup, weight_decay=t.weight_decay,
-        logging_steps=t.logging_steps, seed=t.seed, data_seed=t.seed, use_cpu=cpu, bf16=t.bf16 and not cpu,
-        gradient_checkpointing=t.gradient_checkpointing, deepspeed=t.deepspeed, max_length=None,
-        completion_only_loss=True, save_strategy="no", report_to=[], dataloader_num_workers=0,
-        remove_unused_columns=False, **t.extra,
-    )
+    return SFTConfig(max_length=None, completion_only_loss=True, **trainer_kwargs(cfg, out))
 
 
 def run_sft(cfg: RunConfig, out: str | Path) -> dict[str, Any]:

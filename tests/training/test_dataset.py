@@ -96,8 +96,8 @@ def test_dataset_round_trip_and_exports(episode, tmp_path):
 def test_only_assistant_tokens_carry_loss_and_images_match_image_tokens(rows, tmp_path):
     from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
 
-    from embodied_gym.training.model import load_processor
     from embodied_gym.training.config import ModelSettings
+    from embodied_gym.training.model import load_processor
     from embodied_gym.training.tiny import build_tiny_qwen
 
     processor = load_processor(str(build_tiny_qwen(tmp_path / "tiny")), ModelSettings())
