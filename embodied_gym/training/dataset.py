@@ -225,7 +225,17 @@ def to_dataset(rows: list[dict[str, Any]]):
         "episode_id": Value("string"), "step": Value("int32"), "category": Value("string"), "split": Value("string"),
         "domain": Value("string"), "action": Value("string"), "scene_key": Value("string"), "episode": Value("string"),
     })
-    return Dataset.from_list(rows, features=features)
+    return Dataset.from_list([{**r, "images": [_png(im) for im in r["images"]]} for r in rows], features=features)
+
+
+def _png(image) -> dict[str, Any]:
+    """A PIL image as the ``datasets`` Image payload: lossless PNG at a fast compression level
+    (the library's default encoding is several times slower for the same pixels)."""
+    import io
+
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return {"bytes": buf.getvalue(), "path": None}
 
 
 def check_disjoint(train, held_out) -> None:
