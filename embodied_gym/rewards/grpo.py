@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from ..episodes.planner import relative_bearing
 from ..episodes.spec import Episode
 from ..sims.base import ACTIONS, Pose, SimState, Simulator
+from ..sims.geometry import path_length, relative_bearing
 from .progress import SubgoalTracker, TaskState, subgoal_target_point
 
 _CANON = {a.lower(): a for a in ACTIONS}
@@ -152,7 +152,7 @@ class SimulatorProgressReward:
         if action not in sim.actions:
             return -1.0
         obs = sim.step(action)
-        state = _task_state(sim, obs)
+        state = TaskState.live(sim, obs)
         if action == "Finish":
             return 1.0 if tracker.success_on_finish(state) else -1.0
         if not obs.last_action_success:
@@ -194,12 +194,12 @@ class SimulatorProgressReward:
         sim.reset(ep.scene)
         obs = sim.teleport(ep.start_pose)
         tracker = SubgoalTracker(list(ep.subgoals))
-        tracker.update(_task_state(sim, obs), 0)
+        tracker.update(TaskState.live(sim, obs), 0)
         states = []
         for i, action in enumerate(demo.actions):
             states.append(_StepState(sim.snapshot(), SubgoalTracker(list(ep.subgoals), tracker.index, list(tracker.met_at))))
             obs = sim.step(action)
-            tracker.update(_task_state(sim, obs), i + 1)
+            tracker.update(TaskState.live(sim, obs), i + 1)
         self.stats["replays"] += 1
         self._states[key] = states
         while len(self._states) > self.cache_episodes:
@@ -223,14 +223,9 @@ class SimulatorProgressReward:
             path = sim.shortest_path(pose, goal)
             if not path:
                 return math.inf, 0.0
-        length = sum(math.dist(a, b) for a, b in zip(path, path[1:], strict=False)) + extra
+        length = path_length(path) + extra
         ahead = next((p for p in path[1:] if math.dist(p, pose.xz) > 1e-6), (goal[0], goal[-1]))
         return length, relative_bearing(pose, (ahead[0], 0.0, ahead[1]))
-
-
-def _task_state(sim: Simulator, obs) -> TaskState:
-    pose = obs.agent
-    return TaskState(pose, obs.held_object, obs.objects, lambda p: sim.geodesic_distance(pose, p))
 
 
 _EPISODES: OrderedDict[str, Episode] = OrderedDict()

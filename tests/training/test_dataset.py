@@ -10,9 +10,10 @@ import pytest
 
 from embodied_gym.agents.base import Agent, AgentReply
 from embodied_gym.agents.hf_agent import HFAgent
-from embodied_gym.agents.runner import EvalConfig, run_eval
 from embodied_gym.agents.settings import AgentSettings
 from embodied_gym.episodes.spec import load_episodes
+from embodied_gym.eval.config import EvalConfig
+from embodied_gym.eval.scheduler import run_eval
 from embodied_gym.training.dataset import (
     DatasetConfig,
     build_dataset,
