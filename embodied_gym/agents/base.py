@@ -69,6 +69,9 @@ class Agent(ABC):
     name: str = "agent"
     #: when true, the runner fills ``ctx.oracle`` with ``env.unwrapped.oracle_action()`` each step
     needs_oracle: bool = False
+    #: when true, the runner fills ``ctx.scene`` with ``env.unwrapped.perception_state()`` (privileged
+    #: ground truth of the current frame) before each step
+    needs_scene: bool = False
 
     def waiting_for(self) -> str | None:
         """What the agent's longest-waiting call is waiting for, e.g. ``"openai:gpt-4o: 75 s,

@@ -1,6 +1,6 @@
 """``make_agent``: the agent named by an ``--agent`` spec.
 
-Specs: ``oracle`` | ``random`` | ``openai:MODEL`` | ``blind:MODEL`` | ``hf:PATH_OR_HUB_ID``
+Specs: ``oracle`` | ``random`` | ``openai:MODEL`` | ``blind:MODEL`` | ``tools:openai:MODEL`` | ``hf:PATH_OR_HUB_ID``
 (``hf:BASE+ADAPTER_DIR`` loads a LoRA adapter on top of BASE; or set ``hf.adapter`` in the
 config file).
 """
@@ -13,7 +13,7 @@ from .base import Agent
 from .cache import ResponseCache
 from .settings import AgentSettings
 
-KINDS = ("oracle", "random", "openai", "blind", "hf")
+KINDS = ("oracle", "random", "openai", "blind", "hf", "tools")
 
 
 def parse_agent_spec(spec: str) -> tuple[str, str | None]:
@@ -25,13 +25,15 @@ def parse_agent_spec(spec: str) -> tuple[str, str | None]:
     kind, sep, arg = spec.strip().partition(":")
     kind = kind.strip().lower()
     if kind not in KINDS:
-        raise ValueError(f"--agent {spec!r}: unknown agent kind {kind!r}; expected oracle, random, openai:MODEL, blind:MODEL or hf:PATH")
+        raise ValueError(f"--agent {spec!r}: unknown agent kind {kind!r}; expected oracle, random, openai:MODEL, blind:MODEL, tools:openai:MODEL or hf:PATH")
     if kind in ("oracle", "random"):
         if sep and arg.strip():
             raise ValueError(f"--agent {spec!r}: {kind} takes no argument")
         return kind, None
     if not arg.strip():
         raise ValueError(f"--agent {spec!r}: {kind} needs a model, e.g. {kind}:NAME")
+    if kind == "tools" and not (arg.strip().startswith("openai:") and arg.strip()[7:].strip()):
+        raise ValueError(f"--agent {spec!r}: tools needs an OpenAI-compatible model, e.g. tools:openai:NAME")
     return kind, arg.strip()
 
 
@@ -73,7 +75,7 @@ def make_agent(
         from .families import get_family
 
         return RandomAgent(get_family(family).random_answer)
-    if kind in ("openai", "blind"):
+    if kind in ("openai", "blind", "tools"):
         import os
 
         from .openai_agent import OpenAIAgent
@@ -84,6 +86,11 @@ def make_agent(
             if "api.openai.com" in base_url:
                 raise ValueError("no API key: set OPENAI_API_KEY or pass --api-key")
             api_key = "EMPTY"  # local OpenAI-compatible servers (vLLM, SGLang) accept any key
+        if kind == "tools":
+            from .tools_agent import ToolAgent
+
+            return ToolAgent(arg.split(":", 1)[1].strip(), family=family, settings=settings, base_url=base_url,
+                             api_key=api_key, cache=cache, **kwargs)
         return OpenAIAgent(arg, family=family, settings=settings, base_url=base_url, api_key=api_key,
                            cache=cache, blind=kind == "blind", **kwargs)
     from .hf_agent import HFAgent

@@ -8,7 +8,9 @@ It serves ``POST .../chat/completions`` (any prefix, e.g. ``/v1/chat/completions
 concurrent slow requests cost no threads. Each request gets the next :class:`Behavior` from the
 ``script`` (FIFO) if any is left, else ``Behavior("ok")``:
 
-* ``ok``           200 with ``reply(body)`` as the assistant content (after ``latency`` seconds)
+* ``ok``           200 with ``reply(body)`` as the assistant content (after ``latency`` seconds); a
+                   ``reply`` that returns ``{"content", "tool_calls": [{"name", "arguments"}]}``
+                   scripts a tool-calling answer (OpenAI tools API)
 * ``rate_limit``   429 with a ``Retry-After`` header (seconds)
 * ``server_error`` 500 (or ``status``)
 * ``timeout``      sleeps ``delay`` seconds (default 30) before answering: longer than the client's timeout
@@ -92,7 +94,7 @@ class FakeOpenAIServer:
 
     def __init__(
         self,
-        reply: Callable[[dict[str, Any]], str] | str | None = None,
+        reply: Callable[[dict[str, Any]], str | dict] | str | None = None,
         *,
         latency: float = 0.0,
         script: Iterable[Behavior | str] = (),
@@ -102,7 +104,7 @@ class FakeOpenAIServer:
         if isinstance(reply, str):
             fixed = reply
             reply = lambda body: fixed  # noqa: E731
-        self.reply: Callable[[dict[str, Any]], str] = reply or deterministic_reply
+        self.reply: Callable[[dict[str, Any]], str | dict] = reply or deterministic_reply
         self.latency = float(latency)
         self.script: deque[Behavior] = deque(Behavior(b) if isinstance(b, str) else b for b in script)
         self.host, self.port = host, port
@@ -229,16 +231,24 @@ class FakeOpenAIServer:
             await self._send_raw(writer, 200, b'{"id": "chatcmpl-broken", "choices": [ {"mess', "application/json")
             return True
         content: str | None
+        tool_calls = None
         if kind == "empty":
             content = ""
         elif kind == "null_content":
             content = None
         else:
             content = behavior.content if behavior.content is not None else self.reply(body)
+            if isinstance(content, dict):  # a scripted tool call: {"content": ..., "tool_calls": [{"name", "arguments"}]}
+                tool_calls = [{"id": f"call_{n}_{i}", "type": "function",
+                               "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))}}
+                              for i, c in enumerate(content.get("tool_calls") or [])]
+                content = content.get("content")
         prompt_tokens = max(1, len(raw) // 4)
         completion_tokens = len(content or "") // 4 + 1
         choices = [] if kind == "no_choices" else [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            {"index": 0, "message": {"role": "assistant", "content": content,
+                                     **({"tool_calls": tool_calls} if tool_calls else {})},
+             "finish_reason": "tool_calls" if tool_calls else "stop"}
         ]
         record["status"] = 200
         await self._send(writer, 200, {

@@ -37,6 +37,7 @@ import base64
 import email.utils
 import hashlib
 import io
+import json
 import math
 import random
 import time
@@ -103,8 +104,28 @@ def cache_namespace(base_url: Any, extra_body: dict[str, Any] | None = None) -> 
     return f"chat|{str(base_url).rstrip('/')}|" + repr(sorted((extra_body or {}).items()))
 
 
+#: tool calls of a reply are kept in its text after this marker, as JSON (so they are cached and
+#: logged with it): ``[{"id", "name", "arguments"}]``; see :func:`split_tool_calls`
+TOOL_CALLS_MARK = "\n<tool_calls>"
+
+
+def split_tool_calls(text: str) -> tuple[str, list[dict[str, str]]]:
+    """``(content, tool calls)`` of a reply text made by :func:`extract_text`. Never raises."""
+    head, mark, tail = text.partition(TOOL_CALLS_MARK)
+    if not mark:
+        return text, []
+    try:
+        calls = json.loads(tail)
+    except ValueError:
+        return head, []
+    ok = [c for c in calls if isinstance(c, dict) and isinstance(c.get("name"), str)] if isinstance(calls, list) else []
+    return head, [{"id": str(c.get("id", "")), "name": c["name"], "arguments": str(c.get("arguments") or "{}")}
+                  for c in ok]
+
+
 def extract_text(completion: Any) -> tuple[str, int, int]:
-    """``(text, prompt_tokens, completion_tokens)`` from a chat completion (object or dict).
+    """``(text, prompt_tokens, completion_tokens)`` from a chat completion (object or dict); tool
+    calls, when the message has any, follow the content after :data:`TOOL_CALLS_MARK`.
 
     Never raises: missing choices, ``null`` content or odd shapes give ``""``."""
     def get(obj: Any, name: str) -> Any:
@@ -121,6 +142,11 @@ def extract_text(completion: Any) -> tuple[str, int, int]:
             text = content
         elif isinstance(content, list):  # content parts
             text = "".join(str(get(p, "text") or "") for p in content)
+        calls = get(message, "tool_calls") if message is not None else None
+        if calls:
+            listed = [{"id": get(c, "id"), "name": get(get(c, "function"), "name"),
+                       "arguments": get(get(c, "function"), "arguments")} for c in calls]
+            text += TOOL_CALLS_MARK + json.dumps(listed)
     except Exception:  # noqa: BLE001
         text = ""
     usage = get(completion, "usage")

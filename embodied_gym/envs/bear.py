@@ -30,7 +30,7 @@ from ..episodes.spec import Episode, load_episodes
 from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, LLMJudge, answer_kind, score_answer
 from ..sims.base import Simulator
 from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
-from .perception import frame_report
+from .perception import frame_report, frame_state
 from .registration import ENV_SPECS
 
 TEXT_MAX = 4096
@@ -266,6 +266,13 @@ class BearLongHorizonEnv(gym.Env):
             return ""
         obs = self._replay.observe(int(self.queries[self._q]["step"]))
         return frame_report(obs.objects, obs.agent, self.width, self.height)
+
+    def perception_state(self) -> dict[str, Any]:
+        """Structured privileged ground truth of the current question's frame for tool-using agents
+        (:func:`~embodied_gym.envs.perception.frame_state`); ``{}`` when no question is pending."""
+        if self._done or self._episode is None or self._replay is None:
+            return {}
+        return frame_state(self._replay.observe(int(self.queries[self._q]["step"])), self.width, self.height)
 
     # -- stepping --------------------------------------------------------------------------
     def step(self, action: Any):

@@ -24,7 +24,7 @@ from ..rewards.metrics import make_episode_result, path_length
 from ..rewards.progress import SubgoalTracker, TaskState, subgoal_target_point
 from ..sims.base import ACTIONS, Observation, Simulator, pose_xz, resolve_action
 from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
-from .perception import PerceptionMemory, closed_loop_report
+from .perception import PerceptionMemory, closed_loop_report, frame_state
 from .registration import ENV_SPECS
 
 FEEDBACK_MAX = 512
@@ -266,6 +266,13 @@ class ClosedLoopEnv(gym.Env):
         obs = self._obs
         return closed_loop_report(obs.objects, obs.agent, self.width, self.height, self._rooms, self._memory,
                                   self._steps)
+
+    def perception_state(self) -> dict[str, Any]:
+        """Structured privileged ground truth of the current frame for tool-using agents
+        (:func:`~embodied_gym.envs.perception.frame_state`)."""
+        if self.episode is None:
+            raise RuntimeError("perception_state() needs a running episode; call reset()")
+        return frame_state(self._obs, self.width, self.height)
 
     # -- helpers ---------------------------------------------------------------------------
     def _simulator(self) -> Simulator:

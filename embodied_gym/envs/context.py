@@ -24,7 +24,9 @@ class StepContext:
     ``feedback`` the environment's feedback after each. ``oracle`` is the ground-truth action /
     answer for the current step when the agent asked for it. ``perception`` is the environment's
     privileged perception report for the current step (``--perception oracle``; see
-    :mod:`embodied_gym.envs.perception`), added to the prompt when set. ``seed`` is the run seed."""
+    :mod:`embodied_gym.envs.perception`), added to the prompt when set; ``scene`` its structured form
+    (:func:`~embodied_gym.envs.perception.frame_state`) for agents with ``needs_scene`` (the tool
+    agent's oracle detector and depth probe). ``seed`` is the run seed."""
 
     episode_id: str
     family: str
@@ -36,6 +38,7 @@ class StepContext:
     feedback: list[str] = field(default_factory=list)
     oracle: Any = None
     perception: str | None = None
+    scene: dict[str, Any] | None = None
     max_frames: int = 16
 
     def record(self, obs_before: dict[str, Any], action: str, parsed: Any, feedback: str) -> None:

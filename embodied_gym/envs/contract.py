@@ -21,7 +21,8 @@ Any Gymnasium environment whose ``env.unwrapped`` satisfies :class:`EvalEnv` can
   oracle agent; it must not change the env's state).
 * optional, for ``--perception oracle``: ``perception_report()``, a text of privileged ground truth
   about the current step's frame (:mod:`embodied_gym.envs.perception`) that the harness adds to
-  every prompt; it must not change the env's state.
+  every prompt; for agents with ``needs_scene`` (``tools:``): ``perception_state()``, the same
+  ground truth as data. Neither may change the env's state.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..sims.base import ObjectInfo, Pose, RoomInfo
+from ..sims.base import ObjectInfo, Observation, Pose, RoomInfo
 from ..sims.geometry import relative_bearing
 
 HEADER = "Privileged perception (oracle ground truth from the simulator, not the model's own vision):"
@@ -35,15 +35,15 @@ def direction(pose: Pose, point: Iterable[float]) -> str:
 
 
 def visible_objects(objects: Mapping[int, ObjectInfo], pose: Pose, width: int, height: int) -> list[dict]:
-    """The objects with pixels in the frame, largest first (at most :data:`MAX_OBJECTS`): name,
-    normalised box, distance in metres and direction from the agent."""
+    """The objects with pixels in the frame, largest first (at most :data:`MAX_OBJECTS`): id,
+    name, category, normalised box, distance in metres and direction from the agent."""
     seen = sorted((o for o in objects.values() if o.visible and o.bbox is not None),
                   key=lambda o: (-o.pixel_count, o.id))[:MAX_OBJECTS]
     rows = []
     for o in seen:
         x1, y1, x2, y2 = o.bbox
         rows.append({
-            "name": o.name, "box": [round(x1 / width, 3), round(y1 / height, 3), round(x2 / width, 3), round(y2 / height, 3)],
+            "id": o.id, "name": o.name, "category": o.category, "box": [round(x1 / width, 3), round(y1 / height, 3), round(x2 / width, 3), round(y2 / height, 3)],
             "distance": round(float(o.distance), 2), "direction": direction(pose, o.position),
         })
     return rows
@@ -82,6 +82,19 @@ def closed_loop_report(objects: Mapping[int, ObjectInfo], pose: Pose, width: int
             here = "this step" if when == step else f"step {when}"
             lines.append(f"- {name}: {here}, {room or 'unknown room'}, ({x:.1f}, {z:.1f}), {direction(pose, (x, 0.0, z))}")
     return "\n".join(lines)
+
+
+def frame_state(obs: Observation, width: int, height: int) -> dict:
+    """The structured ground truth of one frame for tool-using agents: ``objects`` (as
+    :func:`visible_objects`), ``segmentation`` (``H x W`` object ids, 0 = none), ``depth`` (``H x W``
+    metres, or ``None`` when the backend renders none) and ``distances`` (object id -> metres from
+    the agent, for every object with pixels)."""
+    return {
+        "objects": visible_objects(obs.objects, obs.agent, width, height),
+        "segmentation": obs.segmentation,
+        "depth": obs.depth,
+        "distances": {o.id: float(o.distance) for o in obs.objects.values() if o.visible},
+    }
 
 
 def frame_report(objects: Mapping[int, ObjectInfo], pose: Pose, width: int, height: int) -> str:

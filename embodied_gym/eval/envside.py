@@ -58,9 +58,12 @@ def reset(env: Any, episode_id: str, seed: int, oracle: bool) -> tuple[Any, Any]
     return obs, (env.unwrapped.oracle_action() if oracle else None)
 
 
-def perceive(env: Any) -> str:
-    """The environment's privileged perception report for the current step (``--perception oracle``)."""
-    return str(env.unwrapped.perception_report())
+def perceive(env: Any, report: bool, state: bool) -> tuple[str | None, dict | None]:
+    """The environment's privileged perception of the current step: its text report
+    (``--perception oracle``) and its structured state (agents with ``needs_scene``), each only
+    when asked for."""
+    inner = env.unwrapped
+    return (str(inner.perception_report()) if report else None), (inner.perception_state() if state else None)
 
 
 def step(env: Any, action: str, oracle: bool) -> tuple:

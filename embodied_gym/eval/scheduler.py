@@ -106,7 +106,8 @@ class _Run:
         """Episode ids, logged steps and the agent's inputs; checks and writes run.json."""
         cfg = self.cfg
         self.family = family_of(first)
-        if cfg.perception == "oracle" and not callable(getattr(first.unwrapped, "perception_report", None)):
+        self.perceive = cfg.perception == "oracle"
+        if self.perceive and not callable(getattr(first.unwrapped, "perception_report", None)):
             raise ConfigError("perception", f"'oracle' needs an environment with perception_report(); "
                                             f"{cfg.env_id} has none")
         ids = [episode_id(e) for e in first.unwrapped.episodes]
@@ -152,6 +153,9 @@ class _Run:
             self.log_fields = spec.log_fields if spec else ()
             self.cache = ResponseCache(cfg.cache or self.out / "cache.sqlite")
             self.agent = self._make_agent(inputs["settings"])
+            if self.agent.needs_scene and not callable(getattr(first.unwrapped, "perception_state", None)):
+                raise ValueError(f"--agent {self.agent.name}: needs an environment with perception_state(); "
+                                 f"{cfg.env_id} has none")
             for _ in range(min(cfg.concurrency, len(todo)) - 1):
                 envs.append(await envside.call(envside.make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs)))
             pool: asyncio.Queue = asyncio.Queue()
@@ -239,8 +243,9 @@ class _Run:
             while True:
                 if ctx.step >= cfg.max_steps_cap:
                     raise RuntimeError(f"episode did not end within max_steps_cap={cfg.max_steps_cap} steps")
-                if cfg.perception == "oracle":
-                    ctx.perception = await envside.call(envside.perceive, env)
+                if self.perceive or agent.needs_scene:
+                    ctx.perception, ctx.scene = await envside.call(envside.perceive, env, self.perceive,
+                                                                   agent.needs_scene)
                 reply = await self._ask(obs, ctx)
                 if reply.infra_failure:
                     self._log_infra(ep, ctx.step, reply)
