@@ -14,6 +14,9 @@ from .cache import ResponseCache
 from .settings import AgentSettings
 
 KINDS = ("oracle", "random", "openai", "blind", "hf", "tools")
+#: kinds that call an OpenAI-compatible endpoint / that run a model (prompted, with settings)
+API_KINDS = ("openai", "blind", "tools")
+MODEL_KINDS = (*API_KINDS, "hf")
 
 
 def parse_agent_spec(spec: str) -> tuple[str, str | None]:
@@ -41,13 +44,13 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 def resolve_endpoint(spec: str, base_url: str | None = None) -> str | None:
-    """The endpoint an ``--agent`` spec talks to: for ``openai:``/``blind:`` agents ``base_url``,
+    """The endpoint an ``--agent`` spec talks to: for ``openai:``/``blind:``/``tools:`` agents ``base_url``,
     else ``$OPENAI_BASE_URL``, else OpenAI's (without a trailing slash); ``None`` for agents that
     call no server."""
     import os
 
     kind, _ = parse_agent_spec(spec)
-    if kind not in ("openai", "blind"):
+    if kind not in API_KINDS:
         return None
     return (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
@@ -75,7 +78,7 @@ def make_agent(
         from .families import get_family
 
         return RandomAgent(get_family(family).random_answer)
-    if kind in ("openai", "blind", "tools"):
+    if kind in API_KINDS:
         import os
 
         from .openai_agent import OpenAIAgent

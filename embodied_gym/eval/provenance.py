@@ -111,13 +111,13 @@ def agent_inputs(cfg: EvalConfig, family: str) -> dict[str, Any]:
     "prompt_file"}`` (settings and prompt only for model agents, endpoint only for API agents)."""
     if not isinstance(cfg.agent, str):
         return {"settings": None, "endpoint": None, "prompt": None, "prompt_file": None, "model_agent": False}
-    from ..agents.factory import parse_agent_spec, resolve_endpoint
+    from ..agents.factory import MODEL_KINDS, parse_agent_spec, resolve_endpoint
     from ..agents.settings import AgentSettings
     from ..envs.prompts import configs_dir
 
     kind, _ = parse_agent_spec(cfg.agent)
     settings = AgentSettings.load(cfg.config)
-    if kind not in ("openai", "blind", "hf"):
+    if kind not in MODEL_KINDS:
         return {"settings": settings, "endpoint": None, "prompt": None, "prompt_file": None, "model_agent": False}
     prompt_file = settings.prompt_file or str(configs_dir() / "prompts" / f"{family}.json")
     return {"settings": settings, "endpoint": resolve_endpoint(cfg.agent, cfg.base_url),

@@ -43,7 +43,7 @@ def test_visible_objects_boxes_are_normalised_and_directions_signed():
                           pixel_count=50, distance=2.2),
             2: ObjectInfo(2, "box", "the box", position=(2.0, 0.0, 0.0), visible=False)}
     rows = visible_objects(objs, pose, 160, 120)
-    assert rows == [{"name": "the red ball", "box": [0.0, 0.1, 0.5, 0.5], "distance": 2.2,
+    assert rows == [{"id": 1, "name": "the red ball", "category": "ball", "box": [0.0, 0.1, 0.5, 0.5], "distance": 2.2,
                      "direction": direction(pose, (2.0, 0.0, -1.0))}]
     assert direction(pose, (2.0, 0.0, -1.0)).endswith("left") and direction(pose, (2.0, 0.0, 1.0)).endswith("right")
     assert direction(pose, (3.0, 0.0, 0.0)) == "ahead" and direction(pose, (-3.0, 0.0, 0.0)) == "behind"
