@@ -55,7 +55,11 @@ class Run:
 
     @property
     def agent(self) -> str:
-        return str((self.summary.get("run") or {}).get("agent") or self.info.get("agent") or "")
+        """The agent spec, with ``[perception=oracle]`` appended for privileged-perception runs so
+        the settings of a perception ablation stay apart in tables and pooled gaps."""
+        name = str((self.summary.get("run") or {}).get("agent") or self.info.get("agent") or "")
+        perception = self.info.get("perception") or "images"
+        return name if perception == "images" else f"{name} [perception={perception}]"
 
     @property
     def label(self) -> str:

@@ -71,3 +71,14 @@ def test_perception_oracle_adds_the_object_list_and_none_drops_the_images(tmp_pa
 def test_bad_perception_value_names_the_field(tmp_path):
     with pytest.raises(ConfigError, match="perception"):
         EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="oracle", out=tmp_path, perception="x")
+
+
+def test_the_three_perception_settings_compare_in_one_table(tmp_path):
+    from embodied_gym.reports.compare import compare_runs
+
+    with FakeOpenAIServer(finish) as server:
+        for setting in ("images", "oracle", "none"):
+            run(tmp_path, "EmbodiedTask-v0", "house-v1:test", server, name=setting, perception=setting, limit=2)
+    table = compare_runs([tmp_path / s for s in ("images", "oracle", "none")])
+    agents = [row["agent"] for row in table["rows"]]
+    assert agents == ["openai:fake-vlm", "openai:fake-vlm [perception=oracle]", "blind:fake-vlm [perception=none]"]
