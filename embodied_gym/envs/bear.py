@@ -99,7 +99,9 @@ class BearLongHorizonEnv(gym.Env):
     questions with the three arrows drawn), ``history`` (``history_frames x H x W x 3``: up to
     that many frames of the episode so far, sampled uniformly with the first and the current one
     included, oldest first, black padding after ``history_length`` frames), ``history_length``,
-    ``question`` (the question with BEAR's answer-format instruction), ``options`` (four
+    ``question`` (the question with BEAR's answer-format instruction), ``description`` (the query's
+    ``description``: what fills BEAR's [Descriptions] slot in the ``bear-paper`` prompts; empty
+    when the query has none, and those prompts fall back to ``question``), ``options`` (four
     ``"A. ..."`` strings; empty for pointing and boxes), ``skill`` (our skill id, e.g.
     ``relative_direction``), ``instruction`` (the household task), ``query_index``.
 
@@ -163,6 +165,7 @@ class BearLongHorizonEnv(gym.Env):
             "history": spaces.Box(0, 255, (self.history_frames, self.height, self.width, 3), np.uint8),
             "history_length": spaces.Discrete(self.history_frames + 1),
             "question": text,
+            "description": text,
             "options": spaces.Tuple([spaces.Text(1024, min_length=0, charset=TEXT_CHARSET)] * 4),
             "skill": spaces.Text(64, min_length=0, charset=TEXT_CHARSET),
             "instruction": text,
@@ -245,6 +248,7 @@ class BearLongHorizonEnv(gym.Env):
             "history": history,
             "history_length": len(idx),
             "question": _clean(question_text(query)),
+            "description": _clean(query.get("description", "")),
             "options": tuple(_clean(o, 1024) for o in option_lines(query)),
             "skill": _clean(query["skill"], 64),
             "instruction": _clean(self._episode.instruction),

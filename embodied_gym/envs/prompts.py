@@ -34,7 +34,12 @@ from typing import Any
 import numpy as np
 
 from ..sims.base import ACTIONS
+from ..rewards.bear_skills import bear_skill
 from .context import StepContext, observation_image
+from .prompt_media import IMAGE_SLOT, INPUT_SETTINGS, VIDEO_SLOT, content_parts
+
+#: placeholders of ``skill_templates`` (BEAR's prompt slots)
+SKILL_TEMPLATE_SLOTS = ("description", "question", "options", "video", "image", "blind_note")
 
 
 def configs_dir() -> Path:
@@ -72,7 +77,12 @@ class PromptConfig:
     send before the current one (closed loop: the runner's memory; bear: the env's history video,
     sampled uniformly down to this many). ``history_actions``: how many previous actions to list.
     ``blind_note``: replaces the images for text-only agents. ``skill_hints``: bear only, extra
-    text per skill name (``"default"`` for the rest)."""
+    text per skill name (``"default"`` for the rest). ``skill_templates``: bear only, a template
+    per skill id (BEAR's own prompts in the ``bear-paper`` profile) used when the observation
+    carries a ``description`` (what BEAR's released ``question`` field holds for that skill); its
+    placeholders are :data:`SKILL_TEMPLATE_SLOTS`, ``{video}`` / ``{image}`` placing the frames
+    (:mod:`~embodied_gym.envs.prompt_media`). ``input_setting``: ``sequential`` (frames as
+    separate images) or ``merged`` (tiled into one image), BEAR's two input settings."""
 
     family: str
     system: str = ""
@@ -81,6 +91,8 @@ class PromptConfig:
     history_actions: int = 8
     blind_note: str = "(No image is available to you; decide from the text alone.)"
     skill_hints: dict[str, str] = field(default_factory=dict)
+    skill_templates: dict[str, str] = field(default_factory=dict)
+    input_setting: str = "sequential"
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, where: str = "prompt config") -> PromptConfig:
@@ -99,16 +111,28 @@ class PromptConfig:
         for _, name, _, _ in string.Formatter().parse(cfg.template):
             if name is not None and name not in allowed:
                 raise ValueError(f"{where}: field 'template': unknown placeholder {{{name}}}; allowed: {sorted(allowed)}")
+        if cfg.input_setting not in INPUT_SETTINGS:
+            raise ValueError(f"{where}: field 'input_setting': expected one of {INPUT_SETTINGS}, got {cfg.input_setting!r}")
+        for skill, tmpl in cfg.skill_templates.items():
+            for _, name, _, _ in string.Formatter().parse(str(tmpl)):
+                if name is not None and name not in SKILL_TEMPLATE_SLOTS:
+                    raise ValueError(f"{where}: field 'skill_templates.{skill}': unknown placeholder {{{name}}}; "
+                                     f"allowed: {sorted(SKILL_TEMPLATE_SLOTS)}")
         return cfg
 
     @classmethod
     def load(cls, family: str, path: str | os.PathLike[str] | None = None) -> PromptConfig:
-        """The config for ``family`` from ``path`` or ``configs/prompts/<family>.json``."""
+        """The config for ``family`` from ``path`` or ``configs/prompts/<family>.json``. ``path`` may
+        also be a profile name: ``"bear-paper"`` is ``configs/prompts/bear-paper.json``."""
         if family not in PROMPT_FAMILIES:
             raise ValueError(f"no prompt builder for environment family {family!r}; expected one of {sorted(PROMPT_FAMILIES)}")
         p = Path(path) if path is not None else configs_dir() / "prompts" / f"{family}.json"
+        if path is not None and not p.exists() and p.suffix == "" and len(p.parts) == 1:
+            p = configs_dir() / "prompts" / f"{p.name}.json"
         data = load_config_file(p)
-        data.setdefault("family", family)
+        if data.setdefault("family", family) != family:
+            raise ValueError(f"{p}: field 'family': this prompt profile is for {data['family']!r} environments, "
+                             f"not {family!r}")
         return cls.from_dict(data, where=str(p))
 
 
@@ -221,10 +245,22 @@ def render_bear(cfg: PromptConfig, obs: dict[str, Any], ctx: StepContext, blind_
     length = obs.get("history_length")
     if isinstance(history, np.ndarray) and history.ndim == 4 and length is not None:
         history = list(history[: int(np.asarray(length).reshape(-1)[0])])  # cut the black padding
-    frames = _frames(history)
+    raw_frames = frames = _frames(history)
     current = observation_image(obs)
     if frames and current is not None and frames[-1].shape == current.shape and np.array_equal(frames[-1], current):
         frames = frames[:-1]  # the history ends with the current view: send it once
+    skill_id = bear_skill(skill).id if bear_skill(skill) else skill
+    template = cfg.skill_templates.get(skill_id) or cfg.skill_templates.get(skill)
+    description = _text(obs.get("description")).strip()
+    if template and description:  # BEAR's own prompt, images placed by its slots
+        if "{image}" in template:
+            video = _uniform(frames, cfg.history_frames) if "{video}" in template else []
+        else:  # video-only question: the whole video, the current view being its last frame
+            video = _uniform(raw_frames or ([current] if current is not None else []), cfg.history_frames)
+            current = None
+        slot_values = {**values, "description": description, "video": VIDEO_SLOT,
+                       "image": IMAGE_SLOT if current is not None else ""}
+        return _render(template, slot_values), [*video, *([current] if current is not None else [])]
     images = _uniform(frames, cfg.history_frames)
     if current is not None:
         images.append(current)
@@ -280,10 +316,10 @@ class PromptBuilder:
         text, images = self.prompt_family.render(self.config, obs, ctx, blind_note)
         if ctx.perception:
             text = f"{text}\n\n{ctx.perception}"
-        content: list[dict[str, Any]] = []
-        if self.include_images:
-            content += [{"type": "image", "image": im} for im in images]
-        content.append({"type": "text", "text": text})
+        current = images[-1] if images and IMAGE_SLOT in text else None
+        video = images[:-1] if current is not None else images
+        content = content_parts(text, video, current, input_setting=self.config.input_setting,
+                                include_images=self.include_images)
         messages: list[dict[str, Any]] = []
         if self.config.system:
             messages.append({"role": "system", "content": self.config.system})

@@ -58,6 +58,11 @@ class EvalConfig:
     limit: int | None = _f(None, help="evaluate only the first N episodes")
     seed: int = _f(0, help="passed to every env.reset and to random agents")
     config: str | None = _f(None, help="agent settings file (YAML or JSON), e.g. configs/agents/example.yaml")
+    prompt: str | None = _f(None, help="prompt profile for model agents: a name under configs/prompts/ (e.g. bear-paper, "
+                                       "BEAR's own prompts) or a file; default: the settings file's prompt_file, else "
+                                       "the environment's metadata['prompt_profile'], else the family's")
+    input_setting: str | None = _f(None, help="how frames reach model agents: sequential (separate images) or merged "
+                                              "(tiled into one image), BEAR's two input settings; default: the prompt's")
     progress: bool = _f(True, flag="--no-progress", help="no progress bar on stderr")
     cache: str | None = _f(None, help="SQLite response cache (default: OUT/cache.sqlite); share it across runs")
     env_kwargs: dict[str, Any] = _f(factory=dict, help="extra keyword arguments for gym.make, as a JSON object")
@@ -80,6 +85,8 @@ class EvalConfig:
             raise ConfigError("max_steps_cap", f"must be an integer >= 1, got {self.max_steps_cap!r}")
         if self.perception not in PERCEPTION:
             raise ConfigError("perception", f"must be one of {', '.join(PERCEPTION)}, got {self.perception!r}")
+        if self.input_setting not in (None, "sequential", "merged"):
+            raise ConfigError("input_setting", f"must be sequential or merged, got {self.input_setting!r}")
         if not isinstance(self.env_kwargs, dict):
             raise ConfigError("env_kwargs", f"must be a mapping of keyword arguments, got {self.env_kwargs!r}")
 

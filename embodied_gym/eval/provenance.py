@@ -106,9 +106,12 @@ def build_provenance(cfg: EvalConfig, *, episode_ids: list[str], family: str, se
     return {"shaping": shaping, "recorded": recorded}
 
 
-def agent_inputs(cfg: EvalConfig, family: str) -> dict[str, Any]:
+def agent_inputs(cfg: EvalConfig, family: str, default_profile: str | None = None) -> dict[str, Any]:
     """What the agent spec of ``cfg`` will be built from: ``{"settings", "endpoint", "prompt",
-    "prompt_file"}`` (settings and prompt only for model agents, endpoint only for API agents)."""
+    "prompt_file"}`` (settings and prompt only for model agents, endpoint only for API agents).
+    The prompt profile is ``cfg.prompt``, else the settings file's ``prompt_file``, else
+    ``default_profile`` (the environment's ``metadata["prompt_profile"]``), else the family's;
+    ``cfg.input_setting`` overrides the profile's input setting."""
     if not isinstance(cfg.agent, str):
         return {"settings": None, "endpoint": None, "prompt": None, "prompt_file": None, "model_agent": False}
     from ..agents.factory import MODEL_KINDS, parse_agent_spec, resolve_endpoint
@@ -117,6 +120,9 @@ def agent_inputs(cfg: EvalConfig, family: str) -> dict[str, Any]:
 
     kind, _ = parse_agent_spec(cfg.agent)
     settings = AgentSettings.load(cfg.config)
+    settings.prompt_file = cfg.prompt or settings.prompt_file or default_profile
+    if cfg.input_setting is not None:
+        settings.prompt = {**settings.prompt, "input_setting": cfg.input_setting}
     if kind not in MODEL_KINDS:
         return {"settings": settings, "endpoint": None, "prompt": None, "prompt_file": None, "model_agent": False}
     prompt_file = settings.prompt_file or str(configs_dir() / "prompts" / f"{family}.json")

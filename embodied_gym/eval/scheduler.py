@@ -115,7 +115,8 @@ class _Run:
             ids = ids[: cfg.limit]
         if not ids:
             raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
-        inputs = agent_inputs(cfg, self.family)
+        profile = (getattr(first.unwrapped, "metadata", None) or {}).get("prompt_profile")
+        inputs = agent_inputs(cfg, self.family, default_profile=profile)
         provenance = build_provenance(cfg, episode_ids=ids, family=self.family, **inputs)
         logged_steps, self.finals, self.run_record = open_run_dir(cfg, provenance)
         return ids, logged_steps, inputs

@@ -22,13 +22,13 @@ VIDEO_FRAMES = 20
 
 
 def write_video(path: Path, n: int = VIDEO_FRAMES) -> None:
-    """``n`` frames of uniform grey ``10 * i`` (frame ``i``), so sampled indices can be read back."""
+    """``n`` frames of uniform grey ``10 * i + 5`` (frame ``i``; none black), so sampled indices can be read back."""
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 5, (W, H))
     for i in range(n):
-        writer.write(np.full((H, W, 3), 10 * i, np.uint8))
+        writer.write(np.full((H, W, 3), 10 * i + 5, np.uint8))
     writer.release()
 
 

@@ -70,8 +70,8 @@ def test_videos_are_sampled_uniformly_with_first_and_last(items_dir):
                    width=W, height=H)
     obs, _ = env.reset()
     assert obs["history_length"] == 4 and obs["has_image"] == 0
-    means = [float(f.mean()) for f in obs["history"]]  # frame i is grey 10 * i (up to mp4 loss)
-    assert means == pytest.approx([0, 60, 120, 190], abs=4)
+    means = [float(f.mean()) for f in obs["history"]]  # frame i is grey 10 * i + 5 (up to mp4 loss)
+    assert means == pytest.approx([5, 65, 125, 195], abs=4)
     assert np.array_equal(obs["image"], obs["history"][3])  # video-only: the current view is the last frame
     env32 = gym.make("BearSkill-v0", episodes=str(items_dir), skills=["path_planning"], num_frames=32, width=W, height=H)
     obs, _ = env32.reset()
