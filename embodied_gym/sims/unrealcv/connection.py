@@ -15,6 +15,7 @@ import io
 import os
 import re
 import sys
+import threading
 import time
 
 import numpy as np
@@ -51,6 +52,8 @@ class Connection:
 
         self.address = parse_address(address)
         self.timeout = float(timeout)
+        #: set once a request failed: the message ids of the stream can no longer be trusted
+        self.broken = False
         self.client = unrealcv.Client(self.address)
         for attempt in range(max(1, int(retries))):
             with contextlib.redirect_stdout(sys.stderr):  # the client prints connection chatter
@@ -65,9 +68,13 @@ class Connection:
     def request(self, command: str) -> str | bytes:
         """Send one command and return its reply; a silent or closed server raises
         :class:`InfrastructureError`."""
+        if self.broken:
+            raise InfrastructureError(f"UnrealCV connection to {self.address[0]}:{self.address[1]} was lost "
+                                      "earlier; build a new simulator once the server is back", backend="unrealcv")
         try:
             reply = self.client.request(command, timeout=max(1, int(self.timeout)))
         except (TimeoutError, ConnectionError, OSError) as exc:
+            self.broken = True
             raise InfrastructureError(f"UnrealCV server {self.address[0]}:{self.address[1]} failed on "
                                       f"{command!r}: {exc}", backend="unrealcv") from exc
         if reply is None:
@@ -76,16 +83,35 @@ class Connection:
         return reply
 
     def batch(self, commands: list[str]) -> list[str | bytes]:
-        """Several commands in one round trip (UnrealCV answers them in order)."""
-        try:
-            replies = self.client.request(list(commands), timeout=max(1, int(self.timeout)))
-        except (TimeoutError, ConnectionError, OSError) as exc:
+        """Several commands in one round trip (UnrealCV answers them in order). The client's batch
+        call has no timeout, so it runs in a daemon thread waited on for ``timeout`` seconds."""
+        if self.broken:
+            raise InfrastructureError(f"UnrealCV connection to {self.address[0]}:{self.address[1]} was lost "
+                                      "earlier; build a new simulator once the server is back", backend="unrealcv")
+        box: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                box["replies"] = self.client.request(list(commands))
+            except BaseException as exc:  # noqa: BLE001 (handed to the caller below)
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        exc = box.get("error")
+        if worker.is_alive() or isinstance(exc, (TimeoutError, ConnectionError, OSError)):
+            self.broken = True
+            why = f"no answer within {self.timeout:g} s" if worker.is_alive() else f"{type(exc).__name__}: {exc}"
             raise InfrastructureError(f"UnrealCV server {self.address[0]}:{self.address[1]} failed on a batch "
-                                      f"starting {commands[0]!r}: {exc}", backend="unrealcv") from exc
-        if replies is None or any(r is None for r in replies):
+                                      f"starting {commands[0]!r}: {why}", backend="unrealcv")
+        if isinstance(exc, BaseException):
+            raise exc
+        replies = box["replies"]
+        if replies is None or any(r is None for r in replies):  # type: ignore[union-attr]
             raise InfrastructureError(f"UnrealCV server {self.address[0]}:{self.address[1]} closed the connection",
                                       backend="unrealcv")
-        return replies
+        return replies  # type: ignore[return-value]
 
     def text(self, command: str) -> str:
         reply = self.request(command)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,21 +54,8 @@ from ..unreal_frame import (
 )
 from . import objects as uobj
 from .connection import Connection
+from .presets import PRESETS, StepPreset
 from .probe import probe_reachable
-
-
-@dataclass(frozen=True)
-class StepPreset:
-    """Step sizes of one action vocabulary: metres per move, degrees per turn and per look."""
-
-    move_step: float
-    turn_step: float
-    look_step: float
-
-
-#: ``embrace3k``: EmbRACE-3K's steps (about 2 m per MoveForward, 30 degrees per turn; the look
-#: step is ours); ``fine``: the house backend's 0.25 m / 30 / 15 for small indoor levels.
-PRESETS: dict[str, StepPreset] = {"embrace3k": StepPreset(2.0, 30.0, 15.0), "fine": StepPreset(0.25, 30.0, 15.0)}
 
 
 class UnrealCVSimulator(Simulator):

@@ -12,7 +12,8 @@ body``; a message ends with the ``END_OF_MESSAGE`` (255) header. Actions arrive 
 "thirdPartyCameras"}``. Unknown actions fail with ``errorCode: "InvalidAction"`` (the Controller
 turns that into ``ValueError``).
 
-Faults for the infrastructure tests: when the file named by ``FAKE_THOR_FAULT_FILE`` exists at an
+Every action received is appended as a JSON line to the file named by ``FAKE_THOR_LOG`` (when
+set), so tests can check what went over the wire. Faults for the infrastructure tests: when the file named by ``FAKE_THOR_FAULT_FILE`` exists at an
 action, it is read and deleted; ``hang`` makes the player stop answering, ``die`` makes it exit.
 """
 
@@ -204,6 +205,9 @@ def main(argv: list[str]) -> None:
         eom, _ = struct.unpack(HEADER, _read_exact(inp, 5))
         assert kind == ACTION and eom == EOM, (kind, eom)
         action = json.loads(body)
+        if os.environ.get("FAKE_THOR_LOG"):
+            with open(os.environ["FAKE_THOR_LOG"], "a") as log:
+                log.write(json.dumps(action) + "\n")
         fault = _fault()
         if fault == "hang":
             time.sleep(3600)

@@ -200,6 +200,8 @@ class World:
             if b.pickupable or b.hidden:
                 continue
             lo, hi = b.extent()
+            if lo[1] > 1.9:  # above the agent (the lintel)
+                continue
             if _rect_dist(x, z, lo, hi) < AGENT_RADIUS - 1e-9:
                 return b.short_name or b.name
         return None
