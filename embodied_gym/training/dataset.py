@@ -20,7 +20,12 @@ Frames come from an *episode source* (:data:`EpisodeSource`): a callable that tu
 renders them by replaying the demonstration in :class:`~embodied_gym.envs.closed_loop.ClosedLoopEnv`
 (the evaluation environment, so observations and feedback are the evaluation's);
 :func:`recorded_source` serves episodes that come with recorded frames (an importer of real
-data: ``frames(episode) -> list of H x W x 3 arrays``, one per demonstrated step).
+data: ``frames(episode) -> list of H x W x 3 arrays``, one per demonstrated step). Without an
+explicit source, :func:`build_rows` serves episodes imported with recorded frames
+(``episode.recorded``, e.g. ``egym import embrace3k``) through ``EmbraceReplay-v0``
+(:func:`~embodied_gym.training.recorded.replay_env_source`) and prompts them with the ``replay``
+family's builder, as ``egym eval --env EmbraceReplay-v0`` does; simulated ones are replayed in
+the closed-loop env. Both give the same columns, so one dataset mixes them.
 
 Deterministic: same episodes and settings give the same rows in the same order.
 """
@@ -69,7 +74,9 @@ def scene_key(episode: Episode) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _demonstration(episode: Episode) -> tuple[list[str], list[str]]:
+def demonstration_steps(episode: Episode) -> tuple[list[str], list[str]]:
+    """The demonstrated actions and their rationales (``""`` where missing); ``ValueError`` when
+    the episode has no demonstration."""
     demo = episode.demonstration
     if demo is None or not demo.actions:
         raise ValueError(f"episode {episode.id!r}: field 'demonstration': needed for a training dataset, but missing or empty")
@@ -86,7 +93,7 @@ def replay_source(width: int = 320, height: int = 240, **sim_kwargs: Any) -> Epi
     def steps(episode: Episode) -> Iterator[DemoStep]:
         from ..envs.closed_loop import ClosedLoopEnv
 
-        actions, rationales = _demonstration(episode)
+        actions, rationales = demonstration_steps(episode)
         env = ClosedLoopEnv([episode], backend=episode.backend, width=width, height=height, **sim_kwargs)
         try:
             obs, _ = env.reset(options={"episode_id": episode.id})
@@ -110,7 +117,7 @@ def recorded_source(frames: Callable[[Episode], Sequence[np.ndarray]]) -> Episod
     ``"<Action> succeeded"`` after each step (recorded demonstrations carry no failures)."""
 
     def steps(episode: Episode) -> Iterator[DemoStep]:
-        actions, rationales = _demonstration(episode)
+        actions, rationales = demonstration_steps(episode)
         images = list(frames(episode))
         if len(images) < len(actions):
             raise ValueError(f"episode {episode.id!r}: {len(images)} recorded frames for {len(actions)} actions")
@@ -142,8 +149,9 @@ class DatasetConfig:
     width: int = 320
     height: int = 240
 
-    def prompt_config(self) -> PromptConfig:
-        cfg = PromptConfig.load("closed_loop", self.prompt_file)
+    def prompt_config(self, family: str = "closed_loop") -> PromptConfig:
+        """The prompt config of ``family`` (``prompt_file`` replaces the closed-loop one only)."""
+        cfg = PromptConfig.load(family, self.prompt_file if family == "closed_loop" else None)
         data = {**cfg.__dict__, **self.prompt}
         if self.history is not None:
             data["history_frames"] = int(self.history)
@@ -169,7 +177,7 @@ def chat_messages(messages: list[dict[str, Any]], image_max_side: int) -> tuple[
 
 def episode_rows(episode: Episode, source: EpisodeSource, builder: PromptBuilder, image_max_side: int) -> Iterator[dict[str, Any]]:
     """The dataset rows of one episode (see the module docstring for the columns)."""
-    ctx = StepContext(episode_id=episode.id, family="closed_loop")
+    ctx = StepContext(episode_id=episode.id, family=builder.family)
     spec = json.dumps(episode.to_dict(), sort_keys=True, separators=(",", ":"))
     key = scene_key(episode)
     for i, st in enumerate(source(episode)):
@@ -185,12 +193,21 @@ def episode_rows(episode: Episode, source: EpisodeSource, builder: PromptBuilder
 
 
 def build_rows(episodes: Sequence[Episode], config: DatasetConfig, source: EpisodeSource | None = None) -> list[dict[str, Any]]:
-    """Rows of every episode in order (``source`` defaults to :func:`replay_source`)."""
-    source = source or replay_source(config.width, config.height)
-    builder = PromptBuilder(config.prompt_config())
+    """Rows of every episode in order. ``source`` defaults to :func:`replay_source` for simulated
+    episodes and to ``EmbraceReplay-v0``'s recorded frames for recorded ones (module docstring)."""
+    sim_source = source or replay_source(config.width, config.height)
+    builders: dict[str, PromptBuilder] = {}
     rows: list[dict[str, Any]] = []
     for ep in episodes:
-        rows.extend(episode_rows(ep, source, builder, config.image_max_side))
+        family = "replay" if ep.recorded else "closed_loop"
+        if family not in builders:
+            builders[family] = PromptBuilder(config.prompt_config(family))
+        ep_source = sim_source
+        if ep.recorded and source is None:
+            from .recorded import replay_env_source
+
+            ep_source = replay_env_source(history=builders[family].config.history_frames)
+        rows.extend(episode_rows(ep, ep_source, builders[family], config.image_max_side))
     return rows
 
 
