@@ -100,6 +100,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         result = bench_sim(steps=args.steps, seed=args.seed)
         print(json.dumps(result) if args.json else format_sim_report(result))
+    elif args.what == "parse":
+        from .eval.bench_parse import bench_parse, format_parse_report
+
+        result = bench_parse(seed=args.seed)
+        print(json.dumps(result) if args.json else format_parse_report(result))
     else:
         from .eval.bench import bench_harness, format_harness_report
 
@@ -250,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("bench", help="performance benchmarks")
-    p.add_argument("what", choices=["sim", "harness"])
+    p.add_argument("what", choices=["sim", "harness", "parse"])
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--steps", type=int, default=300, help="sim: steps per measurement")
     p.add_argument("--seed", type=int, default=0)

@@ -12,7 +12,7 @@ concurrent slow requests cost no threads. Each request gets the next :class:`Beh
                    ``reply`` that returns ``{"content", "tool_calls": [{"name", "arguments"}]}``
                    scripts a tool-calling answer (OpenAI tools API)
 * ``rate_limit``   429 with a ``Retry-After`` header (seconds)
-* ``server_error`` 500 (or ``status``)
+* ``server_error`` 500 (or ``status``), with ``message`` as the error text
 * ``timeout``      sleeps ``delay`` seconds (default 30) before answering: longer than the client's timeout
 * ``malformed``    200 whose body is not JSON
 * ``empty``        200 with ``content: ""``; ``null_content``: ``content: null``; ``no_choices``: ``choices: []``
@@ -53,6 +53,7 @@ class Behavior:
     delay: float | None = None  # seconds before answering; default: the server's latency (30 s for timeout)
     retry_after: float = 1.0  # for rate_limit: the Retry-After header, seconds
     status: int | None = None  # for server_error: the status code (default 500)
+    message: str | None = None  # for server_error: the error message (default "injected failure")
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -224,7 +225,8 @@ class FakeOpenAIServer:
             return True
         if kind == "server_error":
             record["status"] = behavior.status or 500
-            await self._send(writer, record["status"], {"error": {"message": "injected failure", "type": "server_error"}})
+            await self._send(writer, record["status"], {"error": {"message": behavior.message or "injected failure",
+                                                                  "type": "server_error"}})
             return True
         if kind == "malformed":
             record["status"] = 200

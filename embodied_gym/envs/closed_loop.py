@@ -57,6 +57,19 @@ def _failure(name: str, error: str | None) -> str:
     return f"{name} failed: {error or 'no effect'}"
 
 
+def check_subgoal_objects(episode: Episode, objects: Any) -> None:
+    """``ValueError`` naming the episode, the field and the id when a subgoal's ``target`` or
+    ``receptacle`` names no object of the scene as the backend built it (``objects``: id ->
+    record); the spec alone cannot know which ids a backend's scene holds."""
+    for i, sg in enumerate(episode.subgoals):
+        for name in ("target", "receptacle"):
+            oid = getattr(sg, name, None)
+            if oid is not None and oid not in objects:
+                known = ", ".join(str(k) for k in sorted(objects)[:40])
+                raise ValueError(f"episode {episode.id!r}: field 'subgoals[{i}].{name}': object id {oid!r} is not in "
+                                 f"the scene (object ids: {known})")
+
+
 class ClosedLoopEnv(gym.Env):
     """An agent acts in a simulated house until it calls ``Finish`` or runs out of steps.
 
@@ -169,6 +182,7 @@ class ClosedLoopEnv(gym.Env):
         obs = sim.teleport(ep.start_pose)
         if not obs.last_action_success:
             raise ValueError(f"episode {ep.id!r}: field 'start_pose': {ep.start_pose.to_list()} is not navigable ({obs.error})")
+        check_subgoal_objects(ep, obs.objects)
         self.episode, self.tracker, self._obs = ep, SubgoalTracker(list(ep.subgoals)), obs
         self._steps, self._invalid, self._done, self.oracle_rationale = 0, 0, False, None
         self._positions = [obs.agent.xz]

@@ -7,8 +7,9 @@ recorded EmbRACE-3K episodes passes :data:`~embodied_gym.sims.base.EMBRACE_ACTIO
 names (``JumpForward``, ``LookBack``, ``LookHand``, ``MidwayTarget``) and phrases are recognised
 only then, so the default parse is unchanged by them. Rules, first match wins:
 
-1. ``<answer>...</answer>`` tags (case-insensitive): the *last* tagged answer is parsed with
-   rules 4-5; if it does not name an action the reply is unparsable (no fall-back to the prose).
+1. ``<answer>...</answer>`` tags (case-insensitive): the *last* tagged answer (from the last
+   ``<answer>`` before the last ``</answer>``) is parsed with rules 4-5; if it does not name an
+   action the reply is unparsable (no fall-back to the prose).
 2. JSON: the whole reply, or a ``{...}`` object inside it, with an ``"action"`` key (any case)
    whose value is parsed with rules 4-5.
 3. ``Action: <name>`` / ``action = <name>`` lines: the last one is parsed with rules 4-5.
@@ -18,6 +19,11 @@ only then, so the default parse is unchanged by them. Rules, first match wins:
 5. Prose: the text mentions exactly one distinct action phrase (``... so I will turn left.``).
    Two different actions (``turn left, not right`` is fine: only ``turn left`` is a phrase;
    ``move forward then turn left`` is not) make the reply ambiguous -> ``None``.
+
+Cost: only the last :data:`~embodied_gym.envs.contract.REPLY_CAP` characters are read, and every
+rule is one linear scan (no pattern that rescans the rest of the reply from each tag), so a
+reply of thousands of unclosed ``<answer>`` tags costs about what an ordinary long reply costs
+(``egym bench parse``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import re
 from collections.abc import Collection
 
 from ..sims.base import ACTIONS, EMBRACE_ACTIONS
+from .contract import REPLY_CAP
 
 _SEP = r"[\s_\-]*"
 
@@ -80,9 +87,11 @@ ALIASES.update(
     }
 )
 
-#: phrases recognised inside prose (rule 5)
-_PHRASES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"\b{p}\b", re.IGNORECASE), action)
+#: phrases recognised inside prose (rule 5), each with its first word: a phrase is searched only
+#: when that word occurs in the lower-cased reply (a fast substring test), so a long reply
+#: without action verbs costs one ``lower()``, not one regex scan per phrase
+_PHRASES: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(rf"\b{p}\b", re.IGNORECASE), action, re.match(r"[a-z]+", p).group(0))
     for p, action in [
         (rf"move{_SEP}forwards?", "MoveForward"),
         (rf"go{_SEP}forwards?", "MoveForward"),
@@ -108,9 +117,25 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
     ]
 ]
 
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.IGNORECASE | re.DOTALL)
+_OPEN = re.compile(r"<answer>", re.IGNORECASE)
+_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
 _JSON_OBJ = re.compile(r"\{[^{}]*\}", re.DOTALL)
 _ACTION_LINE = re.compile(r"\baction\s*[:=]\s*([^\n]*)", re.IGNORECASE)
+
+
+def _last_answer(text: str) -> str | None:
+    """The text between the last ``</answer>`` and the last ``<answer>`` before it (``None``
+    without such a pair). Two linear scans: a non-greedy ``<answer>(.*?)</answer>`` search is
+    quadratic on a reply of many unclosed ``<answer>`` tags (each one scans to the end)."""
+    end = None
+    for end in _CLOSE.finditer(text):
+        pass
+    if end is None:
+        return None
+    start = None
+    for start in _OPEN.finditer(text, 0, end.start()):
+        pass
+    return None if start is None else text[start.end(): end.start()]
 
 
 def _whole(text: str, vocabulary: Collection[str]) -> str | None:
@@ -119,7 +144,9 @@ def _whole(text: str, vocabulary: Collection[str]) -> str | None:
 
 
 def _prose(text: str, vocabulary: Collection[str]) -> str | None:
-    found = {action for pattern, action in _PHRASES if action in vocabulary and pattern.search(text)}
+    low = text.lower()
+    found = {action for pattern, action, word in _PHRASES
+             if action in vocabulary and word in low and pattern.search(text)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -150,9 +177,9 @@ def parse_action(text: object, vocabulary: Collection[str] = ACTIONS) -> str | N
     Never raises."""
     if not isinstance(text, str):
         return None
-    answers = _ANSWER.findall(text)
-    if answers:
-        last = answers[-1]
+    text = text[-REPLY_CAP:]  # bounded: the answer is at the end of a reply
+    last = _last_answer(text)
+    if last is not None:
         found, action = _json_action(last, vocabulary)
         return action if found else _name(last, vocabulary)
     found, action = _json_action(text, vocabulary)

@@ -4,7 +4,7 @@
 
 * ``shaping`` -- what decides the numbers, compared on ``--resume`` (:func:`differences`): the
   env id and its keyword arguments, the episodes (reference, SHA-256 of the episode file, SHA-256
-  of the ordered episode ids), the seed, ``max_steps_cap``, the agent spec, ``perception``, the endpoint (base URL,
+  of the env's ordered episode ids, before ``--limit``), the seed, ``max_steps_cap``, the agent spec, ``perception``, the endpoint (base URL,
   for API agents), the agent settings after defaults, the family's prompt config after overrides
   and the SHA-256 of its prompt file, the package version and git commit. Paths of files are not
   compared, their contents are (a settings file moved elsewhere is the same run).

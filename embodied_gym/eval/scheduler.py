@@ -110,14 +110,13 @@ class _Run:
         if self.perceive and not callable(getattr(first.unwrapped, "perception_report", None)):
             raise ConfigError("perception", f"'oracle' needs an environment with perception_report(); "
                                             f"{cfg.env_id} has none")
-        ids = [episode_id(e) for e in first.unwrapped.episodes]
-        if cfg.limit is not None:
-            ids = ids[: cfg.limit]
+        all_ids = [episode_id(e) for e in first.unwrapped.episodes]
+        ids = all_ids[: cfg.limit] if cfg.limit is not None else all_ids
         if not ids:
             raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
         profile = (getattr(first.unwrapped, "metadata", None) or {}).get("prompt_profile")
         inputs = agent_inputs(cfg, self.family, default_profile=profile)
-        provenance = build_provenance(cfg, episode_ids=ids, family=self.family, **inputs)
+        provenance = build_provenance(cfg, episode_ids=all_ids, family=self.family, **inputs)
         logged_steps, self.finals, self.run_record = open_run_dir(cfg, provenance)
         return ids, logged_steps, inputs
 

@@ -73,7 +73,9 @@ def _as_text(reply: Any) -> str:
 # multiple choice
 
 _EXPLICIT = [
-    re.compile(r"\\boxed\{\s*\(?([A-Z])\)?(?![A-Za-z])[^}]*\}"),
+    # the box's rest is bounded ({0,256}): an unbounded [^}]* rescans the reply from each
+    # unclosed \boxed{ (quadratic)
+    re.compile(r"\\boxed\{\s*\(?([A-Z])\)?(?![A-Za-z])[^}]{0,256}\}"),
     re.compile(r"(?i:<answer>)\s*\(?([A-Z])\)?(?![A-Za-z])[^<]*(?i:</answer>)"),
     re.compile(r"(?i:answer)\s*(?i:is|:)?\s*(?i:option\s*)?[:\s]*\(?\**\s*([A-Z])\s*\**\)?(?![A-Za-z])"),
     re.compile(r"(?i:correct|right|best)\s+(?i:option|choice)\s*(?i:is|:)?\s*\(?\**([A-Z])\**\)?(?![A-Za-z])"),
@@ -212,8 +214,12 @@ class LLMJudge:
 # points and boxes
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_POINT_RE = re.compile(rf"[\(\[]\s*({_NUM})\s*[,;\s]\s*({_NUM})\s*[\)\]]")
-_BOX_RE = re.compile(rf"[\(\[]\s*({_NUM})\s*[,;\s]\s*({_NUM})\s*[,;\s]\s*({_NUM})\s*[,;\s]\s*({_NUM})\s*[\)\]]")
+# a separator is a comma or semicolon with optional spaces, or spaces alone; written without
+# two adjacent ``\s*`` around ``[,;\s]`` (the same language), which backtracks quadratically
+# over a long run of spaces
+_SEP = r"(?:\s*[,;]\s*|\s+)"
+_POINT_RE = re.compile(rf"[\(\[]\s*({_NUM}){_SEP}({_NUM})\s*[\)\]]")
+_BOX_RE = re.compile(rf"[\(\[]\s*({_NUM}){_SEP}({_NUM}){_SEP}({_NUM}){_SEP}({_NUM})\s*[\)\]]")
 _ANY_NUM = re.compile(_NUM)
 
 
