@@ -13,7 +13,9 @@ completion, and never raises for any completion text:
   :class:`~embodied_gym.sims.base.Simulator` only) in the state of the step (column ``episode``:
   the spec as JSON; column ``step``: replay of the demonstrated actions before it), executes the
   answered action and scores what happened, so any good action scores, not only the
-  demonstrator's (see :meth:`SimulatorProgressReward.score` for the scale).
+  demonstrator's (see :meth:`SimulatorProgressReward.score` for the scale). Rows of recorded
+  episodes (imported real data, no simulator to put in their state) get ``None``: trl leaves a
+  ``None`` reward out of that sample's total.
 
 The answer is read strictly: the text inside the last ``<answer>`` tags must be an action name
 (case and spaces ignored). The evaluation parser is more lenient; the reward teaches the exact
@@ -108,7 +110,7 @@ class SimulatorProgressReward:
         self.stats = {"calls": 0, "seconds": 0.0, "replays": 0}
 
     # -- trl signature -----------------------------------------------------------------------
-    def __call__(self, completions: Sequence[Any], episode: Sequence[str], step: Sequence[int], **_: Any) -> list[float]:
+    def __call__(self, completions: Sequence[Any], episode: Sequence[str], step: Sequence[int], **_: Any) -> list[float | None]:
         import time
 
         t0 = time.perf_counter()
@@ -126,9 +128,10 @@ class SimulatorProgressReward:
         self._states.clear()
 
     # -- scoring -------------------------------------------------------------------------------
-    def score(self, spec: str | Episode, step: int, action: str | None) -> float:
+    def score(self, spec: str | Episode, step: int, action: str | None) -> float | None:
         """Reward of ``action`` at demonstration step ``step`` of the episode ``spec``:
 
+        * ``None`` for a recorded episode (no simulator state to verify against);
         * ``-1`` no valid action (the step is wasted), or ``Finish`` when the task is not done;
         * ``+1`` ``Finish`` when it succeeds, or any action after which the next subgoal is met
           (reached, picked, placed, opened);
@@ -138,9 +141,11 @@ class SimulatorProgressReward:
           next waypoint of the shortest path (``0.5 * (|bearing_before| - |bearing_after|) /
           180``): moving closer or turning toward the way scores, moving away or off it costs.
         """
+        ep = spec if isinstance(spec, Episode) else _episode(spec)
+        if ep.recorded:
+            return None
         if action is None:
             return -1.0
-        ep = spec if isinstance(spec, Episode) else _episode(spec)
         states = self._step_states(ep)
         if not 0 <= step < len(states):
             raise ValueError(f"episode {ep.id!r}: step {step} outside its demonstration (0..{len(states) - 1})")

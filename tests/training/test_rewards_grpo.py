@@ -105,3 +105,14 @@ def test_simulator_reward_rewards_an_alternative_good_action(progress, episode):
 def test_simulator_reward_names_a_step_outside_the_demonstration(progress, episode):
     with pytest.raises(ValueError, match="outside its demonstration"):
         progress.score(json.dumps(episode.to_dict()), 10_000, "MoveForward")
+
+
+def test_simulator_reward_is_not_applicable_to_recorded_episodes(progress, episode, monkeypatch):
+    """A recorded episode (imported real data) has no simulator state: the reward is None, which
+    trl leaves out of that sample's total, and no simulator is touched."""
+    from embodied_gym.episodes.spec import Episode
+
+    monkeypatch.setattr(Episode, "recorded", property(lambda self: True))
+    replays = progress.stats["replays"]
+    assert progress.score(episode, 0, "MoveForward") is None
+    assert progress.stats["replays"] == replays
