@@ -31,12 +31,9 @@ from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, LLMJudge, answer_
 from ..sims.base import Simulator
 from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
 from .perception import frame_report, frame_state
-from .registration import ENV_SPECS
 
 TEXT_MAX = 4096
 MAX_QUERIES = 64
-
-ENV_SPECS["BearLongHorizon-v0"] = ("embodied_gym.envs.bear:BearLongHorizonEnv", {"episodes": "bear-lh-v1:test"})
 
 
 def _clean(text: Any, limit: int = TEXT_MAX) -> str:

@@ -10,7 +10,6 @@ IoU with the mask's pixels, the option letter.
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,19 +22,16 @@ from ..episodes.bear_items import BearItem, load_bear_items
 from ..rewards.bear import BOX_IOU_THRESHOLD, LLMJudge
 from ..rewards.bear_protocol import score_bear
 from ..rewards.bear_skills import bear_skill
-from .registration import ENV_SPECS
+from .common import TEXT_CHARSET, EpisodeCycle, clean_text
 from .video import read_video_frames
 
-TEXT_CHARSET = frozenset(string.printable)
 TEXT_MAX = 4096
 N_OPTIONS = 6
 SCORINGS = ("bear", "lenient")
 
-ENV_SPECS["BearSkill-v0"] = ("embodied_gym.envs.bear_skill:BearSkillEnv", {})
-
 
 def _clean(text: Any, limit: int = TEXT_MAX) -> str:
-    return "".join(c if c in TEXT_CHARSET else "?" for c in str(text))[:limit]
+    return clean_text(text, limit)
 
 
 def _image(path: os.PathLike[str] | str, width: int, height: int) -> np.ndarray:
@@ -147,24 +143,11 @@ class BearSkillEnv(gym.Env):
             "query_index": spaces.Discrete(1),
         })
         self.action_space = spaces.Text(TEXT_MAX, min_length=0, charset=TEXT_CHARSET)
-        self._cursor = 0
+        self._cycle = EpisodeCycle(self.episodes, "BearSkill-v0")
         self._item: BearItem | None = None
         self._mask: np.ndarray | None = None
         self._obs: dict[str, Any] | None = None
         self._done = True
-
-    def _select(self, seed: int | None, options: dict[str, Any] | None) -> BearItem:
-        if options and options.get("episode_id") is not None:
-            wanted = str(options["episode_id"])
-            for item in self.episodes:
-                if item.id == wanted:
-                    return item
-            raise ValueError(f"BearSkill-v0: unknown episode_id {wanted!r}")
-        if seed is not None:
-            self._cursor = seed % len(self.episodes)
-        item = self.episodes[self._cursor % len(self.episodes)]
-        self._cursor += 1
-        return item
 
     def _load(self, item: BearItem) -> dict[str, Any]:
         where = f"BearSkill-v0: item {item.id!r}"
@@ -196,7 +179,7 @@ class BearSkillEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        self._item = self._select(seed, options)
+        self._item = self._cycle.select(seed, options)
         self._obs = self._load(self._item)
         self._done = False
         return self._obs, {"episode_id": self._item.id, "skill": self._item.skill, "n_queries": 1}

@@ -25,30 +25,11 @@ from ..rewards.progress import SubgoalTracker, TaskState, subgoal_target_point
 from ..sims.base import ACTIONS, Observation, Simulator, pose_xz, resolve_action
 from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
 from .perception import PerceptionMemory, closed_loop_report, frame_state
-from .registration import ENV_SPECS
 
 FEEDBACK_MAX = 512
 INVALID_MODES = ("noop", "fail")
 #: metres: how far off the navigable grid a target point may lie for distances to route to it
 OFF_GRID_MAX = 1.5
-
-_DEFAULT = "house-v1:test"
-ENV_SPECS.update(
-    {
-        "EmbodiedTask-v0": ("embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT}),
-        "EmbraceExploration-v0": (
-            "embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT, "categories": ["exploration"]}),
-        "EmbraceSpatial-v0": (
-            "embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT, "categories": ["spatial_semantic"]}),
-        "EmbraceMultiStage-v0": (
-            "embodied_gym.envs.closed_loop:ClosedLoopEnv", {"episodes": _DEFAULT, "categories": ["multi_stage"]}),
-        "EmbraceInteraction-v0": (
-            "embodied_gym.envs.closed_loop:ClosedLoopEnv",
-            {"episodes": _DEFAULT, "categories": ["open_door", "pick_drop"]},
-        ),
-    }
-)
-
 
 def _failure(name: str, error: str | None) -> str:
     """``"<Action> failed: <why>"`` whether or not the backend's message already names the action."""
@@ -120,7 +101,7 @@ class ClosedLoopEnv(gym.Env):
 
     def __init__(
         self,
-        episodes: str | Sequence[Episode] = _DEFAULT,
+        episodes: str | Sequence[Episode] = "house-v1:test",
         backend: str = "house",
         width: int = 320,
         height: int = 240,

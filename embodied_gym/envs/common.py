@@ -6,9 +6,8 @@ from __future__ import annotations
 import inspect
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from ..episodes.spec import Episode
 from ..sims import check_simulator_kwargs, make_simulator
 from ..sims.base import Simulator
 
@@ -23,21 +22,29 @@ def clean_text(text: Any, limit: int, charset: Iterable[str] = TEXT_CHARSET) -> 
     return "".join(c if c in allowed else "?" for c in str(text)[:limit])
 
 
-class EpisodeCycle:
+class _HasId(Protocol):
+    id: str
+
+
+E = TypeVar("E", bound=_HasId)
+
+
+class EpisodeCycle(Generic[E]):
     """Which episode ``reset`` plays, the same rule in every environment:
 
     * ``options={"episode_id": ID}`` plays that episode (``ValueError`` naming it when unknown);
     * else ``seed`` plays episode ``seed % len(episodes)``;
     * else the episode after the previous one (cyclic, starting with the first).
 
-    Unseeded resets continue after the episode last played, whichever way it was chosen."""
+    Unseeded resets continue after the episode last played, whichever way it was chosen. Works on
+    any records with an ``id`` (episodes, BEAR items)."""
 
-    def __init__(self, episodes: Sequence[Episode], env_id: str):
+    def __init__(self, episodes: Sequence[E], env_id: str):
         self.episodes = list(episodes)
         self.env_id = env_id
         self._next = 0
 
-    def select(self, seed: int | None, options: Mapping[str, Any] | None) -> Episode:
+    def select(self, seed: int | None, options: Mapping[str, Any] | None) -> E:
         wanted = (options or {}).get("episode_id")
         if wanted is not None:
             for i, ep in enumerate(self.episodes):

@@ -10,7 +10,6 @@ shows the next recorded frame). Nothing is rendered: the frames are the recorded
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,13 +20,10 @@ from gymnasium import spaces
 from ..episodes.spec import Episode, load_episodes
 from ..rewards.replay import replay_result
 from ..sims.base import EMBRACE_ACTIONS
-from .registration import ENV_SPECS
+from .common import TEXT_CHARSET, EpisodeCycle, clean_text
 from .text_actions import parse_action
 
-TEXT_CHARSET = frozenset(string.printable)
 TEXT_MAX = 8192
-
-ENV_SPECS["EmbraceReplay-v0"] = ("embodied_gym.envs.replay:ReplayEnv", {})
 
 
 def _load_frame(path: os.PathLike[str] | str, width: int, height: int) -> np.ndarray:
@@ -111,26 +107,12 @@ class ReplayEnv(gym.Env):
             obs_spaces["history"] = spaces.Box(0, 255, (self.history, self.height, self.width, 3), np.uint8)
         self.observation_space = spaces.Dict(obs_spaces)
         self.action_space = spaces.Text(TEXT_MAX, min_length=0, charset=TEXT_CHARSET)
-        self._cursor = 0
+        self._cycle = EpisodeCycle(loaded, "EmbraceReplay-v0")
         self._episode: Episode | None = None
         self._t = 0
         self._pairs: list[tuple[str, str | None]] = []
         self._frames: dict[int, np.ndarray] = {}
         self._done = True
-
-    # -- episodes ---------------------------------------------------------------------------
-    def _select(self, seed: int | None, options: dict[str, Any] | None) -> Episode:
-        if options and options.get("episode_id") is not None:
-            wanted = str(options["episode_id"])
-            for ep in self.episodes:
-                if ep.id == wanted:
-                    return ep
-            raise ValueError(f"EmbraceReplay-v0: unknown episode_id {wanted!r}")
-        if seed is not None:
-            self._cursor = seed % len(self.episodes)
-        ep = self.episodes[self._cursor % len(self.episodes)]
-        self._cursor += 1
-        return ep
 
     @property
     def _actions(self) -> list[str]:
@@ -153,9 +135,9 @@ class ReplayEnv(gym.Env):
         t = min(self._t, len(self._actions) - 1)
         obs: dict[str, Any] = {
             "image": self._frame(t),
-            "instruction": self._episode.instruction,
+            "instruction": clean_text(self._episode.instruction, TEXT_MAX),
             "step": self._t,
-            "previous_actions": ", ".join(self._actions[: self._t]),
+            "previous_actions": clean_text(", ".join(self._actions[: self._t]), TEXT_MAX),
             "feedback": "",
             "actions": ", ".join(EMBRACE_ACTIONS),
         }
@@ -170,7 +152,7 @@ class ReplayEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        self._episode = self._select(seed, options)
+        self._episode = self._cycle.select(seed, options)
         self._t, self._pairs, self._frames, self._done = 0, [], {}, False
         info = {"episode_id": self._episode.id, "category": self._episode.category, "split": self._episode.split,
                 "steps_total": len(self._actions)}
