@@ -1,6 +1,7 @@
 """The ``unrealcv`` backend: a running Unreal level through the ``unrealcv`` client
 (:class:`UnrealCVSimulator`; step presets in :data:`PRESETS`)."""
 
-from .simulator import PRESETS, StepPreset, UnrealCVSimulator
+from .presets import PRESETS, StepPreset
+from .simulator import UnrealCVSimulator
 
 __all__ = ["PRESETS", "StepPreset", "UnrealCVSimulator"]
