@@ -7,9 +7,8 @@ recorded EmbRACE-3K episodes passes :data:`~embodied_gym.sims.base.EMBRACE_ACTIO
 names (``JumpForward``, ``LookBack``, ``LookHand``, ``MidwayTarget``) and phrases are recognised
 only then, so the default parse is unchanged by them. Rules, first match wins:
 
-1. ``<answer>...</answer>`` tags (case-insensitive): the *last* tagged answer (from the last
-   ``<answer>`` before the last ``</answer>``) is parsed with rules 4-5; if it does not name an
-   action the reply is unparsable (no fall-back to the prose).
+1. ``<answer>...</answer>`` tags (case-insensitive): the *last* tagged answer is parsed with
+   rules 4-5; if it does not name an action the reply is unparsable (no fall-back to the prose).
 2. JSON: the whole reply, or a ``{...}`` object inside it, with an ``"action"`` key (any case)
    whose value is parsed with rules 4-5.
 3. ``Action: <name>`` / ``action = <name>`` lines: the last one is parsed with rules 4-5.
@@ -117,25 +116,26 @@ _PHRASES: list[tuple[re.Pattern[str], str, str]] = [
     ]
 ]
 
-_OPEN = re.compile(r"<answer>", re.IGNORECASE)
-_CLOSE = re.compile(r"</answer>", re.IGNORECASE)
+_TAG = re.compile(r"<(/?)answer>", re.IGNORECASE)
 _JSON_OBJ = re.compile(r"\{[^{}]*\}", re.DOTALL)
 _ACTION_LINE = re.compile(r"\baction\s*[:=]\s*([^\n]*)", re.IGNORECASE)
 
 
 def _last_answer(text: str) -> str | None:
-    """The text between the last ``</answer>`` and the last ``<answer>`` before it (``None``
-    without such a pair). Two linear scans: a non-greedy ``<answer>(.*?)</answer>`` search is
-    quadratic on a reply of many unclosed ``<answer>`` tags (each one scans to the end)."""
-    end = None
-    for end in _CLOSE.finditer(text):
-        pass
-    if end is None:
-        return None
-    start = None
-    for start in _OPEN.finditer(text, 0, end.start()):
-        pass
-    return None if start is None else text[start.end(): end.start()]
+    """The content of the last ``<answer>...</answer>`` pair, pairing tags exactly as the regex
+    ``<answer>(.*?)</answer>`` does from left to right (each ``<answer>`` closes at the next
+    ``</answer>``; tags in between belong to the content), in one linear scan over the tags: the
+    regex itself is quadratic on a reply of many unclosed ``<answer>`` tags (each one scans to the
+    end). ``None`` without a pair."""
+    last = None
+    opened: re.Match[str] | None = None
+    for tag in _TAG.finditer(text):
+        if tag.group(1):  # a closing tag
+            if opened is not None:
+                last, opened = (opened.end(), tag.start()), None
+        elif opened is None:
+            opened = tag
+    return None if last is None else text[last[0]: last[1]]
 
 
 def _whole(text: str, vocabulary: Collection[str]) -> str | None:

@@ -385,7 +385,10 @@ def load_episodes(ref: str | os.PathLike[str] | Sequence[Episode]) -> list[Episo
         raise FileNotFoundError(f"episode file {path} not found (from {os.fspath(ref)!r}){hint}")
     name = path.name
     episodes: list[Episode] = []
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not a UTF-8 text file of episodes (byte {exc.start}: {exc.reason})") from None
     if path.suffix == ".jsonl":
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():

@@ -323,3 +323,14 @@ def test_ctrl_c_ends_with_one_line_and_a_resumable_run(tmp_path):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "--resume" in err, err
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((out / "summary.json").read_text())["overall"]["n"] == 6
+
+
+def test_a_binary_episodes_file_is_an_error_naming_the_file(tmp_path, capsys):
+    from embodied_gym.cli import main
+
+    path = tmp_path / "episodes.jsonl"
+    path.write_bytes(b"\x00\x01\xff\xfe not text")
+    rc = main(["eval", "--env", "EmbodiedTask-v0", "--episodes", str(path), "--agent", "random",
+               "--out", str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 2 and str(path) in err and "UTF-8" in err
