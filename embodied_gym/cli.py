@@ -110,7 +110,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         result = bench_harness(
             episodes=args.episodes, steps=args.steps_per_episode, concurrency=args.concurrency, latency=args.latency,
-            env=args.env,
+            env=args.env, env_workers=args.env_workers,
         )
         print(json.dumps(result) if args.json else format_harness_report(result))
     return 0
@@ -266,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", default="light", choices=["light", "closed_loop", "auto"],
                    help="harness: the light stand-in env (default: measures the harness), the real closed-loop "
                         "env (adds house building and rendering on the one env thread), or auto (real when available)")
+    p.add_argument("--env-workers", type=int, default=0,
+                   help="harness: run the environments at --concurrency in N worker processes (egym eval --env-workers)")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("report", help="static HTML report of run directories (opens from disk, no network)")

@@ -88,11 +88,16 @@ class _Server:
 
 
 def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, latency: float = 0.2,
-                  env: str = "light", suite: str = "house-v1:test", repeats: int = 3) -> dict[str, Any]:
+                  env: str = "light", suite: str = "house-v1:test", repeats: int = 3,
+                  env_workers: int = 0) -> dict[str, Any]:
     """Run the benchmark described in the module docstring; returns its figures as a dict.
     ``suite``: the episodes the real closed-loop env cycles through (each copied with a new id).
     ``repeats``: runs at ``concurrency`` (a few seconds each, so sensitive to momentary load on a
-    shared machine); the median one is reported, all rollout times are listed."""
+    shared machine); the median one is reported, all rollout times are listed. ``env_workers``: the
+    runs at ``concurrency`` keep their environments in that many worker processes
+    (:mod:`.workers`; started once, warmed up, shared by the repeats); the run at concurrency 1
+    stays the plain serial run on the environment thread, so the workers' pipe traffic counts
+    against the speed-up, never for it."""
     from .config import EvalConfig
     from .scheduler import run_eval
 
@@ -104,6 +109,13 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
     if env == "closed_loop" and real is None:
         raise ValueError(f"bench harness: the real closed-loop env is not available ({suite} or the house simulator)")
     env_id, eps, env_kwargs = (real[0], real[1], {}) if real else (LIGHT_ID, episodes, {"max_steps": steps})
+    host = None
+    if env_workers:
+        from .workers import ProcessHost
+
+        # a spawned worker imports only what the id names: the stand-in env registers on import
+        worker_id = env_id if real else f"embodied_gym.envs.light:{LIGHT_ID}"
+        host = ProcessHost(worker_id, eps, env_kwargs, workers=env_workers)
     server = _Server(latency)
     runs: dict[int, list[dict[str, Any]]] = {}
     load0 = os.getloadavg()[0]
@@ -113,13 +125,19 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
             run_eval(EvalConfig(env_id=env_id, episodes=eps if real is None else eps[:1], agent="openai:bench-model",
                                 out=Path(tmp) / "warmup", base_url=server.url, api_key="bench", progress=False,
                                 limit=1, cache=str(Path(tmp) / "warmup.sqlite"), env_kwargs=env_kwargs))
+            if host is not None:  # warm every worker too (imports, first house, caches), with the real episodes
+                run_eval(EvalConfig(env_id=env_id, episodes=eps, agent="openai:bench-model", out=Path(tmp) / "warmup-w",
+                                    base_url=server.url, api_key="bench", progress=False, limit=env_workers,
+                                    concurrency=env_workers, cache=str(Path(tmp) / "warmup-w.sqlite"),
+                                    env_kwargs=env_kwargs, env_host=host))
             plan = [1] + [concurrency] * (repeats if concurrency != 1 else 0)
             for i, k in enumerate(plan):
                 cpu0 = time.process_time()
                 summary = run_eval(EvalConfig(
                     env_id=env_id, episodes=eps, agent="openai:bench-model", out=Path(tmp) / f"run{i}",
                     concurrency=k, base_url=server.url, api_key="bench", progress=False,
-                    cache=str(Path(tmp) / f"cache{i}.sqlite"), env_kwargs=env_kwargs))
+                    cache=str(Path(tmp) / f"cache{i}.sqlite"), env_kwargs=env_kwargs,
+                    env_host=host if k != 1 else None))
                 run = summary["run"]
                 if run["n_results"] != episodes or run["cache_hits"]:
                     raise RuntimeError(f"bench harness: concurrency {k} finished {run['n_results']}/{episodes} episodes")
@@ -128,6 +146,10 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
                                                "cpu_s": time.process_time() - cpu0})
     finally:
         server.close()
+        if host is not None:
+            import asyncio
+
+            asyncio.run(host.shutdown())
     one = runs[1][0]
     many = sorted(runs[concurrency], key=lambda r: r["rollout_s"])[len(runs[concurrency]) // 2]  # the median run
     steps_total = one["steps"]
@@ -146,7 +168,8 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
         "cpu_ms_per_step_k": round(1000 * many["cpu_s"] / many["steps"], 3),
         "rollout_s_k_runs": [round(r["rollout_s"], 3) for r in runs[concurrency]],
         "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)],
-        "env": env_id, "env_kind": "closed_loop" if real else "light",
+        "env": env_id, "env_kind": "closed_loop" if real else "light", "env_workers": env_workers,
+        "cpu_count": os.cpu_count(),
     }
 
 
@@ -156,7 +179,8 @@ def format_harness_report(result: dict[str, Any]) -> str:
     ok = "meets" if r["speedup"] >= r["target_speedup"] else "MISSES"
     return "\n".join([
         f"harness benchmark: {r['episodes']} episodes x {r['steps_per_episode']} steps, server latency "
-        f"{r['latency_s'] * 1000:.0f} ms, env {r['env']} ({r['env_kind']})",
+        f"{r['latency_s'] * 1000:.0f} ms, env {r['env']} ({r['env_kind']})"
+        + (f", {r['env_workers']} env worker processes at {r['concurrency']}" if r.get("env_workers") else ""),
         f"  concurrency 1:  {r['episodes_per_min_1']:.1f} episodes/min (rollout {r['rollout_s_1']:.2f} s)",
         f"  concurrency {r['concurrency']}: {r['episodes_per_min_k']:.1f} episodes/min (rollout {r['rollout_s_k']:.2f} s,"
         f" median of {r['rollout_s_k_runs']}; ideal {r['ideal_rollout_s_k']:.2f} s)",

@@ -4,7 +4,8 @@ Each field with ``metadata["cli"]`` true becomes one option: ``--field-name`` (o
 ``metadata["flag"]``), its ``metadata["help"]`` as help, its default shown. Types come from the
 annotation: ``int`` / ``float`` / ``str`` (also ``| None``), ``Path``, ``bool`` (a switch:
 ``--resume`` sets a default-``False`` field, ``--no-progress`` clears a default-``True`` one),
-``dict`` (a JSON object), ``list[str]`` (a repeatable flag). :func:`flag_of` maps a field back to its flag, so errors that name a
+``dict`` (a JSON object), ``list[str]`` (a repeatable flag); ``metadata["nargs"]`` /
+``["const"]`` make a value optional (``--ray`` alone means ``--ray local``). :func:`flag_of` maps a field back to its flag, so errors that name a
 field can be reported with the flag the user typed.
 """
 
@@ -63,6 +64,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             continue
         kwargs: dict[str, Any] = {"dest": f.name, "type": _converter(annotation), "help": help_text,
                                   "metavar": flag.lstrip("-").replace("-", "_").upper()}
+        if "nargs" in f.metadata:  # e.g. --ray [ADDRESS]: the flag alone gives metadata["const"]
+            kwargs["nargs"], kwargs["const"] = f.metadata["nargs"], f.metadata.get("const")
         if f.metadata.get("required"):
             kwargs["required"] = True
         elif f.default is not dataclasses.MISSING:

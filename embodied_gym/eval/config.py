@@ -26,8 +26,9 @@ class ConfigError(ValueError):
         self.detail = message
 
 
-def _f(default: Any = None, *, help: str, flag: str | None = None, factory: Any = None, cli: bool = True) -> Any:
-    meta: dict[str, Any] = {"help": help, "cli": cli}
+def _f(default: Any = None, *, help: str, flag: str | None = None, factory: Any = None, cli: bool = True,
+       **extra: Any) -> Any:
+    meta: dict[str, Any] = {"help": help, "cli": cli, **extra}
     if flag:
         meta["flag"] = flag
     if factory is not None:
@@ -70,6 +71,18 @@ class EvalConfig:
                                          "environment's privileged ground-truth perception report in every prompt: "
                                          "visible objects with boxes, distance, direction; rooms and last sightings in "
                                          "closed loop) or none (no images: the blind agent)", flag="--perception")
+    env_workers: int = _f(0, help="run the environments in N worker processes (each with its own OpenGL context; "
+                                  "the event loop and API calls stay in this process; a crashed worker is restarted); "
+                                  "0: every environment on one thread of this process")
+    ray: str | None = _f(None, help="run each environment on a Ray actor: 'local' (default when the flag has no "
+                                    "value: join this process's Ray instance or start one) or a Ray address "
+                                    "(auto, ray://HEAD:10001); see docs/SCALING.md", nargs="?", const="local")
+    env_retries: int = _f(2, help="times an episode is retried (from its logged steps) after its worker process or "
+                                  "Ray actor died (every episode in flight in a dead worker is lost with it); then it "
+                                  "ends incomplete (an infrastructure failure: not scored; --resume retries it)")
+    env_host: Any = _f(None, cli=False, help="(Python only) an embodied_gym.eval.envhost.EnvHost to make the "
+                                             "environments, kept running after the run (e.g. warm worker processes "
+                                             "shared by several runs of a benchmark); None: made from env_workers / ray")
     allow_changed: list[str] = _f(factory=list, help="with --resume: accept a change of this provenance field of "
                                   "run.json (e.g. endpoint, agent_settings; 'all' for any); the change is recorded")
     max_steps_cap: int = _f(1000, help="an episode still running after this many steps ends as an error "
@@ -83,6 +96,14 @@ class EvalConfig:
             raise ConfigError("limit", f"must be an integer >= 1, got {self.limit!r}")
         if not isinstance(self.max_steps_cap, int) or self.max_steps_cap < 1:
             raise ConfigError("max_steps_cap", f"must be an integer >= 1, got {self.max_steps_cap!r}")
+        for name in ("env_workers", "env_retries"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(name, f"must be an integer >= 0, got {value!r}")
+        if self.ray is not None and (not isinstance(self.ray, str) or not self.ray):
+            raise ConfigError("ray", f"must be 'local' or a Ray address, got {self.ray!r}")
+        if self.ray and self.env_workers:
+            raise ConfigError("env_workers", "cannot be combined with ray (Ray actors already run the environments)")
         if self.perception not in PERCEPTION:
             raise ConfigError("perception", f"must be one of {', '.join(PERCEPTION)}, got {self.perception!r}")
         if self.input_setting not in (None, "sequential", "merged"):

@@ -19,7 +19,12 @@ writes to ``config.out``:
   ``summary.json`` and ``summary.md`` (:mod:`.summary`).
 
 Concurrency: the agent calls run on the asyncio event loop; every environment call runs on the
-one environment thread (:mod:`.envside`). ``concurrency`` environment instances are created and
+environment handle (:mod:`.envhost`): by default on the one environment thread (:mod:`.envside`),
+with ``env_workers`` in worker processes (:mod:`.workers`), with ``ray`` on Ray actors
+(:mod:`.rayhost`). An episode whose worker process or actor died (``EnvLost``) or whose backend
+raised an ``InfrastructureError`` is retried ``env_retries`` times from its logged steps (like a
+resume; an ``infra_failure`` record each time), then ends ``incomplete`` (retried on --resume).
+``concurrency`` environment instances are created and
 reused.
 
 Resume (``config.resume``): episodes with an ``episode`` record holding a result are skipped
@@ -54,8 +59,9 @@ from typing import Any
 
 from ..agents.base import Agent, AgentFatalError, AgentReply, StepContext
 from ..agents.redact import Redactor
-from ..envs.contract import EPISODE_RESULT, REPLY_CAP, episode_id, family_of
-from . import envside
+from ..envs.contract import EPISODE_RESULT, REPLY_CAP
+from ..sims.base import InfrastructureError
+from .envhost import EnvHandle, make_host
 from .config import ConfigError, EvalConfig
 from .lock import RunLock
 from .provenance import agent_inputs, build_provenance
@@ -87,7 +93,9 @@ class _Run:
         self.totals = {"steps": 0, "requests": 0, "cache_hits": 0, "infra_failures": 0, "prompt_tokens": 0,
                        "completion_tokens": 0, "cost_usd": 0.0, "replayed_steps": 0, "replay_mismatches": 0}
         self.finals: dict[str, dict] = {}
+        self.logged_now: dict[str, list[dict]] = {}  # step records written by this process, per episode
         self.bar: Any = None
+        self.host: Any = None
 
     def write(self, record: dict[str, Any]) -> None:
         self._log.write(self.redact(json.dumps(record, ensure_ascii=False)) + "\n")
@@ -99,18 +107,26 @@ class _Run:
         t0 = time.perf_counter()
         self.redact = Redactor([cfg.api_key, os.environ.get("OPENAI_API_KEY")])
         with RunLock(cfg.out):  # one run per --out, for the run's whole life
-            first = await envside.call(envside.make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs))
+            self.own_host = cfg.env_host is None
+            self.host = make_host(cfg.env_id, cfg.episodes, cfg.env_kwargs, cfg.env_workers, cfg.ray) \
+                if self.own_host else cfg.env_host
+            try:
+                first = await self.host.make()
+            except BaseException:
+                if self.own_host:
+                    await self.host.shutdown()
+                raise
             return await self._main(first, t0)
 
-    def _prepare(self, first: Any) -> tuple[list[str], dict, dict[str, Any]]:
+    def _prepare(self, first: EnvHandle) -> tuple[list[str], dict, dict[str, Any]]:
         """Episode ids, logged steps and the agent's inputs; checks and writes run.json."""
         cfg = self.cfg
-        self.family = family_of(first)
+        self.family = first.info.family
         self.perceive = cfg.perception == "oracle"
-        if self.perceive and not callable(getattr(first.unwrapped, "perception_report", None)):
+        if self.perceive and not first.info.has_perception:
             raise ConfigError("perception", f"'oracle' needs an environment with perception_report(); "
                                             f"{cfg.env_id} has none")
-        all_ids = [episode_id(e) for e in first.unwrapped.episodes]
+        all_ids = list(first.info.episode_ids)
         ids = all_ids[: cfg.limit] if cfg.limit is not None else all_ids
         if not ids:
             raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
@@ -135,9 +151,9 @@ class _Run:
         return make_agent(spec, family=self.family, settings=settings, base_url=cfg.base_url,
                           api_key=cfg.api_key, cache=self.cache, **extra)
 
-    async def _main(self, first: Any, t0: float) -> dict[str, Any]:
+    async def _main(self, first: EnvHandle, t0: float) -> dict[str, Any]:
         cfg = self.cfg
-        envs: list[Any] = [first]
+        envs: list[EnvHandle] = [first]
         self.cache = self.agent = self._log = None
         ticker = None
         try:
@@ -153,11 +169,11 @@ class _Run:
             self.log_fields = spec.log_fields if spec else ()
             self.cache = ResponseCache(cfg.cache or self.out / "cache.sqlite")
             self.agent = self._make_agent(inputs["settings"])
-            if self.agent.needs_scene and not callable(getattr(first.unwrapped, "perception_state", None)):
+            if self.agent.needs_scene and not first.info.has_scene:
                 raise ValueError(f"--agent {self.agent.name}: needs an environment with perception_state(); "
                                  f"{cfg.env_id} has none")
             for _ in range(min(cfg.concurrency, len(todo)) - 1):
-                envs.append(await envside.call(envside.make_env, cfg.env_id, cfg.episodes, dict(cfg.env_kwargs)))
+                envs.append(await self.host.make())
             pool: asyncio.Queue = asyncio.Queue()
             for env in envs:
                 pool.put_nowait(env)
@@ -192,7 +208,9 @@ class _Run:
             if self.agent is not None:
                 await self.agent.aclose()
             for env in envs:
-                await envside.call(env.close)
+                await env.close()
+            if self.own_host:
+                await self.host.shutdown()
             if self.cache is not None:
                 self.cache.close()
         end = time.perf_counter()
@@ -227,11 +245,27 @@ class _Run:
         self.bar.set_postfix_str(text + (f" | {waiting}" if waiting else ""), refresh=False)
 
     # -- one episode -----------------------------------------------------------------------
-    async def _episode(self, env: Any, ep: str, logged: list[dict]) -> None:
+    async def _episode(self, env: EnvHandle, ep: str, logged: list[dict]) -> None:
+        """Run one episode; retried from its logged steps after the environment's process died."""
+        for attempt in range(self.cfg.env_retries + 1):
+            try:
+                return await self._attempt(env, ep, logged + self.logged_now.get(ep, []))
+            except InfrastructureError as exc:
+                log.warning("episode %s: environment lost (attempt %d): %s", ep, attempt + 1, exc)
+                step, lost = len(logged) + len(self.logged_now.get(ep, [])), f"{type(exc).__name__}: {exc}"
+                self._log_infra(ep, step, AgentReply("", error=f"environment: {lost}"))
+        rec = {"type": "episode", "episode_id": ep, "result": None, "steps": step, "incomplete": True,
+               "error": f"infrastructure failure at step {step}: the environment was lost "
+                        f"{self.cfg.env_retries + 1} times; last: {lost}"}
+        self.finals[ep] = rec
+        self.write(rec)
+        self._advance()
+
+    async def _attempt(self, env: EnvHandle, ep: str, logged: list[dict]) -> None:
         cfg, agent = self.cfg, self.agent
         ctx = StepContext(episode_id=ep, family=self.family, seed=cfg.seed)
         try:
-            obs, ctx.oracle = await envside.call(envside.reset, env, ep, cfg.seed, agent.needs_oracle)
+            obs, ctx.oracle = await env.reset(ep, cfg.seed, agent.needs_oracle)
             for rec in logged:  # rebuild the state of an interrupted episode without the agent
                 if rec.get("obs_hash") and rec["obs_hash"] != obs_hash(obs):
                     self.totals["replay_mismatches"] += 1
@@ -244,8 +278,7 @@ class _Run:
                 if ctx.step >= cfg.max_steps_cap:
                     raise RuntimeError(f"episode did not end within max_steps_cap={cfg.max_steps_cap} steps")
                 if self.perceive or agent.needs_scene:
-                    ctx.perception, ctx.scene = await envside.call(envside.perceive, env, self.perceive,
-                                                                   agent.needs_scene)
+                    ctx.perception, ctx.scene = await env.perceive(self.perceive, agent.needs_scene)
                 reply = await self._ask(obs, ctx)
                 if reply.infra_failure:
                     self._log_infra(ep, ctx.step, reply)
@@ -258,7 +291,7 @@ class _Run:
                 ctx.oracle = oracle
                 if done:
                     return self._end(ep, info, ctx)
-        except AgentFatalError:
+        except (AgentFatalError, InfrastructureError):
             raise
         except asyncio.CancelledError:
             raise
@@ -295,8 +328,8 @@ class _Run:
                     "attempts": reply.attempts, "t": round(time.time(), 4)})
         self._update_bar()
 
-    async def _apply(self, env: Any, ctx: StepContext, obs: Any, action: str, oracle: bool, detail: bool = False):
-        new_obs, reward, terminated, truncated, info, new_oracle = await envside.call(envside.step, env, action, oracle)
+    async def _apply(self, env: EnvHandle, ctx: StepContext, obs: Any, action: str, oracle: bool, detail: bool = False):
+        new_obs, reward, terminated, truncated, info, new_oracle = await env.step(action, oracle)
         parsed = info.get("action", info.get("parsed_answer"))
         feedback = str(info.get("feedback", "") or "") if self.step_feedback else ""
         ctx.record(obs if isinstance(obs, dict) else {"image": obs}, action, jsonable(parsed), feedback)
@@ -316,7 +349,7 @@ class _Run:
         t["completion_tokens"] += 0 if reply.cached else reply.completion_tokens
         t["cost_usd"] += reply.cost
         extra = {k: jsonable(info[k]) for k in self.log_fields if k in info}
-        self.write({
+        record = {
             **extra,
             "type": "step", "episode_id": ep, "step": step, "request_hash": reply.request_hash,
             "prompt": reply.prompt, "raw_reply": reply.text, "action": action,
@@ -326,7 +359,9 @@ class _Run:
             "completion_tokens": reply.completion_tokens, "cost": reply.cost, "cached": reply.cached,
             "attempts": reply.attempts, "error": reply.error, "obs_hash": obs_hash(obs),
             "terminated": s["terminated"], "truncated": s["truncated"], "feedback": s["feedback"],
-        })
+        }
+        self.write(record)
+        self.logged_now.setdefault(ep, []).append(record)
         self._update_bar()
 
     def _end(self, ep: str, info: dict, ctx: StepContext) -> None:
@@ -357,6 +392,7 @@ class _Run:
             "n_incomplete": sum(1 for e in errors if e.get("kind") == "infrastructure"), "errors": errors[:50],
             "cost_known": bool(getattr(self.agent, "cost_known", True)),
             "summarizer": summarizer, **{k: round(v, 4) for k, v in times.items()}, "this_run": dict(self.totals),
+            **(self.host.stats() if self.host is not None else {}),
             **log_totals(self.log_path), "provenance": self.run_record,
         }
         return write_summary(self.out, summary, title=f"{self.cfg.env_id} / {summary['run']['agent']}",

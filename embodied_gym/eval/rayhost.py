@@ -1,0 +1,135 @@
+"""``egym eval --ray [ADDRESS]``: each environment on its own Ray actor, owning its simulator.
+
+The scheduler, the agent and every API call stay in this process (the Ray driver); only the
+environment calls go to the actors (``await actor.step.remote(...)`` on the event loop). Actors
+are created with ``max_restarts=-1``: when one dies (its node, a driver crash, the OOM killer)
+Ray starts it again, which makes its environment anew; the call in flight fails with
+:class:`~embodied_gym.eval.envhost.EnvLost` and the scheduler retries the episode from its
+logged steps. The run writes the same files as a local run, so ``--resume`` works across both.
+
+``ADDRESS``: ``local`` joins the Ray instance this process already initialised, or starts a
+local one (``ray.init()`` with this machine's CPUs, no dashboard); anything else is passed to
+``ray.init(address=...)`` (``auto``, ``ray://head:10001``). ``actor_options`` go to
+``.options()`` of every actor (e.g. ``{"num_gpus": 1}`` for AI2-THOR GPU nodes, or
+``{"resources": {"thor": 1}}``); see docs/SCALING.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .envhost import EnvHandle, EnvHost, EnvInfo, EnvLost
+
+
+class _EnvActor:
+    """The actor body: one environment, made in the constructor (so a restart makes it again)."""
+
+    def __init__(self, env_id: str, episodes: Any, env_kwargs: dict[str, Any]) -> None:
+        import os
+
+        os.environ.setdefault("PYGLET_HEADLESS", "true")
+        from .envside import make_env
+
+        self.env = make_env(env_id, episodes, env_kwargs)
+
+    def describe(self) -> EnvInfo:
+        from .envhost import describe
+
+        return describe(self.env)
+
+    def reset(self, episode: str, seed: int, oracle: bool) -> tuple[Any, Any]:
+        from .envside import reset
+
+        return reset(self.env, episode, seed, oracle)
+
+    def step(self, action: str, oracle: bool) -> tuple:
+        from .envside import step
+
+        return step(self.env, action, oracle)
+
+    def perceive(self, report: bool, state: bool) -> tuple[str | None, dict | None]:
+        from .envside import perceive
+
+        return perceive(self.env, report, state)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--ray needs the ray package: pip install 'embodied-gym[ray]' (or pip install ray)") from None
+    return ray
+
+
+class _RayHandle(EnvHandle):
+    def __init__(self, actor: Any, info: EnvInfo, lost: tuple[type, ...]) -> None:
+        self.actor, self.info, self.lost = actor, info, lost
+        self.deaths = 0
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return await getattr(self.actor, method).remote(*args)
+        except self.lost as exc:
+            self.deaths += 1
+            raise EnvLost(f"Ray env actor died during {method}: {type(exc).__name__}: {exc}", restarted=True) from None
+
+    async def reset(self, episode: str, seed: int, oracle: bool) -> tuple[Any, Any]:
+        return await self._call("reset", episode, seed, oracle)
+
+    async def step(self, action: str, oracle: bool) -> tuple:
+        return await self._call("step", action, oracle)
+
+    async def perceive(self, report: bool, state: bool) -> tuple[str | None, dict | None]:
+        return await self._call("perceive", report, state)
+
+    async def close(self) -> None:
+        try:
+            await self._call("close")
+        except EnvLost:
+            pass
+        _ray().kill(self.actor)
+
+
+class RayHost(EnvHost):
+    """One Ray actor per env (see the module docstring)."""
+
+    name = "ray"
+
+    def __init__(self, env_id: str, episodes: Any, env_kwargs: dict[str, Any], address: str = "local",
+                 actor_options: dict[str, Any] | None = None) -> None:
+        ray = _ray()
+        self.started_here = False
+        if not ray.is_initialized():
+            if address == "local":
+                ray.init(include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(address=address, log_to_driver=False)
+            self.started_here = True
+        self.args = (env_id, episodes, dict(env_kwargs))
+        # scheduling only: an actor holds no CPU while it waits, so many fit on a node
+        self.options = {"num_cpus": 0, "max_restarts": -1, "max_task_retries": 0, **(actor_options or {})}
+        self.actor_class = ray.remote(_EnvActor)
+        self.handles: list[_RayHandle] = []
+        from ray.exceptions import RayActorError
+
+        self.lost: tuple[type, ...] = (RayActorError,)
+
+    async def make(self) -> EnvHandle:
+        actor = self.actor_class.options(**self.options).remote(*self.args)
+        try:
+            info = await actor.describe.remote()
+        except self.lost as exc:
+            raise EnvLost(f"Ray env actor could not start: {exc}") from None
+        handle = _RayHandle(actor, info, self.lost)
+        self.handles.append(handle)
+        return handle
+
+    async def shutdown(self) -> None:
+        if self.started_here:
+            _ray().shutdown()
+
+    def stats(self) -> dict[str, Any]:
+        return {"env_host": self.name, "ray_actor_deaths": sum(h.deaths for h in self.handles)}

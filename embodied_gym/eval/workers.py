@@ -1,0 +1,226 @@
+"""``egym eval --env-workers N``: environments in N worker processes.
+
+Each worker is a ``spawn``-ed process (a fresh interpreter: its own OpenGL context, no state
+inherited from the event loop's process) holding several environments, addressed by slot, and
+serving one call at a time on its main thread, the only thread that touches its GL context. The
+scheduler's handles are spread round-robin over the workers. Calls go over a pipe as
+``(request id, slot, op, args)``; a reader thread per worker resolves the awaiting futures on
+the event loop, so the loop (and every API call) stays in the main process and never blocks on
+rendering.
+
+A worker that dies (a segfault in a driver, the OOM killer, ``os._exit``) fails every call in
+flight with :class:`~embodied_gym.eval.envhost.EnvLost`; the next call starts a new process
+(at most ``max_restarts`` times per worker, then every call fails with ``EnvLost``), and each
+handle makes its environment again there before its next call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import multiprocessing as mp
+import threading
+from typing import Any
+
+from .envhost import EnvHandle, EnvHost, EnvInfo, EnvLost, describe
+
+log = logging.getLogger("embodied_gym.eval")
+
+
+def _serve(conn: Any) -> None:
+    """The worker's loop: make / reset / step / perceive / close envs by slot until ``exit``."""
+    from . import envside
+
+    envs: dict[int, Any] = {}
+    ops = {"reset": envside.reset, "step": envside.step, "perceive": envside.perceive}
+    while True:
+        try:
+            rid, slot, op, args = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            break
+        if op == "exit":
+            break
+        try:
+            if op == "make":
+                old = envs.pop(slot, None)
+                if old is not None:
+                    old.close()
+                envs[slot] = envside.make_env(*args)
+                result: Any = describe(envs[slot])
+            elif op == "close":
+                env = envs.pop(slot, None)
+                result = env.close() if env is not None else None
+            else:
+                result = ops[op](envs[slot], *args)
+            reply = (rid, True, result)
+        except BaseException as exc:  # noqa: BLE001 -- sent back to the caller, who decides
+            reply = (rid, False, exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # noqa: BLE001 -- e.g. an unpicklable result or exception
+            conn.send((rid, False, RuntimeError(f"env worker could not send the result of {op}: {exc!r}")))
+    for env in envs.values():
+        try:
+            env.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class _Worker:
+    """One worker process and its pipe, restarted on demand after it died."""
+
+    def __init__(self, index: int, max_restarts: int) -> None:
+        self.index, self.max_restarts = index, max_restarts
+        self.ctx = mp.get_context("spawn")
+        self.generation = 0  # incremented at every start: handles re-make their env after a restart
+        self.restarts = -1
+        self.proc: Any = None
+        self.conn: Any = None
+        self.pending: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        self.lock = threading.Lock()
+        self.ids = itertools.count()
+        self.alive = False
+
+    def _start(self) -> None:
+        if self.restarts >= self.max_restarts:
+            raise EnvLost(f"env worker {self.index} died {self.restarts + 1} times; not restarted again "
+                          f"(max_restarts={self.max_restarts})", restarted=False)
+        parent, child = self.ctx.Pipe()
+        self.proc = self.ctx.Process(target=_serve, args=(child,), name=f"egym-env-worker-{self.index}", daemon=True)
+        self.proc.start()
+        child.close()
+        self.conn, self.alive = parent, True
+        self.generation += 1
+        self.restarts += 1
+        threading.Thread(target=self._read, args=(parent, self.proc), name=f"egym-env-reader-{self.index}",
+                         daemon=True).start()
+
+    def _read(self, conn: Any, proc: Any) -> None:
+        while True:
+            try:
+                rid, ok, value = conn.recv()
+            except (EOFError, OSError):
+                break
+            except Exception as exc:  # noqa: BLE001 -- an unpicklable message: fail that call only
+                log.warning("env worker %d sent an unreadable message: %r", self.index, exc)
+                continue
+            with self.lock:
+                waiter = self.pending.pop(rid, None)
+            if waiter is not None:
+                loop, fut = waiter
+                loop.call_soon_threadsafe(_settle, fut, ok, value)
+        proc.join(timeout=5)
+        with self.lock:
+            if self.conn is conn:
+                self.alive = False
+            lost, self.pending = self.pending, {}
+        code = proc.exitcode
+        for loop, fut in lost.values():
+            loop.call_soon_threadsafe(_settle, fut, False, EnvLost(
+                f"env worker {self.index} (pid {proc.pid}) died during the call (exit code {code})", restarted=True))
+
+    async def call(self, slot: int, op: str, *args: Any) -> Any:
+        with self.lock:
+            if not self.alive:
+                self._start()
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+            rid = next(self.ids)
+            self.pending[rid] = (loop, fut)
+            conn = self.conn
+        try:
+            conn.send((rid, slot, op, args))
+        except (OSError, ValueError) as exc:  # the pipe broke: the reader fails the call
+            with self.lock:
+                self.pending.pop(rid, None)
+                self.alive = False
+            raise EnvLost(f"env worker {self.index} is gone: {exc!r}", restarted=True) from None
+        return await fut
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        with self.lock:
+            alive, self.alive = self.alive, False
+        if alive:
+            try:
+                self.conn.send((-1, 0, "exit", ()))
+            except (OSError, ValueError):
+                pass
+        self.proc.join(timeout=10)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=5)
+        self.conn.close()
+
+
+def _settle(fut: asyncio.Future, ok: bool, value: Any) -> None:
+    if fut.done():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value if isinstance(value, BaseException) else RuntimeError(str(value)))
+
+
+class _ProcessHandle(EnvHandle):
+    def __init__(self, worker: _Worker, slot: int, make_args: tuple) -> None:
+        self.worker, self.slot, self.make_args = worker, slot, make_args
+        self.generation = -1
+
+    async def _ensure(self) -> None:
+        if self.generation != self.worker.generation or not self.worker.alive:
+            info = await self.worker.call(self.slot, "make", *self.make_args)
+            self.info: EnvInfo = info
+            self.generation = self.worker.generation
+
+    async def reset(self, episode: str, seed: int, oracle: bool) -> tuple[Any, Any]:
+        await self._ensure()
+        return await self.worker.call(self.slot, "reset", episode, seed, oracle)
+
+    async def step(self, action: str, oracle: bool) -> tuple:
+        return await self._call("step", action, oracle)
+
+    async def perceive(self, report: bool, state: bool) -> tuple[str | None, dict | None]:
+        return await self._call("perceive", report, state)
+
+    async def _call(self, op: str, *args: Any) -> Any:
+        if self.generation != self.worker.generation:  # restarted since this env's episode began
+            raise EnvLost(f"env worker {self.worker.index} was restarted; the episode's state is gone", restarted=True)
+        return await self.worker.call(self.slot, op, *args)
+
+    async def close(self) -> None:
+        if self.worker.alive and self.generation == self.worker.generation:
+            try:
+                await self.worker.call(self.slot, "close")
+            except EnvLost:
+                pass
+
+
+class ProcessHost(EnvHost):
+    """``workers`` worker processes; handle ``i`` lives in worker ``i % workers``.
+    ``max_restarts``: restarts allowed per worker."""
+
+    name = "processes"
+
+    def __init__(self, env_id: str, episodes: Any, env_kwargs: dict[str, Any], workers: int,
+                 max_restarts: int = 10) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"env_workers must be an integer >= 1, got {workers!r}")
+        self.make_args = (env_id, episodes, dict(env_kwargs))
+        self.workers = [_Worker(i, max_restarts) for i in range(workers)]
+        self.slots = itertools.count()
+
+    async def make(self) -> EnvHandle:
+        slot = next(self.slots)
+        handle = _ProcessHandle(self.workers[slot % len(self.workers)], slot, self.make_args)
+        await handle._ensure()
+        return handle
+
+    async def shutdown(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, lambda: [w.stop() for w in self.workers])
+
+    def stats(self) -> dict[str, Any]:
+        return {"env_host": self.name, "env_workers": len(self.workers),
+                "env_worker_restarts": sum(max(0, w.restarts) for w in self.workers)}

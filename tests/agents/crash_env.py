@@ -1,0 +1,36 @@
+"""``EgymCrash-v0``: the toy env of toy_env.py that kills its own process (``os._exit``) in
+``step`` of one episode, as a segfaulting driver or the OOM killer would, and records the pid of
+the process it ran in. ``crash_marker``: a file path; the env crashes only while the file does
+not exist and creates it first (so it crashes once per marker), unless ``always`` is set.
+Importing this module registers the id (``gym.make("crash_env:EgymCrash-v0")``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gymnasium as gym
+import toy_env
+
+
+class CrashEnv(toy_env.ToyEnv):
+    def __init__(self, episodes=6, crash_episode: str = "", crash_step: int = 2, crash_marker: str = "",
+                 always: bool = False, **kwargs):
+        super().__init__(episodes, **kwargs)
+        self.crash_episode, self.crash_step, self.always = crash_episode, crash_step, always
+        self.crash_marker = Path(crash_marker) if crash_marker else None
+
+    def step(self, action):
+        if self.ep.id == self.crash_episode and self.t == self.crash_step:
+            if self.always or (self.crash_marker is not None and not self.crash_marker.exists()):
+                if self.crash_marker is not None:
+                    self.crash_marker.touch()
+                os._exit(3)
+        obs, reward, terminated, truncated, info = super().step(action)
+        if "episode_result" in info:
+            info["episode_result"]["pid"] = os.getpid()
+        return obs, reward, terminated, truncated, info
+
+
+if "EgymCrash-v0" not in gym.registry:
+    gym.register(id="EgymCrash-v0", entry_point=CrashEnv)

@@ -1,0 +1,83 @@
+"""``egym eval --env-workers N``: environments run in N worker processes (never in the event
+loop's process), give the same results as the environment thread, and a worker that dies mid
+episode is restarted: the episode is retried from its logged steps (each step logged once) or,
+when it keeps dying, recorded as an infrastructure failure that is not scored while the other
+episodes finish."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+
+import crash_env  # noqa: F401  (registers EgymCrash-v0)
+import pytest
+
+from embodied_gym.cli import main
+from embodied_gym.eval import EvalConfig, run_eval
+from embodied_gym.eval.config import ConfigError
+
+ENV = "crash_env:EgymCrash-v0"
+
+
+def _run(out, **kw):
+    return run_eval(EvalConfig(env_id=ENV, episodes=6, agent="oracle", out=out, concurrency=3, progress=False, **kw))
+
+
+def _records(out):
+    return [json.loads(x) for x in (out / "steps.jsonl").read_text().splitlines()]
+
+
+def test_workers_give_the_thread_figures_and_run_envs_in_other_processes(tmp_path):
+    local = _run(tmp_path / "thread")
+    workers = _run(tmp_path / "workers", env_workers=2)
+    assert workers["overall"] == local["overall"] and workers["by_split"] == local["by_split"]
+    assert workers["run"]["env_host"] == "processes" and workers["run"]["env_workers"] == 2
+    pids = {r["result"]["pid"] for r in _records(tmp_path / "workers") if r["type"] == "episode"}
+    assert os.getpid() not in pids and len(pids) == 2
+    assert {r["result"]["pid"] for r in _records(tmp_path / "thread") if r["type"] == "episode"} == {os.getpid()}
+
+
+def test_a_crashed_worker_is_restarted_and_the_episode_retried_from_its_logged_steps(tmp_path):
+    marker = tmp_path / "crashed-once"
+    local = _run(tmp_path / "thread")
+    out = tmp_path / "crash"
+    summary = _run(out, env_workers=2, env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker)})
+    assert marker.exists()  # it did crash
+    # every episode in flight on that worker was lost with it (and retried), not only the crashing one
+    assert summary["run"]["env_worker_restarts"] == 1 and summary["run"]["this_run"]["infrastructure_failures"] >= 1
+    assert summary["overall"] == local["overall"] and summary["run"]["n_errors"] == 0
+    steps = Counter((r["episode_id"], r["step"]) for r in _records(out) if r["type"] == "step")
+    assert max(steps.values()) == 1  # the retry re-fed the logged steps instead of asking again
+    assert summary["run"]["steps"] == local["run"]["steps"]
+
+
+def test_an_episode_that_keeps_killing_its_worker_is_an_infrastructure_failure(tmp_path):
+    out = tmp_path / "always"
+    # one env per worker, so no other episode shares the crashing process (see the next test for that)
+    summary = _run(out, env_workers=3, env_retries=1, env_kwargs={"crash_episode": "toy-001", "always": True})
+    assert summary["run"]["n_errors"] == 1 and summary["overall"]["n"] == 5
+    (err,) = summary["run"]["errors"]
+    assert err["episode_id"] == "toy-001"
+    final = [r for r in _records(out) if r["type"] == "episode" and r["episode_id"] == "toy-001"][-1]
+    assert final["infrastructure"] is True and "died during the call" in final["error"]
+    assert summary["run"]["env_worker_restarts"] >= 1  # 2 deaths; the second needed no restart (run over)
+
+
+def test_flags_and_bad_values(tmp_path, capsys):
+    with pytest.raises(ConfigError, match="env_workers"):
+        EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, env_workers=-1)
+    with pytest.raises(ConfigError, match="env_workers"):
+        EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, env_workers=2, ray="local")
+    assert main(["eval", "--env", ENV, "--episodes", "toy:2", "--agent", "oracle", "--out", str(tmp_path / "r"),
+                 "--env-workers", "1", "--no-progress"]) == 0
+    assert json.loads((tmp_path / "r" / "summary.json").read_text())["run"]["env_workers"] == 1
+
+
+def test_bench_harness_with_env_workers_runs_every_episode_in_workers():
+    """``egym bench harness --env-workers N`` on the light env (tiny sizes: this checks the
+    plumbing; the speed-up figures live in docs/BENCHMARKS.md)."""
+    from embodied_gym.eval.bench import bench_harness
+
+    r = bench_harness(episodes=4, steps=2, concurrency=2, latency=0.01, env="light", repeats=1, env_workers=2)
+    assert r["env_workers"] == 2 and r["steps_total"] == 8 and r["speedup"] > 0
