@@ -102,6 +102,7 @@ def build_provenance(cfg: EvalConfig, *, episode_ids: list[str], family: str, se
         "config_sha256": file_sha256(cfg.config), "prompt_file": str(prompt_file) if prompt_file else None,
         "prices_sha256": file_sha256(getattr(settings, "prices_file", None)), "git_dirty": code["git_dirty"],
         "limit": cfg.limit, "concurrency": cfg.concurrency, "cache": str(cfg.cache or cfg.out / "cache.sqlite"),
+        "env_workers": cfg.env_workers, "ray": cfg.ray,
     }
     return {"shaping": shaping, "recorded": recorded}
 

@@ -61,8 +61,8 @@ from ..agents.base import Agent, AgentFatalError, AgentReply, StepContext
 from ..agents.redact import Redactor
 from ..envs.contract import EPISODE_RESULT, REPLY_CAP
 from ..sims.base import InfrastructureError
-from .envhost import EnvHandle, make_host
 from .config import ConfigError, EvalConfig
+from .envhost import EnvHandle, make_host
 from .lock import RunLock
 from .provenance import agent_inputs, build_provenance
 from .rundir import log_path, open_run_dir

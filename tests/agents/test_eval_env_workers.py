@@ -45,7 +45,7 @@ def test_a_crashed_worker_is_restarted_and_the_episode_retried_from_its_logged_s
     summary = _run(out, env_workers=2, env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker)})
     assert marker.exists()  # it did crash
     # every episode in flight on that worker was lost with it (and retried), not only the crashing one
-    assert summary["run"]["env_worker_restarts"] == 1 and summary["run"]["this_run"]["infrastructure_failures"] >= 1
+    assert summary["run"]["env_worker_restarts"] == 1 and summary["run"]["this_run"]["infra_failures"] >= 1
     assert summary["overall"] == local["overall"] and summary["run"]["n_errors"] == 0
     steps = Counter((r["episode_id"], r["step"]) for r in _records(out) if r["type"] == "step")
     assert max(steps.values()) == 1  # the retry re-fed the logged steps instead of asking again
@@ -60,7 +60,9 @@ def test_an_episode_that_keeps_killing_its_worker_is_an_infrastructure_failure(t
     (err,) = summary["run"]["errors"]
     assert err["episode_id"] == "toy-001"
     final = [r for r in _records(out) if r["type"] == "episode" and r["episode_id"] == "toy-001"][-1]
-    assert final["infrastructure"] is True and "died during the call" in final["error"]
+    assert final["incomplete"] is True and "died during the call" in final["error"]
+    infra = [r for r in _records(out) if r["type"] == "infra_failure"]
+    assert [r["episode_id"] for r in infra] == ["toy-001", "toy-001"]
     assert summary["run"]["env_worker_restarts"] >= 1  # 2 deaths; the second needed no restart (run over)
 
 

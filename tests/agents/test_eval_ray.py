@@ -49,9 +49,15 @@ def test_oracle_summary_on_ray_equals_the_local_run_and_resume_crosses_over(loca
     assert on_ray["run"]["env_host"] == "ray"
     for key in ("overall", "by_category", "by_split", "by_domain"):
         assert on_ray[key] == local[key], key
-    # half on Ray, the rest locally with --resume: the same figures, every episode once
-    run_eval(_cfg(tmp_path / "mixed", ray="local", limit=2))
-    mixed = run_eval(_cfg(tmp_path / "mixed", resume=True))
+    # a Ray run interrupted after its first two episodes (the log cut there), resumed locally:
+    # the same figures, every episode once
+    mixed_dir = tmp_path / "mixed"
+    run_eval(_cfg(mixed_dir, ray="local"))
+    lines = (mixed_dir / "steps.jsonl").read_text().splitlines(keepends=True)
+    ends = [i for i, x in enumerate(lines) if '"type": "episode"' in x]
+    (mixed_dir / "steps.jsonl").write_text("".join(lines[: ends[1] + 1]))
+    mixed = run_eval(_cfg(mixed_dir, resume=True))
+    assert mixed["run"]["env_host"] == "thread"
     assert mixed["overall"] == local["overall"]
     finals = [json.loads(x) for x in (tmp_path / "mixed" / "steps.jsonl").read_text().splitlines()
               if '"type": "episode"' in x]
@@ -70,7 +76,8 @@ def test_a_dead_actor_is_restarted_and_its_episode_retried(local_ray, tmp_path):
     summary = run_eval(EvalConfig(env_id=env, episodes=6, agent="oracle", out=out, concurrency=2, progress=False,
                                   ray="local", env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker)}))
     assert marker.exists()
-    assert summary["run"]["ray_actor_deaths"] == 1 and summary["run"]["n_errors"] == 0
+    # a call can also fail while Ray is still restarting the actor: each counts, each is retried
+    assert summary["run"]["ray_actor_deaths"] >= 1 and summary["run"]["n_errors"] == 0
     assert summary["overall"]["n"] == 6 and summary["overall"]["success_rate"] == local["overall"]["success_rate"]
     steps = Counter((r["episode_id"], r["step"]) for r in map(json.loads, (out / "steps.jsonl").read_text().splitlines())
                     if r["type"] == "step")
