@@ -19,7 +19,7 @@ scheduler can retry the episode (:func:`make_host` says how, :mod:`.scheduler` d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..envs.contract import episode_id, family_of
@@ -36,12 +36,14 @@ class EnvLost(InfrastructureError):
 class EnvInfo:
     """What the scheduler needs to know of an environment: ``family`` (``metadata["family"]``),
     ``episode_ids`` (``env.unwrapped.episodes`` in order), ``has_perception`` / ``has_scene`` (it
-    has ``perception_report()`` / ``perception_state()``)."""
+    has ``perception_report()`` / ``perception_state()``), ``metadata`` (a copy of
+    ``env.unwrapped.metadata``, e.g. its ``prompt_profile``)."""
 
     family: str
     episode_ids: tuple[str, ...]
     has_perception: bool
     has_scene: bool
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def describe(env: Any) -> EnvInfo:
@@ -49,7 +51,8 @@ def describe(env: Any) -> EnvInfo:
     inner = env.unwrapped
     return EnvInfo(family=family_of(env), episode_ids=tuple(episode_id(e) for e in inner.episodes),
                    has_perception=callable(getattr(inner, "perception_report", None)),
-                   has_scene=callable(getattr(inner, "perception_state", None)))
+                   has_scene=callable(getattr(inner, "perception_state", None)),
+                   metadata=dict(getattr(inner, "metadata", None) or {}))
 
 
 class EnvHandle(ABC):

@@ -130,7 +130,7 @@ class _Run:
         ids = all_ids[: cfg.limit] if cfg.limit is not None else all_ids
         if not ids:
             raise ValueError(f"{cfg.env_id}: no episodes to evaluate (episodes={cfg.episodes!r})")
-        profile = (getattr(first.unwrapped, "metadata", None) or {}).get("prompt_profile")
+        profile = first.info.metadata.get("prompt_profile")
         inputs = agent_inputs(cfg, self.family, default_profile=profile)
         provenance = build_provenance(cfg, episode_ids=all_ids, family=self.family, **inputs)
         logged_steps, self.finals, self.run_record = open_run_dir(cfg, provenance)
