@@ -1,4 +1,4 @@
-"""``make_agent``: the agent named by an ``--agent`` spec.
+"""``make_agent``: the agent named by an agent spec (``egym eval --agent``).
 
 Specs: ``oracle`` | ``random`` | ``openai:MODEL`` | ``blind:MODEL`` | ``tools:openai:MODEL`` | ``hf:PATH_OR_HUB_ID``
 (``hf:BASE+ADAPTER_DIR`` loads a LoRA adapter on top of BASE; or set ``hf.adapter`` in the
@@ -11,7 +11,7 @@ from typing import Any
 
 from .base import Agent
 from .cache import ResponseCache
-from .settings import AgentSettings
+from .settings import AgentSettings, ConfigError
 
 KINDS = ("oracle", "random", "openai", "blind", "hf", "tools")
 #: kinds that call an OpenAI-compatible endpoint / that run a model (prompted, with settings)
@@ -22,21 +22,23 @@ MODEL_KINDS = (*API_KINDS, "hf")
 def parse_agent_spec(spec: str) -> tuple[str, str | None]:
     """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; ``"oracle"`` -> ``("oracle", None)``.
 
-    Raises ``ValueError`` naming the spec when it is malformed (never anything else)."""
+    Raises :class:`ConfigError` (a ``ValueError``) for field ``agent`` naming the spec when it is
+    malformed (never anything else)."""
     if not isinstance(spec, str):
-        raise ValueError(f"--agent: expected a string, got {spec!r}")
+        raise ConfigError("agent", f"expected a string, got {spec!r}")
     kind, sep, arg = spec.strip().partition(":")
     kind = kind.strip().lower()
     if kind not in KINDS:
-        raise ValueError(f"--agent {spec!r}: unknown agent kind {kind!r}; expected oracle, random, openai:MODEL, blind:MODEL, tools:openai:MODEL or hf:PATH")
+        raise ConfigError("agent", f"{spec!r}: unknown agent kind {kind!r}; expected oracle, random, openai:MODEL, "
+                                   f"blind:MODEL, tools:openai:MODEL or hf:PATH")
     if kind in ("oracle", "random"):
         if sep and arg.strip():
-            raise ValueError(f"--agent {spec!r}: {kind} takes no argument")
+            raise ConfigError("agent", f"{spec!r}: {kind} takes no argument")
         return kind, None
     if not arg.strip():
-        raise ValueError(f"--agent {spec!r}: {kind} needs a model, e.g. {kind}:NAME")
+        raise ConfigError("agent", f"{spec!r}: {kind} needs a model, e.g. {kind}:NAME")
     if kind == "tools" and not (arg.strip().startswith("openai:") and arg.strip()[7:].strip()):
-        raise ValueError(f"--agent {spec!r}: tools needs an OpenAI-compatible model, e.g. tools:openai:NAME")
+        raise ConfigError("agent", f"{spec!r}: tools needs an OpenAI-compatible model, e.g. tools:openai:NAME")
     return kind, arg.strip()
 
 
@@ -87,7 +89,7 @@ def make_agent(
         api_key = api_key or os.environ.get("OPENAI_API_KEY")
         if not api_key:
             if "api.openai.com" in base_url:
-                raise ValueError("no API key: set OPENAI_API_KEY or pass --api-key")
+                raise ConfigError("api_key", "no API key: set OPENAI_API_KEY or {api_key}", refs=("api_key",))
             api_key = "EMPTY"  # local OpenAI-compatible servers (vLLM, SGLang) accept any key
         if kind == "tools":
             from .tools_agent import ToolAgent

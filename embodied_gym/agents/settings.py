@@ -16,6 +16,23 @@ from typing import Any
 from ..envs.prompts import PromptConfig, configs_dir, load_config_file
 
 
+
+class ConfigError(ValueError):
+    """A bad value of a config field. ``field`` names it; ``owner`` the config (``EvalConfig``,
+    ``agent settings``). The message may refer to other fields as ``{name}`` placeholders
+    (``refs``): the library writes field names, the CLI (:meth:`render`) writes its flags, so a
+    library error never names a command-line flag and a CLI error always does."""
+
+    def __init__(self, field_name: str, message: str, *, owner: str = "EvalConfig", refs: tuple[str, ...] = ()) -> None:
+        self.field, self.owner, self.template, self.refs = field_name, owner, message, refs
+        self.detail = self.render(lambda name: name)
+        super().__init__(f"{owner} field '{field_name}': {self.detail}")
+
+    def render(self, name_of: Any) -> str:
+        """The message with each ``{ref}`` written as ``name_of(ref)`` (e.g. its flag)."""
+        return self.template.format(**{r: name_of(r) for r in self.refs}) if self.refs else self.template
+
+
 @dataclass
 class AgentSettings:
     """How a model agent samples, encodes images, retries and prompts.

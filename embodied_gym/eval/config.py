@@ -12,18 +12,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..agents.settings import ConfigError
+
+__all__ = ["ConfigError", "EvalConfig", "PERCEPTION"]
+
 #: ``--perception`` settings: the model's own vision, plus privileged perception, or no images
 PERCEPTION = ("images", "oracle", "none")
-
-
-class ConfigError(ValueError):
-    """A bad value of a config field: ``field`` names it (the CLI maps it to its flag)."""
-
-    def __init__(self, field_name: str, message: str, *, owner: str = "EvalConfig") -> None:
-        super().__init__(f"{owner} field '{field_name}': {message}")
-        self.field = field_name
-        self.owner = owner
-        self.detail = message
 
 
 def _f(default: Any = None, *, help: str, flag: str | None = None, factory: Any = None, cli: bool = True,

@@ -48,9 +48,10 @@ def _check_resume(cfg: EvalConfig, old: dict[str, Any], shaping: dict[str, Any],
     refused = [d for d in diffs if d[0] not in allowed and "all" not in allowed]
     if refused:
         lines = "; ".join(f"'{k}' was {short(a)}, now {short(b)}" for k, a, b in refused)
-        raise ValueError(f"--resume: {where}: this run was started with different settings: {lines}. Resuming would "
-                         f"mix results of both; use another --out, or pass --allow-changed "
-                         f"{' --allow-changed '.join(k for k, _, _ in refused)} to accept (recorded in {RUN_JSON})")
+        raise ConfigError("resume", f"{where}: this run was started with different settings: {lines}. Resuming "
+                                    f"would mix results of both; use another {{out}}, or accept the change with "
+                                    f"{{allow_changed}} {', '.join(k for k, _, _ in refused)} (recorded in {RUN_JSON})",
+                          refs=("out", "allow_changed"))
     return {k: [a, b] for k, a, b in diffs}
 
 
@@ -67,12 +68,13 @@ def open_run_dir(cfg: EvalConfig, provenance: dict[str, Any]) -> tuple[dict[str,
     record: dict[str, Any] = {**top, "provenance": shaping, "recorded": recorded, "started": _now(), "resumes": []}
     if not cfg.resume:
         if has_log:
-            raise ValueError(f"{out} already holds a run ({LOG_NAME}); pass --resume to continue it or choose another --out")
+            raise ConfigError("out", f"{out} already holds a run ({LOG_NAME}); continue it with {{resume}} or choose "
+                                     f"another {{out}}", refs=("resume", "out"))
     elif run_json.exists():
         try:
             old = json.loads(run_json.read_text(encoding="utf-8"))
         except ValueError:
-            raise ValueError(f"--resume: {run_json} is not JSON; the run directory is damaged") from None
+            raise ConfigError("resume", f"{run_json} is not JSON; the run directory is damaged") from None
         changed = _check_resume(cfg, old, shaping, run_json)
         if "provenance" in old:
             record = {**old, "resumes": [*old.get("resumes", []), {"started": _now(), "changed": changed,

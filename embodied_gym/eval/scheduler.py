@@ -170,8 +170,8 @@ class _Run:
             self.cache = ResponseCache(cfg.cache or self.out / "cache.sqlite")
             self.agent = self._make_agent(inputs["settings"])
             if self.agent.needs_scene and not first.info.has_scene:
-                raise ValueError(f"--agent {self.agent.name}: needs an environment with perception_state(); "
-                                 f"{cfg.env_id} has none")
+                raise ConfigError("agent", f"{self.agent.name} needs an environment with perception_state(); "
+                                           f"{cfg.env_id} has none")
             for _ in range(min(cfg.concurrency, len(todo)) - 1):
                 envs.append(await self.host.make())
             pool: asyncio.Queue = asyncio.Queue()

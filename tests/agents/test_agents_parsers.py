@@ -46,13 +46,16 @@ def test_extract_text_reads_first_choice(payload):
 
 @given(st.text())
 def test_agent_spec_only_raises_value_error(spec):
-    """A malformed --agent spec is a ValueError naming it, never another exception."""
+    """A malformed agent spec is a ValueError (a ConfigError) naming the field 'agent' (the CLI
+    turns it into --agent; issue 8: library errors name fields), never another exception."""
+    from embodied_gym.agents.settings import ConfigError
+
     try:
         kind, arg = parse_agent_spec(spec)
-    except ValueError as exc:
-        assert "--agent" in str(exc)
+    except ConfigError as exc:
+        assert exc.field == "agent" and "field 'agent'" in str(exc) and "--agent" not in str(exc)
     else:
-        assert kind in ("oracle", "random", "openai", "blind", "hf")
+        assert kind in ("oracle", "random", "openai", "blind", "hf", "tools")
         assert (arg is None) == (kind in ("oracle", "random"))
 
 

@@ -157,9 +157,10 @@ def test_resume_replays_logged_steps_without_the_agent(tmp_path):
 
 
 def test_existing_run_needs_resume_and_same_settings(tmp_path):
-    """A non-empty --out without --resume, or a resume with another agent, is a ValueError."""
+    """A non-empty --out without --resume, or a resume with another agent, is a ValueError (a
+    ConfigError naming the fields: out, resume)."""
     evaluate(tmp_path, "oracle")
-    with pytest.raises(ValueError, match="--resume"):
+    with pytest.raises(ValueError, match="continue it with resume"):
         evaluate(tmp_path, "oracle")
     with pytest.raises(ValueError, match="agent"):
         evaluate(tmp_path, "random", resume=True)

@@ -94,3 +94,27 @@ def test_library_errors_name_fields_and_the_cli_names_flags(tmp_path, capsys):
                  str(tmp_path / "o"), "--limit", "0", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "--limit: must be an integer >= 1" in err and "field" not in err
+
+
+def test_agent_and_resume_errors_are_reported_with_the_flags(tmp_path, capsys):
+    """ConfigErrors from the agent factory and the run directory name fields in the library and
+    flags on the command line (the {ref} placeholders too)."""
+    out = str(tmp_path / "o")
+    assert main(["eval", "--env", "EgymToy-v0", "--episodes", "toy:2", "--agent", "nope", "--out", out,
+                 "--no-progress"]) == 2
+    assert "--agent: 'nope': unknown agent kind" in capsys.readouterr().err
+    assert main(["eval", "--env", "EgymToy-v0", "--episodes", "toy:2", "--agent", "oracle", "--out", out,
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["eval", "--env", "EgymToy-v0", "--episodes", "toy:2", "--agent", "oracle", "--out", out,
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--out:" in err and "continue it with --resume" in err
+    assert main(["eval", "--env", "EgymToy-v0", "--episodes", "toy:2", "--agent", "random", "--out", out,
+                 "--no-progress", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("egym eval: error: --resume:") and "--allow-changed agent" in err
+    with pytest.raises(ConfigError, match="allow_changed agent") as info:
+        run_eval(EvalConfig(env_id="EgymToy-v0", episodes="toy:2", agent="random", out=out, resume=True,
+                            progress=False))
+    assert info.value.field == "resume" and "--" not in str(info.value)
