@@ -100,8 +100,27 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_args(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` strings -> keyword arguments (values read as JSON when they parse, else text)."""
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--sim-arg: expected KEY=VALUE (got {pair!r})")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.what == "sim":
+    if args.what == "sim" and args.backend != "house":
+        from .sims.bench import bench_backend, format_backend_report
+
+        result = bench_backend(args.backend, _sim_args(args.sim_arg), scene=args.scene, steps=args.steps)
+        print(json.dumps(result) if args.json else format_backend_report(result))
+    elif args.what == "sim":
         from .sims.bench import bench_sim, format_sim_report
 
         result = bench_sim(steps=args.steps, seed=args.seed)
@@ -265,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--steps", type=int, default=300, help="sim: steps per measurement")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", default="house", help="sim: the backend to measure (house: against stock MiniWorld)")
+    p.add_argument("--sim-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="sim: a backend constructor argument (repeatable), e.g. local_executable_path=PATH")
+    p.add_argument("--scene", default=None, help="sim: the scene to load for --backend (default: the backend's)")
     p.add_argument("--episodes", type=int, default=64, help="harness: episodes per run")
     p.add_argument("--steps-per-episode", type=int, default=8, help="harness: steps per episode")
     p.add_argument("--concurrency", type=int, default=32, help="harness: concurrency compared with 1")
