@@ -105,7 +105,7 @@ def test_pick_object_picks_the_visible_pickable_object_in_reach(sim, wire):
     sim.reset("FloorPlan1")
     apple = next(o for o in sim.objects().values() if o.category == "apple")
     ax, _, az = apple.position
-    x, z = -1.5, -0.5  # THOR (x=-1.5, z=0.5): 0.7 m in front of the table, looking at the apple
+    x, z = -1.2, -0.5  # THOR (x=-1.2, z=0.5): 0.7 m in front of the table, looking at the apple
     yaw = math.degrees(math.atan2(-(az - z), ax - x))
     obs = sim.teleport(Pose(x, 0.0, z, yaw, -30.0))
     assert obs.last_action_success and obs.objects[apple.id].visible

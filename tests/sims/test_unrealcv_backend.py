@@ -108,7 +108,7 @@ def test_embrace3k_preset_moves_two_metres_and_turns_thirty_degrees(sim, server)
 def test_pick_hides_the_actor_and_drop_puts_it_back_in_front(sim, server):
     sim.reset()
     apple = next(o for o in sim.objects().values() if o.category == "apple")
-    obs = sim.teleport(Pose(0.5, 0.0, -1.5, 0.0, -45.0))  # 0.7 m from the table, facing it
+    obs = sim.teleport(Pose(0.5, 0.0, -1.2, 0.0, -45.0))  # 0.7 m from the table, facing it
     assert obs.objects[apple.id].visible, "the apple should be in view"
     obs = sim.step("PickObject")
     assert obs.last_action_success and obs.held_object == apple.id

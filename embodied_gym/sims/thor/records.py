@@ -21,6 +21,9 @@ from .frame import position_from_thor, size_from_thor, xz_from_thor
 
 #: THOR object types that are doors of the house (ProcTHOR); openable ones become ``kind="door"``
 DOOR_TYPES = frozenset({"Door", "Doorway", "Doorframe"})
+#: THOR receptacle types that are the ground itself: not receptacles here (an object on the floor
+#: rests on nothing, ``on=None``, as in every backend)
+FLOOR_TYPES = frozenset({"Floor"})
 #: ProcTHOR ``roomType`` -> room kind
 ROOM_KINDS = {"Kitchen": "kitchen", "LivingRoom": "living_room", "Bedroom": "bedroom", "Bathroom": "bathroom"}
 #: iTHOR floor plan number ranges -> room kind (1-30 kitchens, 201-230 living rooms, ...)
@@ -91,6 +94,7 @@ def object_records(meta: Mapping[str, Any], ids: ObjectIds, rooms: Sequence[Room
     """One :class:`ObjectInfo` per THOR object (``visible``/``bbox`` left for the frame to fill)."""
     objects = meta["objects"]
     names = _names(objects)
+    types = {o["objectId"]: o["objectType"] for o in objects}
     out: dict[int, ObjectInfo] = {}
     for m in objects:
         oid = ids.add(m["objectId"])
@@ -101,7 +105,7 @@ def object_records(meta: Mapping[str, Any], ids: ObjectIds, rooms: Sequence[Room
             pos = (cx, cy - size[1] / 2, cz)
         else:
             pos, size = position_from_thor(m["position"]), (0.0, 0.0, 0.0)
-        parents = m.get("parentReceptacles") or []
+        parents = [p for p in (m.get("parentReceptacles") or []) if types.get(p) not in FLOOR_TYPES]
         on = ids.by_name.get(parents[0]) if parents and not m.get("isPickedUp") else None
         kind = _kind(m)
         room = next((r.id for r in rooms if r.contains(pos[0], pos[2])), None)
@@ -109,7 +113,8 @@ def object_records(meta: Mapping[str, Any], ids: ObjectIds, rooms: Sequence[Room
             id=oid, category=type_words(m["objectType"]), name=names[m["objectId"]], kind=kind,
             color=None, room=room, position=pos, size=size,
             distance=math.dist((agent.x, agent.y, agent.z), pos),
-            pickable=bool(m.get("pickupable")), receptacle=bool(m.get("receptacle")),
+            pickable=bool(m.get("pickupable")),
+            receptacle=bool(m.get("receptacle")) and m["objectType"] not in FLOOR_TYPES,
             openable=bool(m.get("openable")), is_open=bool(m.get("isOpen")) if m.get("openable") else None,
             held=bool(m.get("isPickedUp")), on=on,
         )

@@ -288,18 +288,21 @@ class ThorSimulator(Simulator):
             return False, f"no pickable object in view within {self.interact_distance:g} m"
         return self._act("PickupObject", objectId=self._ids.name(cands[0].id))
 
+    def drop_target(self, pose: Pose | None = None) -> int | None:
+        """The receptacle ``DropObject`` from ``pose`` puts the held object on: the interface's
+        heading-ray rule over :meth:`surfaces` within reach, which ``DropObject`` applies as is
+        (``PutObject`` on that receptacle with ``forceAction``, since a level camera may not see a
+        table top it stands at; ``DropHandObject`` when there is none)."""
+        return super().drop_target(pose)
+
     def _do_DropObject(self) -> tuple[bool, str | None]:
         held = next((o for o in self._records().values() if o.held), None)
         if held is None:
             return False, "not holding anything"
-        errors = []
-        for r in self._in_reach(lambda o: o.receptacle and o.id != held.id)[:3]:
-            ok, err = self._act("PutObject", objectId=self._ids.name(r.id))
-            if ok:
-                return True, None
-            errors.append(err)
-        ok, err = self._act("DropHandObject")
-        return ok, err if ok else "; ".join([*errors, str(err)])
+        target = self.drop_target()
+        if target is not None:  # our reach rule decided; THOR's own visibility test is not asked again
+            return self._act("PutObject", objectId=self._ids.name(target), forceAction=True)
+        return self._act("DropHandObject")
 
     def _do_OpenDoor(self) -> tuple[bool, str | None]:
         cands = self._in_reach(lambda o: o.openable and not o.is_open)
@@ -380,8 +383,10 @@ class ThorSimulator(Simulator):
         return self._navigation()[0].copy()
 
     def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
+        """Path between the navigable points nearest ``start`` and ``goal`` within reach
+        (``interact_distance``): objects on furniture lie off the navigable grid."""
         self._require()
-        return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal))
+        return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal), snap=self.interact_distance)
 
     # -- camera, state, maps -----------------------------------------------------------------------
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,8 @@ sorted name order. Unreal carries no semantics, so kinds come from names and siz
 
 * ``door`` when the name contains ``door`` (case-insensitive);
 * ``object`` (pickable) when the largest side of its bounds is at most ``pickable_size`` metres;
-* ``furniture`` otherwise; a receptacle when its top is below ``receptacle_height`` metres.
+* ``furniture`` otherwise; a receptacle when its top is below ``receptacle_height`` metres
+  (and above floor level: the floor itself is no receptacle).
 
 ``kinds={"ActorName": "object" | "furniture" | "door"}`` overrides the rule per actor.
 """
@@ -72,7 +73,7 @@ def classify(name: str, lo, hi, floor: float, pickable_size: float, receptacle_h
     kind = kinds.get(name) or ("door" if "door" in name.lower() else "object" if size <= pickable_size else "furniture")
     if kind not in ("object", "furniture", "door"):
         raise ValueError(f"kinds[{name!r}]: expected 'object', 'furniture' or 'door' (got {kind!r})")
-    return kind, kind == "furniture" and hi[1] - floor <= receptacle_height
+    return kind, kind == "furniture" and 0.05 < hi[1] - floor <= receptacle_height  # the floor itself is none
 
 
 def segmentation_ids(mask: np.ndarray, actors: Mapping[str, Actor]) -> np.ndarray:

@@ -41,6 +41,7 @@ from ..base import (
     check_action,
     pose_xz,
 )
+from ..geometry import drop_ray, surface_at
 from ..instances import with_frame
 from ..navigation import OccupancyGrid
 from ..overview import draw_overview
@@ -318,15 +319,26 @@ class UnrealCVSimulator(Simulator):
         self.conn.text(f"vset /object/{name}/location " + " ".join(f"{v + d:.4f}" for v, d in zip(loc, delta, strict=True)))
         self._refresh(name)
 
+    def drop_target(self, pose: Pose | None = None) -> int | None:
+        """The receptacle ``DropObject`` from ``pose`` puts the held actor on: the interface's
+        heading-ray rule over :meth:`surfaces` within reach, which ``DropObject`` applies as is."""
+        return super().drop_target(pose)
+
     def _do_DropObject(self) -> tuple[bool, str | None]:
+        """Onto the receptacle top the heading ray meets within reach, else the floor 0.6 m ahead."""
         if self._held is None:
             return False, "not holding anything"
         p = self._pose
-        fx, _, fz = p.forward  # type: ignore[union-attr]
-        x, z = p.x + 0.6 * fx, p.z + 0.6 * fz  # type: ignore[union-attr]
-        tops = [a.hi[1] for a in self._actors.values() if a.receptacle and a.lo[0] <= x <= a.hi[0] and a.lo[2] <= z <= a.hi[2]]
+        tops = self.surfaces()
+        hit = drop_ray(p, self.interact_distance, lambda x, z: surface_at(tops, x, z))  # type: ignore[arg-type]
+        if hit is not None:
+            x, z, rid = hit
+            base = (x, self._actors[self._name(rid)].hi[1], z)
+        else:
+            fx, _, fz = p.forward  # type: ignore[union-attr]
+            base = (p.x + 0.6 * fx, p.y, p.z + 0.6 * fz)  # type: ignore[union-attr]
         name = self._held
-        self._place(name, (x, max(tops, default=p.y), z))  # type: ignore[union-attr]
+        self._place(name, base)
         self.conn.text(f"vset /object/{name}/show")
         self._actors[name].hidden, self._held = False, None
         return True, None
@@ -400,8 +412,10 @@ class UnrealCVSimulator(Simulator):
         return self._navigation()[0].copy()
 
     def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
+        """Path between the navigable points nearest ``start`` and ``goal`` within reach
+        (``interact_distance``): objects on furniture lie off the navigable grid."""
         self._require()
-        return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal))
+        return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal), snap=self.interact_distance)
 
     # -- camera, state, maps ---------------------------------------------------------------------
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

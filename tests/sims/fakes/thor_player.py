@@ -161,7 +161,7 @@ class Player:
         if name == "PickupObject":
             return (*w.pickup(a["objectId"], visible, force), "", None)
         if name == "PutObject":
-            return (*w.put(a["objectId"], visible), "", None)
+            return (*w.put(a["objectId"], visible, force), "", None)
         if name == "DropHandObject":
             return (*w.drop(), "", None)
         if name in ("OpenObject", "CloseObject"):

@@ -79,13 +79,13 @@ def build_scene() -> list[Box]:
         boxes.append(b)
         return b
 
-    table = obj("DiningTable", (-2.0, 0.0, 0.8), (-1.0, 0.75, 1.6), (120, 80, 40), (200, 30, 30),
+    table = obj("DiningTable", (-1.6, 0.0, 0.8), (-0.6, 0.75, 1.6), (120, 80, 40), (200, 30, 30),
                 receptacle=True, material="Wood")
     counter = obj("CounterTop", (-2.4, 0.0, -1.95), (-0.8, 0.9, -1.35), (90, 90, 100), (30, 200, 30),
                   receptacle=True, material="Stone")
     sofa = obj("Sofa", (1.5, 0.0, 1.2), (2.4, 0.45, 1.9), (60, 90, 160), (30, 30, 200),
                receptacle=True, material="Fabric")
-    obj("Apple", (-1.64, 0.75, 1.16), (-1.56, 0.83, 1.24), (200, 20, 20), (250, 120, 0),
+    obj("Apple", (-1.24, 0.75, 1.16), (-1.16, 0.83, 1.24), (200, 20, 20), (250, 120, 0),
         pickupable=True, parent=table.name, material="Organic")
     obj("Mug", (-1.25, 0.9, -1.7), (-1.15, 1.0, -1.6), (240, 240, 240), (0, 250, 120),
         pickupable=True, parent=counter.name, material="Ceramic")
@@ -294,13 +294,13 @@ class World:
         b.lo = (x - half[0], y, z - half[2])
         b.hi = (x + half[0], y + 2 * half[1], z + half[2])
 
-    def put(self, receptacle: str, visible: set[str]) -> tuple[bool, str]:
+    def put(self, receptacle: str, visible: set[str], force: bool = False) -> tuple[bool, str]:
         if self.held is None:
             return False, "No object held."
         r = self.by_id.get(receptacle)
         if r is None or not r.receptacle:
             return False, f"{receptacle} is not a receptacle"
-        if receptacle not in visible:
+        if not force and receptacle not in visible:
             return False, f"{receptacle} is not visible or out of reach"
         b = self.by_id[self.held]
         lo, hi = r.extent()
