@@ -332,6 +332,8 @@ class ThorSimulator(Simulator):
         if rec is None:
             raise ValueError(f"object_id: no object with id {object_id!r} in scene {self._scene!r:.60}")
         name = self._ids.name(rec.id)
+        if held is not None and not held and rec.held:  # release first: poses then apply to a free object
+            self._checked("DropHandObject", forceAction=True)
         if is_open is not None and bool(is_open) != bool(rec.is_open):
             if not rec.openable:
                 raise ValueError(f"is_open: object {object_id} ({rec.name}) is not openable")
@@ -351,9 +353,11 @@ class ThorSimulator(Simulator):
                 if p["objectName"] == meta["name"]:
                     p["position"] = frame.position_to_thor(x + delta[0], y + delta[1], z + delta[2])
             self._checked("SetObjectPoses", objectPoses=poses)
-        if held is not None and bool(held) != rec.held:
-            self._checked("PickupObject" if held else "DropHandObject",
-                          **({"objectId": name} if held else {}), forceAction=True)
+        if held and not rec.held:
+            current = next((o for o in self._records().values() if o.held), None)
+            if current is not None:
+                raise ValueError(f"held: already holding object {current.id} ({current.name}); release it first")
+            self._checked("PickupObject", objectId=name, forceAction=True)
 
     def _checked(self, action: str, **args: Any) -> None:
         ok, err = self._act(action, **args)
