@@ -65,7 +65,7 @@ def test_type_codes_interaction_targets_and_the_whole_vocabulary(src, tmp_path):
     assert door.subgoals[-1].type == "open" and door.subgoals[-1].target_name == "BP_Door_main3_2"
     assert [s.type for s in pick.subgoals] == ["pick", "place"] and pick.subgoals[0].target_name == "PD_ID:7"
     assert {"LookHand", "PickObject", "DropObject"} <= set(pick.demonstration.actions)  # kept, not mapped away
-    assert all(ep.split == "val" and ep.scene == "Map_A" and ep.subgoals[0].radius == 1.5 for ep in episodes.values())
+    assert all(ep.split == "val" and ep.scene == {"level": "Map_A"} and ep.subgoals[0].radius == 1.5 for ep in episodes.values())
 
 
 @pytest.mark.parametrize("code,category", [(0, "basic"), (1, "exploration"), (2, "spatial_semantic"), (3, "multi_stage"),
@@ -147,3 +147,32 @@ def test_an_episode_folder_loads_every_jsonl_in_it_and_refuses_duplicate_ids(src
     (tmp_path / "none").mkdir()
     with pytest.raises(FileNotFoundError, match="no \\*.jsonl"):
         load_episodes(tmp_path / "none")
+
+
+def test_an_imported_episode_goes_live_on_the_unrealcv_backend(src, tmp_path):
+    """The spec is what the closed-loop env needs on `unrealcv`: it builds the backend against a
+    local UnrealCV server (tests/sims/fakes), resets the level and teleports to the converted start
+    pose. The fake's level is not EmbRACE-3K's map, so the start is refused with an error naming
+    the episode and field, which is what a server without the episode's map must do."""
+    pytest.importorskip("unrealcv")
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sims"))
+    try:
+        from fakes.unrealcv_server import FakeUnrealCV
+    finally:
+        sys.path.pop(0)
+
+    from embodied_gym.envs.closed_loop import ClosedLoopEnv
+
+    import_embrace3k(src / BASIC, tmp_path / "out")
+    episode = load_episodes(tmp_path / "out")[0]
+    assert episode.scene == {"level": None} and episode.backend == "unrealcv"
+    server = FakeUnrealCV(width=64, height=48)
+    try:
+        env = ClosedLoopEnv([episode], backend="unrealcv", address=("127.0.0.1", server.port), timeout=5.0)
+        with pytest.raises(ValueError, match=r"x01637_y00244_z0098_i4'.*field 'start_pose'.*not navigable"):
+            env.reset()
+        env.close()
+    finally:
+        server.close()

@@ -63,9 +63,10 @@ class Embrace3kImportConfig:
 
     ``radius``: success radius in metres around each target pose (EmbRACE-3K's release states
     none; the default, 2 m, is about one ``MoveForward`` of its recordings). ``split``: the split
-    tag of every imported episode. ``domain``: ``in_domain`` or ``ood``. ``map``: the Unreal map
-    the episodes were recorded in (the release does not record it per episode); ``None`` means
-    "the level the UnrealCV server is running". ``max_steps_factor``: the live step budget is
+    tag of every imported episode. ``domain``: ``in_domain`` or ``ood``. ``map``: the Unreal level
+    the episodes were recorded in (the release does not record it per episode), written as the
+    episode's scene ``{"level": map}``; ``None`` means "the level the UnrealCV server is
+    running". ``max_steps_factor``: the live step budget is
     this many times the demonstration length (at least ``min_steps``)."""
 
     radius: float = 2.0
@@ -210,7 +211,7 @@ def convert_episode(folder: Path, rel: str, config: Embrace3kImportConfig) -> tu
     episode = Episode(
         id=ep_id,
         backend="unrealcv",
-        scene=config.map if config.map else {"map": None},
+        scene={"level": config.map},  # the unrealcv backend's scene: None = the level the server runs
         start_pose=start,
         instruction=instruction.strip(),
         category=category,
