@@ -30,10 +30,6 @@ N_OPTIONS = 6
 SCORINGS = ("bear", "lenient")
 
 
-def _clean(text: Any, limit: int = TEXT_MAX) -> str:
-    return clean_text(text, limit)
-
-
 def _image(path: os.PathLike[str] | str, width: int, height: int) -> np.ndarray:
     from PIL import Image
 
@@ -169,9 +165,9 @@ class BearSkillEnv(gym.Env):
             "history": history,
             "history_length": min(len(frames), self.num_frames),
             "has_image": int(item.image is not None),
-            "question": _clean(f"{item.question} {suffix}"),
-            "description": _clean(item.question),
-            "options": tuple(_clean(o, 1024) for o in lines + [""] * (N_OPTIONS - len(lines))),
+            "question": clean_text(f"{item.question} {suffix}", TEXT_MAX),
+            "description": clean_text(item.question, TEXT_MAX),
+            "options": tuple(clean_text(o, 1024) for o in lines + [""] * (N_OPTIONS - len(lines))),
             "skill": item.skill,
             "instruction": "",
             "query_index": 0,

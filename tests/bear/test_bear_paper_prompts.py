@@ -3,7 +3,6 @@ settings: where each skill's images go in the text, Merged tiling with the obser
 bottom-right, the default profile of imported BEAR data, and the same profile on
 BearLongHorizon-v0 (with and without a description)."""
 
-import json
 
 import gymnasium as gym
 import numpy as np
@@ -12,11 +11,11 @@ from bear_release import write_release
 
 import embodied_gym  # noqa: F401
 from embodied_gym.agents.fake_server import FakeOpenAIServer
-from embodied_gym.eval import EvalConfig, run_eval
 from embodied_gym.envs.context import StepContext
 from embodied_gym.envs.images import tile_frames
 from embodied_gym.envs.prompts import PromptBuilder, PromptConfig
 from embodied_gym.episodes.importers.bear import import_bear
+from embodied_gym.eval import EvalConfig, run_eval
 from embodied_gym.rewards.bear_skills import BEAR_SKILLS
 
 PAPER = {  # opening words of each prompt in the paper (Appendix I.0.2)

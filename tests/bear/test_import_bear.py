@@ -4,12 +4,11 @@ becomes BEAR skill items for all 14 skills; bad records are reported by file and
 import json
 
 import pytest
+from bear_release import write_release
 
 from embodied_gym.episodes.bear_items import load_bear_items
 from embodied_gym.episodes.importers.bear import import_bear
 from embodied_gym.rewards.bear_skills import BEAR_SKILLS
-
-from bear_release import write_release
 
 
 def test_all_fourteen_skills_import_with_media_options_and_answers(tmp_path):

@@ -14,7 +14,13 @@ from embodied_gym.envs.context import StepContext
 from embodied_gym.envs.prompts import PromptBuilder, PromptConfig
 from embodied_gym.episodes.importers.embrace3k import import_embrace3k
 from embodied_gym.episodes.spec import load_episodes
-from embodied_gym.training.dataset import DatasetConfig, build_rows, chat_messages, select_episodes, to_dataset
+from embodied_gym.training.dataset import (
+    DatasetConfig,
+    build_rows,
+    chat_messages,
+    select_episodes,
+    to_dataset,
+)
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "embrace3k"
 
