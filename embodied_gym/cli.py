@@ -213,7 +213,7 @@ def _cmd_model(args: argparse.Namespace) -> int:
 def _add_training_commands(sub) -> None:
     p = sub.add_parser("data", help="build training datasets from demonstrated episodes")
     p.add_argument("kind", choices=["sft"])
-    p.add_argument("--episodes", nargs="+", required=True, help="JSONL paths or SUITE:SPLIT refs")
+    p.add_argument("--episodes", nargs="+", required=True, help="JSONL paths, folders of *.jsonl files or SUITE:SPLIT refs")
     p.add_argument("--out", required=True, help="output directory (datasets.save_to_disk)")
     p.add_argument("--history", type=int, default=None, help="earlier frames per prompt (default: the prompt config's)")
     p.add_argument("--limit", type=int, default=None, help="first N episodes of each category of each source")

@@ -39,7 +39,7 @@ class EvalConfig:
 
     env_id: str = field(metadata={"help": "Gymnasium id, e.g. EmbodiedTask-v0 or BearLongHorizon-v0 (or module:Id)",
                                   "flag": "--env", "required": True, "cli": True})
-    episodes: Any = field(metadata={"help": "a JSONL/JSON path or SUITE:SPLIT "
+    episodes: Any = field(metadata={"help": "a JSONL/JSON path, a folder of *.jsonl files or SUITE:SPLIT "
                                             "(e.g. house-v1:test)", "required": True, "cli": True})
     agent: Any = field(metadata={"help": "oracle | random | blind:MODEL | openai:MODEL | hf:PATH",
                                  "required": True, "cli": True})
