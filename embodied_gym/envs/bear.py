@@ -27,9 +27,17 @@ from ..episodes.bear.options import sample_history
 from ..episodes.bear.prompts import option_lines, question_text
 from ..episodes.bear.replay import Replay
 from ..episodes.spec import Episode, load_episodes
-from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, LLMJudge, answer_kind, score_answer
+from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, answer_kind, score_answer
 from ..sims.base import Simulator
-from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
+from .common import (
+    TEXT_CHARSET,
+    EpisodeCycle,
+    build_simulator,
+    check_judge,
+    check_sim_kwargs,
+    clean_text,
+    env_arguments,
+)
 from .perception import frame_report, frame_state
 
 TEXT_MAX = 4096
@@ -87,9 +95,9 @@ class BearLongHorizonEnv(gym.Env):
     :class:`~embodied_gym.episodes.spec.Episode` carrying ``extra["bear"]["queries"]``.
     ``judge``: optional fallback answer extractor for multiple choice, asked only when the rules
     read nothing: a callable ``(reply, options) -> letter | None`` such as
-    :class:`embodied_gym.rewards.bear.LLMJudge`, a model name (an ``LLMJudge`` on
-    ``$OPENAI_BASE_URL`` / ``$OPENAI_API_KEY``) or a dict of ``LLMJudge`` keyword arguments (so
-    it can be given as JSON ``env_kwargs``). ``stop_on_error``: end the episode at the
+    :class:`embodied_gym.agents.judge.LLMJudge` (``egym eval`` turns a model name or a dict of
+    ``LLMJudge`` keyword arguments in ``--env-kwargs`` into one with
+    :func:`~embodied_gym.agents.judge.make_judge`). ``stop_on_error``: end the episode at the
     first wrong answer (the remaining questions count as not answered).
 
     Observation (``Dict``): ``image`` (``H x W x 3`` uint8: the current view; for trajectory
@@ -146,12 +154,7 @@ class BearLongHorizonEnv(gym.Env):
         self.backend, self.width, self.height = backend, int(width), int(height)
         self.history_frames = int(history_frames)
         self.stop_on_error = bool(stop_on_error)
-        if isinstance(judge, str):  # a model name: an OpenAI-compatible judge from $OPENAI_BASE_URL / $OPENAI_API_KEY
-            judge = LLMJudge(model=judge, base_url=os.environ.get("OPENAI_BASE_URL"), api_key=os.environ.get("OPENAI_API_KEY"))
-        elif isinstance(judge, dict):
-            judge = LLMJudge(**judge)
-        if judge is not None and not callable(judge):
-            raise ValueError(f"judge must be a callable, a model name or LLMJudge keyword arguments, got {judge!r}")
+        judge = check_judge(judge, "BearLongHorizon-v0")
         self.judge = judge
         self.render_mode = render_mode
         self.sim_kwargs = sim_kwargs

@@ -19,10 +19,10 @@ from gymnasium import spaces
 
 from ..episodes.bear.prompts import format_suffix
 from ..episodes.bear_items import BearItem, load_bear_items
-from ..rewards.bear import BOX_IOU_THRESHOLD, LLMJudge
+from ..rewards.bear import BOX_IOU_THRESHOLD
 from ..rewards.bear_protocol import score_bear
 from ..rewards.bear_skills import bear_skill
-from .common import TEXT_CHARSET, EpisodeCycle, clean_text
+from .common import TEXT_CHARSET, EpisodeCycle, check_judge, clean_text
 from .video import read_video_frames
 
 TEXT_MAX = 4096
@@ -116,12 +116,7 @@ class BearSkillEnv(gym.Env):
             raise ValueError(f"BearSkill-v0: num_frames, width and height must be >= 1, got {num_frames}, {width}, {height}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if isinstance(judge, str):
-            judge = LLMJudge(model=judge, base_url=os.environ.get("OPENAI_BASE_URL"), api_key=os.environ.get("OPENAI_API_KEY"))
-        elif isinstance(judge, dict):
-            judge = LLMJudge(**judge)
-        if judge is not None and not callable(judge):
-            raise ValueError(f"judge must be a callable, a model name or LLMJudge keyword arguments, got {judge!r}")
+        judge = check_judge(judge, "BearSkill-v0")
         self.episodes = items
         self.width, self.height, self.num_frames = int(width), int(height), int(num_frames)
         self.scoring, self.judge, self.render_mode = scoring, judge, render_mode

@@ -60,6 +60,19 @@ class EpisodeCycle(Generic[E]):
         return self.episodes[index]
 
 
+def check_judge(judge: Any, env_id: str) -> Any:
+    """``judge`` when it is ``None`` or a callable ``(reply, options) -> letter | None``; else a
+    ``ValueError`` naming ``judge``. A model name or LLM-judge keyword arguments are turned into a
+    judge above the environments (:func:`embodied_gym.agents.judge.make_judge`, which ``egym
+    eval`` applies to ``--env-kwargs``): the judge is a network client."""
+    if judge is None or callable(judge):
+        return judge
+    raise ValueError(
+        f"{env_id}: judge: expected a callable (reply, options) -> letter or None, got {judge!r}; build one from a "
+        "model name or LLMJudge arguments with embodied_gym.agents.judge.make_judge"
+    )
+
+
 def env_arguments(init: Callable[..., Any]) -> tuple[str, ...]:
     """The named keyword arguments of an environment's ``__init__`` (its own, not the backend's)."""
     params = inspect.signature(init).parameters.values()

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..sims.base import ACTIONS
 from ..rewards.bear_skills import bear_skill
+from ..sims.base import ACTIONS
 from .context import StepContext, observation_image
 from .prompt_media import IMAGE_SLOT, INPUT_SETTINGS, VIDEO_SLOT, content_parts
 

@@ -12,6 +12,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..agents.judge import make_judge
 from ..envs.contract import check_eval_env
 
 _ENV_THREAD: ThreadPoolExecutor | None = None
@@ -39,6 +40,8 @@ def make_env(env_id: str, episodes: Any, kwargs: dict[str, Any]) -> Any:
 
     if episodes is not None:
         kwargs = {**kwargs, "episodes": episodes}
+    if "judge" in kwargs:  # a model name / LLMJudge arguments from --env-kwargs -> the network client
+        kwargs = {**kwargs, "judge": make_judge(kwargs["judge"])}
     env = gym.make(env_id, **kwargs)
     try:
         check_eval_env(env, env_id)

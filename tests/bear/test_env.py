@@ -269,14 +269,27 @@ def test_egym_eval_contract_writes_the_bear_summary(tmp_path):
 
 
 def test_judge_can_be_named_by_model_or_keyword_arguments(suite):
-    from embodied_gym.rewards.bear import LLMJudge
+    """The env takes a callable judge; a model name or LLMJudge keyword arguments (JSON
+    ``--env-kwargs``) become an :class:`LLMJudge` through ``agents.judge.make_judge``, which the
+    evaluation harness applies when it makes the env (the judge is a network client, above envs)."""
+    from embodied_gym.agents.judge import LLMJudge, make_judge
+    from embodied_gym.eval.envside import make_env
 
-    env = gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], width=W, height=H, history_frames=2,
-                   judge={"model": "judge-x", "base_url": "http://127.0.0.1:9"})
+    env = make_env("BearLongHorizon-v0", suite["test"][:1], {"width": W, "height": H, "history_frames": 2,
+                                                              "judge": {"model": "judge-x", "base_url": "http://127.0.0.1:9"}})
     assert isinstance(env.unwrapped.judge, LLMJudge) and env.unwrapped.judge.model == "judge-x"
+    env.close()
+    named = make_judge("judge-y")
+    assert isinstance(named, LLMJudge) and named.model == "judge-y"
+    env = gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], width=W, height=H, history_frames=2, judge=named)
+    assert env.unwrapped.judge is named
     env.close()
     with pytest.raises(ValueError, match="judge"):
         gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], judge=3)
+    with pytest.raises(ValueError, match="judge.*make_judge"):
+        gym.make("BearLongHorizon-v0", episodes=suite["test"][:1], judge="judge-z")
+    with pytest.raises(ValueError, match="judge"):
+        make_judge(3)
 
 
 @pytest.mark.parametrize("field, value, message", [

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from embodied_gym.agents.judge import LLMJudge
 from embodied_gym.rewards.bear import (
-    LLMJudge,
     box_iou,
     extract_choice,
     parse_box,
