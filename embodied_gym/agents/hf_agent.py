@@ -29,38 +29,15 @@ import asyncio
 import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
 from typing import Any
 
 from .base import Agent, AgentReply, StepContext
 from .cache import ResponseCache, request_key
 from ..envs.images import to_pil
 from ..envs.prompts import PromptBuilder
-from .settings import AgentSettings
+from .settings import AgentSettings, HFOptions
 
-
-@dataclass
-class HFOptions:
-    """Local-model options (see the module docstring)."""
-
-    device_map: str | None = "auto"
-    dtype: str = "auto"
-    max_batch_size: int = 8
-    batch_wait_ms: float = 10.0
-    adapter: str | None = None
-    merge_adapter: bool = False
-    attn_implementation: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HFOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"agent settings field 'hf': unknown option(s) {', '.join(unknown)}; expected {sorted(known)}")
-        opts = cls(**data)
-        if opts.max_batch_size < 1 or opts.batch_wait_ms < 0:
-            raise ValueError("agent settings field 'hf': max_batch_size must be >= 1 and batch_wait_ms >= 0")
-        return opts
+__all__ = ["HFAgent", "HFOptions"]
 
 
 class HFAgent(Agent):
@@ -77,7 +54,7 @@ class HFAgent(Agent):
         blind: bool = False,
     ) -> None:
         self.settings = settings or AgentSettings()
-        self.options = HFOptions.from_dict(dict(self.settings.hf))
+        self.options: HFOptions = self.settings.hf
         self.adapter = adapter or self.options.adapter
         self.model_id = model
         self.name = f"hf:{model}" + (f"+{self.adapter}" if self.adapter else "")

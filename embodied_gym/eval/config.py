@@ -77,6 +77,10 @@ class EvalConfig:
     env_host: Any = _f(None, cli=False, help="(Python only) an embodied_gym.eval.envhost.EnvHost to make the "
                                              "environments, kept running after the run (e.g. warm worker processes "
                                              "shared by several runs of a benchmark); None: made from env_workers / ray")
+    agent_set: list[str] = _f(factory=list, flag="--set",
+                              help="override one agent settings field (see configs/agents/example.yaml): FIELD=VALUE, "
+                                   "VALUE read as JSON else a string; dotted for nested fields (hf.dtype=float32, "
+                                   "prompt.history_frames=0)")
     allow_changed: list[str] = _f(factory=list, help="with --resume: accept a change of this provenance field of "
                                   "run.json (e.g. endpoint, agent_settings; 'all' for any); the change is recorded")
     max_steps_cap: int = _f(1000, help="an episode still running after this many steps ends as an error "

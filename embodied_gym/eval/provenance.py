@@ -120,7 +120,7 @@ def agent_inputs(cfg: EvalConfig, family: str, default_profile: str | None = Non
     from ..envs.prompts import configs_dir
 
     kind, _ = parse_agent_spec(cfg.agent)
-    settings = AgentSettings.load(cfg.config)
+    settings = AgentSettings.load(cfg.config, cfg.agent_set)
     settings.prompt_file = cfg.prompt or settings.prompt_file or default_profile
     if cfg.input_setting is not None:
         settings.prompt = {**settings.prompt, "input_setting": cfg.input_setting}

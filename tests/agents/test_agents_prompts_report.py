@@ -78,12 +78,13 @@ def test_report_tables_per_group():
 
 def test_example_agent_config_matches_the_defaults():
     """configs/agents/example.yaml loads and documents exactly the default settings."""
-    from dataclasses import asdict
+    from dataclasses import asdict, fields
 
-    from embodied_gym.agents.hf_agent import HFOptions
+    from embodied_gym.agents.settings import HFOptions
     from embodied_gym.envs.prompts import configs_dir
 
     example = AgentSettings.load(configs_dir() / "agents" / "example.yaml")
-    defaults = asdict(AgentSettings())
-    assert {k: v for k, v in asdict(example).items() if k != "hf"} == {k: v for k, v in defaults.items() if k != "hf"}
-    assert HFOptions.from_dict(example.hf) == HFOptions()
+    assert asdict(example) == asdict(AgentSettings()) and example.hf == HFOptions()
+    text = (configs_dir() / "agents" / "example.yaml").read_text()
+    for f in [*fields(AgentSettings), *fields(HFOptions)]:  # every field documented there, with help here
+        assert f"{f.name}:" in text and f.metadata.get("help"), f.name

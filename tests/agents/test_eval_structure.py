@@ -118,3 +118,20 @@ def test_agent_and_resume_errors_are_reported_with_the_flags(tmp_path, capsys):
         run_eval(EvalConfig(env_id="EgymToy-v0", episodes="toy:2", agent="random", out=out, resume=True,
                             progress=False))
     assert info.value.field == "resume" and "--" not in str(info.value)
+
+
+def test_every_agent_setting_is_reachable_from_the_command_line(tmp_path):
+    """--set FIELD=VALUE (repeatable, dotted for nested fields) overrides the settings file; the
+    run records the result in its provenance; a bad value names the field."""
+    from embodied_gym.agents.settings import AgentSettings, HFOptions
+
+    s = AgentSettings.load(None, ["temperature=0.25", "hf.dtype=float32", "prompt.history_frames=0", "seed=null"])
+    assert s.temperature == 0.25 and s.hf == HFOptions(dtype="float32") and s.prompt == {"history_frames": 0}
+    assert s.seed is None
+    with pytest.raises(ConfigError, match="field 'hf.max_batch_size'"):
+        AgentSettings.load(None, ["hf.max_batch_size=0"])
+    with pytest.raises(ConfigError, match="agent_set"):
+        AgentSettings.load(None, ["temperature"])
+    args = build_parser().parse_args(["eval", "--env", "E", "--episodes", "x", "--agent", "oracle", "--out", "o",
+                                      "--set", "temperature=0.5", "--set", "hf.dtype=float32"])
+    assert args.agent_set == ["temperature=0.5", "hf.dtype=float32"]
