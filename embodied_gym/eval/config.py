@@ -71,6 +71,9 @@ class EvalConfig:
     ray: str | None = _f(None, help="run each environment on a Ray actor: 'local' (default when the flag has no "
                                     "value: join this process's Ray instance or start one) or a Ray address "
                                     "(auto, ray://HEAD:10001); see docs/SCALING.md", nargs="?", const="local")
+    ray_actor_options: dict[str, Any] = _f(factory=dict, help="with --ray: options for every environment actor, as "
+                                           "a JSON object (e.g. {\"num_gpus\": 0.25} or {\"resources\": {\"thor\": 1}} "
+                                           "to place AI2-THOR envs on GPU nodes)")
     env_retries: int = _f(2, help="times an episode is retried (from its logged steps) after its worker process or "
                                   "Ray actor died (every episode in flight in a dead worker is lost with it); then it "
                                   "ends incomplete (an infrastructure failure: not scored; --resume retries it)")
@@ -100,6 +103,8 @@ class EvalConfig:
                 raise ConfigError(name, f"must be an integer >= 0, got {value!r}")
         if self.ray is not None and (not isinstance(self.ray, str) or not self.ray):
             raise ConfigError("ray", f"must be 'local' or a Ray address, got {self.ray!r}")
+        if not isinstance(self.ray_actor_options, dict):
+            raise ConfigError("ray_actor_options", f"must be a mapping, got {self.ray_actor_options!r}")
         if self.ray and self.env_workers:
             raise ConfigError("env_workers", "cannot be combined with ray (Ray actors already run the environments)")
         if self.perception not in PERCEPTION:

@@ -131,14 +131,15 @@ class ThreadHost(EnvHost):
 
 
 def make_host(env_id: str, episodes: Any, env_kwargs: dict[str, Any], env_workers: int = 0,
-              ray: str | None = None) -> EnvHost:
+              ray: str | None = None, ray_actor_options: dict[str, Any] | None = None) -> EnvHost:
     """The host for a run: Ray actors when ``ray`` is an address (``"local"`` starts a local Ray
     instance, or joins the one this process already initialised), else ``env_workers`` worker
-    processes when >= 1, else the environment thread."""
+    processes when >= 1, else the environment thread. ``ray_actor_options``: ``.options()`` of
+    every Ray actor."""
     if ray:
         from .rayhost import RayHost
 
-        return RayHost(env_id, episodes, env_kwargs, address=ray)
+        return RayHost(env_id, episodes, env_kwargs, address=ray, actor_options=ray_actor_options)
     if env_workers:
         from .workers import ProcessHost
 

@@ -108,7 +108,8 @@ class _Run:
         self.redact = Redactor([cfg.api_key, os.environ.get("OPENAI_API_KEY")])
         with RunLock(cfg.out):  # one run per --out, for the run's whole life
             self.own_host = cfg.env_host is None
-            self.host = make_host(cfg.env_id, cfg.episodes, cfg.env_kwargs, cfg.env_workers, cfg.ray) \
+            self.host = make_host(cfg.env_id, cfg.episodes, cfg.env_kwargs, cfg.env_workers, cfg.ray,
+                                  cfg.ray_actor_options) \
                 if self.own_host else cfg.env_host
             try:
                 first = await self.host.make()

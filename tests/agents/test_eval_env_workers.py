@@ -71,6 +71,15 @@ def test_flags_and_bad_values(tmp_path, capsys):
         EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, env_workers=-1)
     with pytest.raises(ConfigError, match="env_workers"):
         EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, env_workers=2, ray="local")
+    with pytest.raises(ConfigError, match="ray_actor_options"):
+        EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, ray="local", ray_actor_options=[1])
+    from embodied_gym.cli import build_parser
+
+    args = build_parser().parse_args(["eval", "--env", ENV, "--episodes", "x", "--agent", "oracle", "--out", "o", "--ray"])
+    assert args.ray == "local"  # the flag alone
+    args = build_parser().parse_args(["eval", "--env", ENV, "--episodes", "x", "--agent", "oracle", "--out", "o",
+                                      "--ray", "ray://head:10001", "--ray-actor-options", '{"num_gpus": 1}'])
+    assert (args.ray, args.ray_actor_options) == ("ray://head:10001", {"num_gpus": 1})
     assert main(["eval", "--env", ENV, "--episodes", "toy:2", "--agent", "oracle", "--out", str(tmp_path / "r"),
                  "--env-workers", "1", "--no-progress"]) == 0
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["run"]["env_workers"] == 1
