@@ -50,16 +50,15 @@ from ..unreal_frame import (
     distance_to_unreal,
     location_from_unreal,
     location_to_unreal,
-    rotation_from_unreal,
-    rotation_to_unreal,
 )
 from . import objects as uobj
 from .connection import Connection
 from .presets import PRESETS, StepPreset
 from .probe import probe_reachable
+from .server import ServerState
 
 
-class UnrealCVSimulator(Simulator):
+class UnrealCVSimulator(ServerState, Simulator):
     """A running UnrealCV level behind :class:`~embodied_gym.sims.base.Simulator`.
 
     ``address``: ``(host, port)`` or ``"host:port"`` (default ``$UNREALCV_ADDRESS`` or
@@ -109,67 +108,6 @@ class UnrealCVSimulator(Simulator):
         self._held: str | None = None
         self._nav: tuple[tuple, np.ndarray, Any] | None = None
         self._steps, self._last = 0, (None, True, None)
-
-    # -- server state ----------------------------------------------------------------------------
-    def _cam(self, what: str) -> str:
-        return f"/camera/{self.camera}/{what}"
-
-    def _server_pose(self) -> Pose:
-        loc = self.conn.floats("vget " + self._cam("location"), 3)
-        rot = self.conn.floats("vget " + self._cam("rotation"), 3)
-        x, y, z = location_from_unreal(loc)
-        yaw, pitch = rotation_from_unreal(*rot)
-        return Pose(x, y - self.camera_height, z, yaw % 360.0, pitch)
-
-    def _set_pose(self, pose: Pose) -> None:
-        loc = location_to_unreal(pose.x, pose.y + self.camera_height, pose.z)
-        rot = rotation_to_unreal(pose.yaw, pose.pitch)
-        self.conn.batch([f"vset {self._cam('location')} {loc[0]:.4f} {loc[1]:.4f} {loc[2]:.4f}",
-                         f"vset {self._cam('rotation')} {rot[0]:.4f} {rot[1]:.4f} {rot[2]:.4f}"])
-        self._pose = Pose(pose.x, pose.y, pose.z, pose.yaw % 360.0, pose.pitch)
-
-    def _load_actors(self) -> None:
-        names = sorted(self.conn.text("vget /objects").split())
-        colors = self.conn.batch([f"vget /object/{n}/color" for n in names])
-        floor = (self._pose.y if self._pose else 0.0)
-        self._actors = {}
-        for i, (n, c) in enumerate(zip(names, colors, strict=True)):
-            rgb = Connection.color(c, f"vget /object/{n}/color")
-            lo, hi = self._bounds(n)
-            kind, rec = uobj.classify(n, lo, hi, floor, *self._kind_args)
-            self._actors[n] = uobj.Actor(n, i + 1, rgb, lo, hi, kind, rec,
-                                         is_open=False if kind == "door" else None)
-
-    def _bounds(self, name: str) -> tuple[tuple, tuple]:
-        return uobj.bounds_from_unreal(self.conn.floats(f"vget /object/{name}/bounds", 6))
-
-    def _refresh(self, name: str) -> None:
-        a = self._actors[name]
-        a.lo, a.hi = self._bounds(name)
-
-    def _movable_state(self) -> dict[str, Any]:
-        out = {}
-        for n, a in sorted(self._actors.items()):
-            if a.kind in ("object", "door"):
-                out[n] = {"location": self.conn.floats(f"vget /object/{n}/location", 3),
-                          "rotation": self.conn.floats(f"vget /object/{n}/rotation", 3),
-                          "hidden": a.hidden, "is_open": a.is_open}
-        return out
-
-    def _apply_movable_state(self, state: Mapping[str, Any]) -> None:
-        cmds = []
-        for n, s in state.items():
-            loc, rot = s["location"], s["rotation"]
-            cmds += [f"vset /object/{n}/location {loc[0]:.4f} {loc[1]:.4f} {loc[2]:.4f}",
-                     f"vset /object/{n}/rotation {rot[0]:.4f} {rot[1]:.4f} {rot[2]:.4f}",
-                     f"vset /object/{n}/{'hide' if s['hidden'] else 'show'}"]
-        if cmds:
-            self.conn.batch(cmds)
-        for n, s in state.items():
-            a = self._actors[n]
-            a.hidden, a.is_open = bool(s["hidden"]), s["is_open"]
-            self._refresh(n)
-        self._nav = None
 
     # -- scene -----------------------------------------------------------------------------------
     def reset(self, scene: Any = None, *, seed: int | None = None) -> Observation:
