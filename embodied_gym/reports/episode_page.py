@@ -76,6 +76,10 @@ def _step_body(rec: dict[str, Any], info: dict[str, Any], text: dict[str, Any], 
             ok = info.get("action_success", "failed" not in str(feedback) and "invalid" not in str(feedback))
             parts.append(f'<div>feedback: <span class="{"ok" if ok else "bad"}">{esc(feedback)}</span></div>')
         extra = ""
+        if "expected" in info:  # next-action replay: the demonstrator's action at this step
+            ok = bool(info.get("correct"))
+            extra += (f' &middot; expected <b>{esc(info["expected"])}</b> '
+                      f'<span class="{"ok" if ok else "bad"}">{"correct" if ok else "wrong"}</span>')
         if "subgoals_met" in info:
             extra = f" &middot; subgoals {esc(info['subgoals_met'])}/{esc(info.get('subgoals_total'))}"
         parts.append(f"<div>reward {fmt(rec.get('reward'))} &middot; score {fmt(rec.get('score'))}{extra}</div>")

@@ -29,7 +29,7 @@ from .runs import Run
 
 #: info fields kept per step (JSON-safe) for the pages
 INFO_KEYS = ("action", "invalid_action", "action_success", "feedback", "success", "subgoals_met", "subgoals_total",
-             "correct", "skill", "bear_skill", "ground_truth", "parsed_answer", "score")
+             "correct", "expected", "skill", "bear_skill", "ground_truth", "parsed_answer", "score")
 #: observation text fields kept per step
 OBS_TEXT_KEYS = ("instruction", "question", "options", "skill", "feedback")
 

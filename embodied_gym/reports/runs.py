@@ -117,6 +117,18 @@ def is_stepwise(result: dict[str, Any]) -> bool:
     return isinstance(steps, list) and any(isinstance(s, dict) and "correct" in s for s in steps)
 
 
+def step_counts(result: dict[str, Any]) -> tuple[float, float] | None:
+    """(correct steps, steps) of a result scored per step: BEAR's ``steps`` records, or the
+    counts ``correct`` / ``steps`` beside a ``step_accuracy`` (next-action replay); else ``None``."""
+    if is_stepwise(result):
+        steps = [s for s in result["steps"] if isinstance(s, dict)]
+        return float(sum(1 for s in steps if s.get("correct"))), float(len(steps))
+    correct, steps = result.get("correct"), result.get("steps")
+    if "step_accuracy" in result and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (correct, steps)):
+        return float(correct), float(steps)
+    return None
+
+
 def episode_success(result: dict[str, Any]) -> bool:
     """Whether an episode counts as a success (first of :data:`SUCCESS_KEYS` present)."""
     for key in SUCCESS_KEYS:

@@ -3,7 +3,7 @@
 Every figure is a *ratio over episodes*: each episode contributes a numerator and a denominator
 to a group (a closed-loop episode ``(success, 1)`` to its split / category; a BEAR episode
 ``(correct steps, steps)`` to its split and, per skill, ``(correct steps of that skill, steps of
-that skill)``). The figure is ``sum(num) / sum(den)`` and its confidence interval is the
+that skill)``; a next-action replay episode its ``(correct, steps)`` counts). The figure is ``sum(num) / sum(den)`` and its confidence interval is the
 percentile bootstrap that resamples *episodes* with replacement (steps of one episode are not
 independent, so they are resampled together). The generator is seeded: the same input gives
 the same intervals.
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .runs import episode_success, is_ood, is_stepwise
+from .runs import episode_success, is_ood, is_stepwise, step_counts
 
 #: bootstrap resamples per interval
 N_BOOT = 2000
@@ -45,8 +45,8 @@ class Estimate:
 
 
 def metric_name(results: Iterable[dict[str, Any]]) -> str:
-    """``step_accuracy`` for step-scored (BEAR) results, else ``success_rate``."""
-    return "step_accuracy" if any(is_stepwise(r) for r in results) else "success_rate"
+    """``step_accuracy`` for step-scored results (BEAR, next-action replay), else ``success_rate``."""
+    return "step_accuracy" if any(step_counts(r) is not None for r in results) else "success_rate"
 
 
 def contributions(result: dict[str, Any], by: str) -> dict[str, tuple[float, float]]:
@@ -63,8 +63,9 @@ def contributions(result: dict[str, Any], by: str) -> dict[str, tuple[float, flo
             out[k] = (num + (1.0 if s.get("correct") else 0.0), den + 1.0)
         return out
     group = "all" if by == "overall" else str(result.get(by, "unknown"))
-    if steps is not None:
-        return {group: (float(sum(1 for s in steps if s.get("correct"))), float(len(steps)))}
+    counts = step_counts(result)
+    if counts is not None:
+        return {group: counts}
     return {group: (1.0 if episode_success(result) else 0.0, 1.0)}
 
 

@@ -90,3 +90,12 @@ def test_bad_input_names_the_path_or_value(tmp_path, capsys):
     assert "not an `egym eval` run directory" in capsys.readouterr().err
     with pytest.raises(ValueError, match="--by"):
         compare_runs([tmp_path], by="colour")
+
+
+def test_replay_results_with_step_counts_are_scored_as_step_accuracy(tmp_path):
+    """Next-action replay results (``correct`` / ``steps`` counts beside ``step_accuracy``) pool
+    correct steps over steps, like BEAR."""
+    results = [{"episode_id": "r0", "split": "test", "category": "basic", "steps": 4, "correct": 3, "step_accuracy": 0.75},
+               {"episode_id": "r1", "split": "test", "category": "basic", "steps": 6, "correct": 1, "step_accuracy": 1 / 6}]
+    row = compare_runs([write_run(tmp_path / "r", results, env_id="EmbraceReplay-v0", family="replay")])["rows"][0]
+    assert row["metric"] == "step_accuracy" and row["by_split"]["test"]["step_accuracy"] == 0.4

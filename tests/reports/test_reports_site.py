@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,3 +130,18 @@ def test_report_never_deletes_a_folder_it_did_not_write(runs, tmp_path):
     out2 = tmp_path / "out2"
     for _ in range(2):
         assert main(["report", str(runs[0]), "--out", str(out2), "--no-frames"]) == 0
+
+
+def test_next_action_replay_runs_show_recorded_frames_and_the_expected_action(tmp_path):
+    """A family without a simulator (EmbraceReplay-v0 over the repository's EmbRACE-3K fixture):
+    pages show the recorded frames and each step's expected action; no map."""
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "embrace3k"
+    assert main(["import", "embrace3k", str(fixture), "--out", str(tmp_path / "eps")]) == 0
+    assert main(["eval", "--env", "EmbraceReplay-v0", "--episodes", str(tmp_path / "eps"), "--agent", "oracle",
+                 "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    index = write_report_site(ReportConfig(runs=[tmp_path / "run"], out=tmp_path / "site"))
+    r = load_run(tmp_path / "run")
+    page = (index.parent / "run" / "ep" / f"{slug(r.order[0])}.html").read_text()
+    assert page.count("expected <b>") == len(r.steps[r.order[0]]) and '<span class="bad">wrong' not in page
+    assert (index.parent / "run" / "img" / slug(r.order[0]) / "000.jpg").exists()
+    assert not (index.parent / "run" / "img" / slug(r.order[0]) / "map.png").exists()
