@@ -209,3 +209,34 @@ def test_procthor_rooms_and_names():
     (room,) = procthor_rooms(house)
     assert room.kind == "kitchen" and room.bounds == (0.0, -3.0, 4.0, 0.0)
     assert type_words("DiningTable") == "dining table" and type_words("TVStand") == "t v stand"
+
+
+def test_unknown_keyword_is_named_and_initialize_parameters_pass_through(player):
+    with pytest.raises(TypeError, match=r"unknown argument 'fov'.*accepted: .*gridSize"):
+        make_simulator("thor", local_executable_path=player, x_display=":0", fov=90)
+    sim = make_simulator("thor", local_executable_path=player, x_display=":0", width=64, height=64,
+                         agentMode="default", initialize={"someNewUnityFlag": True})
+    try:
+        sim.reset("FloorPlan1")
+        assert sim._controller.initialization_parameters["agentMode"] == "default"
+        assert sim._controller.initialization_parameters["someNewUnityFlag"] is True
+    finally:
+        sim.close()
+
+
+def test_procthor_house_dict_is_created_and_gives_its_rooms(sim, wire):
+    """A ProcTHOR house goes through ai2thor's Reset("Procedural") + CreateHouse; rooms come from
+    its floor polygons (the fake builds its own two rooms whatever the dict holds)."""
+    house = {"rooms": [
+        {"id": "room|1", "roomType": "Kitchen", "floorPolygon": [{"x": -2.5, "y": 0, "z": -2}, {"x": 0.75, "y": 0, "z": -2},
+                                                                 {"x": 0.75, "y": 0, "z": 2}, {"x": -2.5, "y": 0, "z": 2}]},
+        {"id": "room|2", "roomType": "LivingRoom", "floorPolygon": [{"x": 0.75, "y": 0, "z": -2}, {"x": 2.5, "y": 0, "z": -2},
+                                                                    {"x": 2.5, "y": 0, "z": 2}, {"x": 0.75, "y": 0, "z": 2}]}],
+        "objects": [], "doors": [], "walls": []}
+    obs = sim.reset(house)
+    sent = [a["action"] for a in wire()]
+    assert "CreateHouse" in sent and any(a.get("sceneName") == "Procedural" for a in wire())
+    assert [r.kind for r in sim.rooms()] == ["kitchen", "living_room"]
+    assert obs.room == "room|1" and sim.scene == house
+    apple = next(o for o in obs.objects.values() if o.category == "apple")
+    assert apple.room == "room|1"

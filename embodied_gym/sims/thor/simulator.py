@@ -49,6 +49,29 @@ from .build import explain_start_failure, resolve_executable
 from .records import ObjectIds, ithor_rooms, object_records, procthor_rooms, segmentation_ids
 
 DEFAULT_SCENE = "FloorPlan1"
+#: THOR ``Initialize`` parameters accepted as keywords (others go in ``initialize={...}``)
+INITIALIZE_PARAMS = frozenset({
+    "agentMode", "visibilityDistance", "visibilityScheme", "gridSize", "snapToGrid", "rotateStepDegrees",
+    "renderDepthImage", "renderInstanceSegmentation", "renderSemanticSegmentation", "renderNormalsImage",
+    "renderFlowImage", "fieldOfView", "makeAgentsVisible", "agentCount", "fastActionEmit", "autoSimulation",
+    "antiAliasing", "cameraNearPlane", "cameraFarPlane", "massThreshold", "useMassThreshold",
+})
+
+
+def _check_controller_kwargs(kwargs: dict[str, Any]) -> None:
+    """``TypeError`` naming a keyword that is neither a Controller argument nor a known
+    ``Initialize`` parameter (a typo would otherwise reach Unity and fail there, or be ignored)."""
+    import inspect
+
+    from ai2thor.controller import Controller
+
+    accepted = {k for k in inspect.signature(Controller.__init__).parameters if k not in ("self", "unity_initialization_parameters")}
+    accepted |= INITIALIZE_PARAMS
+    bad = sorted(k for k in kwargs if k not in accepted)
+    if bad:
+        raise TypeError(f"unknown argument {bad[0]!r} for the 'thor' backend; accepted: the backend's own (width, height, "
+                        f"move_step, turn_step, look_step, interact_distance, field_of_view, timeout, start_timeout, seed, "
+                        f"initialize), ai2thor Controller arguments and Initialize parameters: {', '.join(sorted(accepted))}")
 
 
 class ThorSimulator(Simulator):
@@ -59,8 +82,10 @@ class ThorSimulator(Simulator):
     ``visibilityDistance``), ``timeout`` 60 s per Unity answer (``start_timeout`` 300 s to start).
     Any other keyword (``local_executable_path``, ``x_display``, ``platform``, ``gpu_device``,
     ``quality``, ``commit_id``, or an ``Initialize`` parameter such as ``agentMode``) is passed to
-    the Controller unchanged; ``platform`` may be given by name (``"CloudRendering"``). ``seed`` is
-    accepted for interface compatibility (THOR scenes are deterministic).
+    the Controller unchanged; anything else raises ``TypeError`` naming it (other ``Initialize``
+    parameters go in ``initialize={...}``). ``platform`` may be given by name
+    (``"CloudRendering"``). ``seed`` is accepted for interface compatibility (THOR scenes are
+    deterministic).
     """
 
     name = "thor"
@@ -71,7 +96,7 @@ class ThorSimulator(Simulator):
     def __init__(self, *, width: int = 300, height: int = 300, move_step: float = 0.25, turn_step: float = 30.0,
                  look_step: float = 30.0, interact_distance: float = 1.5, field_of_view: float = 90.0,
                  timeout: float = 60.0, start_timeout: float = 300.0, seed: int | None = None,
-                 **controller_kwargs: Any):
+                 initialize: dict[str, Any] | None = None, **controller_kwargs: Any):
         for key, v in (("width", width), ("height", height)):
             if not isinstance(v, int) or v < 16:
                 raise ValueError(f"{key}: expected an integer >= 16 (got {v!r})")
@@ -86,7 +111,8 @@ class ThorSimulator(Simulator):
         self.interact_distance, self.field_of_view = float(interact_distance), float(field_of_view)
         self.timeout, self.start_timeout = float(timeout), float(start_timeout)
         self.seed = seed
-        self._kwargs = resolve_executable(controller_kwargs)
+        _check_controller_kwargs(controller_kwargs)
+        self._kwargs = resolve_executable({**(initialize or {}), **controller_kwargs})
         self._controller: Any = None
         self._scene: Any = None
         self._event: Any = None

@@ -166,6 +166,12 @@ class Player:
             return (*w.drop(), "", None)
         if name in ("OpenObject", "CloseObject"):
             return (*w.set_open(a["objectId"], name == "OpenObject", visible, force), "", None)
+        if name == "CreateHouse":  # a ProcTHOR house: the fake builds its own scene whatever the dict says
+            house = a.get("house") or {}
+            if not isinstance(house, dict) or "rooms" not in house:
+                return False, "CreateHouse: 'house' must be a ProcTHOR house dict with rooms", "InvalidArgument", None
+            w.reset()
+            return True, "", "", None
         if name == "SetObjectPoses":
             return (*w.set_poses(a["objectPoses"]), "", None)
         return False, f"Invalid action: {name}", "InvalidAction", None
