@@ -35,6 +35,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    if args.scenes:  # tasks in given scenes of a backend (e.g. AI2-THOR floor plans)
+        from .episodes.scene_tasks import generate_scene_episodes
+
+        scenes = [s.strip() for s in args.scenes.split(",") if s.strip()]
+        paths = generate_scene_episodes(args.backend, scenes, Path(args.out), n=args.n or 1, seed=args.seed,
+                                        split=args.split or "test", sim_kwargs=_sim_args(args.sim_arg))
+        for p in paths:
+            print(p)
+        return 0
+    if not args.suite or not args.split:
+        raise SystemExit("egym generate: --suite and --split are required (or --backend and --scenes)")
     from .episodes.suites import generate_suite
 
     paths = generate_suite(args.suite, split=args.split, n=args.n, seed=args.seed, out=Path(args.out))
@@ -252,8 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("generate", help="generate an episode suite (deterministic: same args, same bytes)")
-    p.add_argument("--suite", required=True, help="suite name, e.g. house-v1 or bear-lh-v1")
-    p.add_argument("--split", required=True, help="val, test or ood")
+    p.add_argument("--suite", help="suite name, e.g. house-v1 or bear-lh-v1")
+    p.add_argument("--split", help="val, test or ood")
+    p.add_argument("--backend", default="house", help="with --scenes: the backend whose scenes to use")
+    p.add_argument("--scenes", help="comma-separated scenes of --backend (e.g. FloorPlan1,FloorPlan2): tasks there")
+    p.add_argument("--sim-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="with --scenes: a backend constructor argument (repeatable)")
     p.add_argument("--n", type=int, default=None, help="episodes per category (default: the suite's size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output directory")
