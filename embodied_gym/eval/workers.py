@@ -20,6 +20,7 @@ import asyncio
 import itertools
 import logging
 import multiprocessing as mp
+import pickle
 import threading
 from typing import Any
 
@@ -55,7 +56,7 @@ def _serve(conn: Any) -> None:
                 result = ops[op](envs[slot], *args)
             reply = (rid, True, result)
         except BaseException as exc:  # noqa: BLE001 -- sent back to the caller, who decides
-            reply = (rid, False, exc)
+            reply = (rid, False, _portable(exc))
         try:
             conn.send(reply)
         except Exception as exc:  # noqa: BLE001 -- e.g. an unpicklable result or exception
@@ -65,6 +66,16 @@ def _serve(conn: Any) -> None:
             env.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives a pickle round trip (some exception classes cannot be rebuilt from
+    their ``args``), else a ``RuntimeError`` carrying its type and message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 class _Worker:

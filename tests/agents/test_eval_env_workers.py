@@ -92,3 +92,14 @@ def test_bench_harness_with_env_workers_runs_every_episode_in_workers():
 
     r = bench_harness(episodes=4, steps=2, concurrency=2, latency=0.01, env="light", repeats=1, env_workers=2)
     assert r["env_workers"] == 2 and r["steps_total"] == 8 and r["speedup"] > 0
+
+
+def test_an_exception_that_cannot_be_unpickled_still_reaches_the_scheduler():
+    """A worker's exception whose class cannot be rebuilt from its args (ConfigError) arrives
+    as a RuntimeError with its type and message instead of hanging the call."""
+    from embodied_gym.eval.workers import _portable
+
+    exc = _portable(ConfigError("concurrency", "must be >= 1"))
+    assert isinstance(exc, RuntimeError) and "ConfigError" in str(exc) and "concurrency" in str(exc)
+    plain = ValueError("x")
+    assert _portable(plain) is plain
