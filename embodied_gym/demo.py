@@ -18,13 +18,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .sims.base import Observation, Pose
-
-
-def _angle_to(pose: Pose, x: float, z: float) -> float:
-    """Signed degrees to turn left to face ``(x, z)``, in ``[-180, 180)``."""
-    want = math.degrees(math.atan2(-(z - pose.z), x - pose.x))
-    return (want - pose.yaw + 180.0) % 360.0 - 180.0
+from .sims.base import Observation
+from .sims.geometry import relative_bearing
 
 
 class _Walker:
@@ -44,7 +39,7 @@ class _Walker:
 
     def turn_towards(self, x: float, z: float) -> None:
         for _ in range(12):
-            diff = _angle_to(self.sim.pose, x, z)
+            diff = relative_bearing(self.sim.pose, (x, z))
             if abs(diff) <= self.sim.turn_step / 2:
                 return
             self.act("TurnLeft" if diff > 0 else "TurnRight")
@@ -62,7 +57,7 @@ class _Walker:
             self.turn_towards(*nxt)
             if not self.act("MoveForward").last_action_success:
                 # sidestep the obstacle: turn towards the free side and try again
-                self.act("TurnLeft" if _angle_to(self.sim.pose, *nxt) >= 0 else "TurnRight")
+                self.act("TurnLeft" if relative_bearing(self.sim.pose, nxt) >= 0 else "TurnRight")
                 self.act("MoveForward")
         return False
 

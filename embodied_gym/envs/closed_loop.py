@@ -20,9 +20,10 @@ from gymnasium import spaces
 from ..episodes.spec import Episode, load_episodes
 from ..rewards.coverage import CoverageGrid
 from ..rewards.failures import TraceRecorder, attribute
-from ..rewards.metrics import make_episode_result, path_length
+from ..rewards.metrics import make_episode_result
 from ..rewards.progress import SubgoalTracker, TaskState, subgoal_target_point
 from ..sims.base import ACTIONS, Observation, Simulator, pose_xz, resolve_action
+from ..sims.geometry import path_length
 from .common import TEXT_CHARSET, EpisodeCycle, build_simulator, check_sim_kwargs, clean_text, env_arguments
 from .perception import PerceptionMemory, closed_loop_report, frame_state
 

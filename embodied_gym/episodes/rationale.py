@@ -17,7 +17,8 @@ import random
 from dataclasses import dataclass, field
 
 from ..sims.base import ObjectInfo, Observation, Simulator
-from ..sims.geometry import relative_bearing
+from ..sims.geometry import relative_bearing, room_at
+from ..sims.naming import noun, room_phrase
 from .generators.common import plural
 from .planner import Plan
 from .spec import Episode
@@ -38,12 +39,6 @@ class Decision:
     plan: Plan | None = None
     mode: str = ""
     extra: dict = field(default_factory=dict)
-
-
-def describe(obj: ObjectInfo) -> str:
-    """``"red key"``, ``"brown door"``: colour and category of an object."""
-    cat = obj.category.replace("_", " ")
-    return f"{obj.color} {cat}" if obj.color else cat
 
 
 def side_of(obj: ObjectInfo, width: int) -> str:
@@ -67,10 +62,8 @@ def _distance_words(d: float) -> str:
 
 
 def _room_kind(sim: Simulator, x: float, z: float) -> str | None:
-    for r in sim.rooms():
-        if r.contains(x, z):
-            return r.kind.replace("_", " ")
-    return None
+    room = room_at(sim.rooms(), x, z)
+    return None if room is None else room_phrase(room)
 
 
 _IMPERATIVE = {"go", "walk", "approach", "navigate", "move", "head", "get", "search", "find", "look", "explore",
@@ -127,10 +120,10 @@ def explain(sim: Simulator, episode: Episode, obs: Observation, d: Decision) -> 
     # 2. what I see
     seen = _visible(obs, min_px)
     focus = obs.objects.get(d.focus) if d.focus is not None else None
-    focus_name = describe(focus) if focus is not None else "the target"
+    focus_name = noun(focus) if focus is not None else "the target"
     focus_seen = focus is not None and focus.visible and focus.bbox is not None
     if obs.held_object is not None and obs.held_object in obs.objects:
-        parts.append(f"I am holding the {describe(obs.objects[obs.held_object])}.")
+        parts.append(f"I am holding the {noun(obs.objects[obs.held_object])}.")
     if focus_seen:
         assert focus is not None
         parts.append(
@@ -143,7 +136,7 @@ def explain(sim: Simulator, episode: Episode, obs: Observation, d: Decision) -> 
         parts.append(_referent(sim, episode, obs, focus))
     others = [o for o in seen if focus is None or o.id != focus.id][: 1 if focus_seen else 2]
     if others:
-        bits = [f"a {describe(o)} {_SIDE[side_of(o, sim.width)]}" for o in others]
+        bits = [f"a {noun(o)} {_SIDE[side_of(o, sim.width)]}" for o in others]
         lead = "I also see " if focus_seen else "I see "
         parts.append(lead + " and ".join(bits) + ".")
     elif not focus_seen:
@@ -165,9 +158,9 @@ def _referent(sim: Simulator, episode: Episode, obs: Observation, focus: ObjectI
         return f"{count}ounting from the {ex.get('side')}, the {ordinal} one is the {cat} {place}."
     anchor = obs.objects.get(ex.get("anchor")) if ex.get("anchor") is not None else None
     if rel == "relative" and anchor is not None:
-        return f"The {cat} to the {ex.get('side')} of the {describe(anchor)} is the one {place}."
+        return f"The {cat} to the {ex.get('side')} of the {noun(anchor)} is the one {place}."
     if rel == "support" and anchor is not None:
-        return f"The {cat} {place} is the one resting on the {describe(anchor)}."
+        return f"The {cat} {place} is the one resting on the {noun(anchor)}."
     if rel in ("nearest", "farthest"):
         return f"Of all the {plural(cat)}, this one {place} is the {rel} from where I started."
     if rel == "room":
@@ -196,7 +189,7 @@ def _why(sim, obs: Observation, d: Decision, focus, focus_name: str, focus_seen:
         if focus is not None and focus.kind == "door":
             return f"The {focus_name} is now open{where}. The task is complete, so I will finish."
         if d.extra.get("placed_on") is not None and d.extra["placed_on"] in obs.objects:
-            holder = describe(obs.objects[d.extra["placed_on"]])
+            holder = noun(obs.objects[d.extra["placed_on"]])
             return f"The {focus_name} now rests on the {holder}. The task is complete, so I will finish."
         return rng.choice([
             "I have reached the {t}{w}. The task is complete, so I will finish.",

@@ -15,8 +15,11 @@ simulator's ``reachable_positions()``. A cell counts as *seen* once, at some ste
    only where navigable. The segment is sampled every half cell and each sample rounds to its
    grid cell, so grazing a wall corner or a doorway's side may count as occluded.
 
-Coverage is ``seen cells / navigable cells``, in ``[0, 1]``. Everything here is numpy on arrays
-handed in by the caller; the environment supplies ``project`` results from the simulator.
+Coverage is ``seen cells / navigable cells``, in ``[0, 1]``. :class:`CoverageGrid` is a view of the
+package's one navigation grid (:class:`~embodied_gym.sims.navigation.OccupancyGrid` built from the
+navigable cells): a *seen* mask over its cells and a *transparent* mask over its grid points.
+Everything here is numpy on arrays handed in by the caller; the environment supplies ``project``
+results from the simulator.
 """
 
 from __future__ import annotations
@@ -26,19 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-
-def grid_spacing(cells: np.ndarray) -> float:
-    """The grid step of ``N x 2`` cell centres: the smallest positive gap between distinct
-    ``x`` or ``z`` coordinates (``1.0`` for fewer than two distinct values)."""
-    gaps: list[float] = []
-    for col in (0, 1):
-        vals = np.unique(np.round(cells[:, col], 6)) if len(cells) else np.array([])
-        if len(vals) > 1:
-            d = np.diff(vals)
-            d = d[d > 1e-6]
-            if len(d):
-                gaps.append(float(d.min()))
-    return min(gaps) if gaps else 1.0
+from ..sims.navigation import OccupancyGrid
 
 
 def in_view(
@@ -50,13 +41,15 @@ def in_view(
 
 
 class CoverageGrid:
-    """Navigable cells of one scene and the set of those seen so far.
+    """Navigable cells of one scene and the set of those seen so far: a view of the navigation
+    grid ``grid`` (:meth:`OccupancyGrid.from_cells` of ``cells``).
 
-    ``cells``: ``N x 2`` navigable ``(x, z)`` centres (the coverage denominator).
-    ``transparent``: navigable cells the line of sight may cross (default: ``cells``); update
-    with :meth:`set_transparent` when doors open or close. ``rooms``: room footprints
-    ``(min_x, min_z, max_x, max_z)``; grid points deeper than one cell inside a room are always
-    transparent (furniture does not occlude)."""
+    ``cells``: ``N x 2`` navigable ``(x, z)`` centres (the coverage denominator; ``seen[k]`` is
+    cell ``k``). ``transparent``: navigable cells the line of sight may cross (default:
+    ``cells``); update with :meth:`set_transparent` when doors open or close. ``rooms``: room
+    footprints ``(min_x, min_z, max_x, max_z)``; grid points deeper than one cell inside a room
+    are always transparent (furniture does not occlude). ``open`` is indexed like
+    ``grid.free`` (``[row, col]``, row along ``z``)."""
 
     def __init__(
         self,
@@ -66,18 +59,18 @@ class CoverageGrid:
         rooms: Sequence[Sequence[float]] = (),
     ):
         self.cells = np.asarray(cells, dtype=np.float64).reshape(-1, 2)
-        self.spacing = float(spacing) if spacing else grid_spacing(self.cells)
-        self.origin = self.cells.min(axis=0) if len(self.cells) else np.zeros(2)
+        self.grid = OccupancyGrid.from_cells(self.cells, spacing)
+        self.spacing = self.grid.cell
+        self.origin = np.array([self.grid.x0, self.grid.z0])
+        self.shape = self.grid.free.shape
         self.seen = np.zeros(len(self.cells), dtype=bool)
-        idx = self._index(self.cells)
-        self.shape = tuple(int(v) + 1 for v in (idx.max(axis=0) if len(idx) else (0, 0)))
         self.interior = self._interior(rooms)
         self.set_transparent(self.cells if transparent is None else transparent)
 
     def _interior(self, rooms: Sequence[Sequence[float]]) -> np.ndarray:
         """Grid points more than one cell inside some room."""
-        ii, jj = np.meshgrid(np.arange(self.shape[0]), np.arange(self.shape[1]), indexing="ij")
-        x, z = self.origin[0] + ii * self.spacing, self.origin[1] + jj * self.spacing
+        rr, cc = np.meshgrid(np.arange(self.shape[0]), np.arange(self.shape[1]), indexing="ij")
+        x, z = self.origin[0] + cc * self.spacing, self.origin[1] + rr * self.spacing
         inside = np.zeros(self.shape, dtype=bool)
         m = self.spacing + 1e-6
         for x0, z0, x1, z1 in rooms:
@@ -85,7 +78,11 @@ class CoverageGrid:
         return inside
 
     def _index(self, points: np.ndarray) -> np.ndarray:
-        return np.rint((np.asarray(points, dtype=np.float64) - self.origin) / self.spacing).astype(np.int64)
+        """``(..., 2)`` integer ``(row, col)`` of the grid points nearest ``(..., 2)`` ``(x, z)``."""
+        pts = np.asarray(points, dtype=np.float64)
+        rows = np.rint((pts[..., 1] - self.origin[1]) / self.spacing)
+        cols = np.rint((pts[..., 0] - self.origin[0]) / self.spacing)
+        return np.stack([rows, cols], axis=-1).astype(np.int64)
 
     def set_transparent(self, cells: np.ndarray) -> None:
         """Cells the line of sight may cross (the navigable cells of the current door state)."""

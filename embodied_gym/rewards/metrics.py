@@ -43,11 +43,6 @@ RESULT_FIELDS: tuple[str, ...] = (
 """Fields every closed-loop episode result carries (more may be present)."""
 
 
-def path_length(positions: Sequence[Sequence[float]]) -> float:
-    """Length in metres of a polyline of ``(x, z)`` ground positions."""
-    return float(sum(math.dist(a, b) for a, b in zip(positions, positions[1:], strict=False)))
-
-
 def spl(success: bool, shortest: float, path: float) -> float:
     """Success weighted by path length: ``success * shortest / max(path, shortest)``.
 

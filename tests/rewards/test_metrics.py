@@ -6,14 +6,15 @@ import math
 import numpy as np
 import pytest
 
-from embodied_gym.rewards.coverage import CoverageGrid, grid_spacing, in_view
+from embodied_gym.rewards.coverage import CoverageGrid, in_view
 from embodied_gym.rewards.metrics import (
     RESULT_FIELDS,
     make_episode_result,
-    path_length,
     spl,
     summarize_closed_loop,
 )
+from embodied_gym.sims.geometry import path_length
+from embodied_gym.sims.navigation import grid_spacing
 
 
 def test_spl_hand_computed():
