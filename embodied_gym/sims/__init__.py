@@ -76,17 +76,9 @@ def simulator_options(name: str) -> dict[str, inspect.Parameter]:
 
 def check_simulator_kwargs(name: str, kwargs: Mapping[str, Any], *, where: str = "", extra: tuple[str, ...] = ()) -> None:
     """Raise ``TypeError`` naming the first argument of ``kwargs`` that backend ``name`` does not
-    declare, and the accepted ones (``extra``: further names the caller accepts, e.g. an
-    environment's own arguments, listed with them). ``where`` prefixes the message. A backend
-    whose constructor takes ``**kwargs`` (forwarded to its native controller) accepts any name."""
-    params = inspect.signature(simulator_class(name).__init__).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return
-    accepted = simulator_options(name)
-    bad = [k for k in kwargs if k not in accepted]
-    if bad:
-        names = ", ".join([*extra, *sorted(accepted)])
-        raise TypeError(f"{where}unknown argument {bad[0]!r} for the {name!r} backend; accepted: {names}")
+    accept, and the accepted ones (:meth:`Simulator.check_options`; ``extra``: further names the
+    caller accepts, e.g. an environment's own arguments; ``where`` prefixes the message)."""
+    simulator_class(name).check_options(kwargs, where=where, extra=extra)
 
 
 def make_simulator(name: str = "house", **kwargs: Any) -> Simulator:

@@ -25,9 +25,10 @@ walking into a wall, opening no door) does *not* raise: the observation reports
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -237,6 +238,21 @@ class Simulator(ABC):
     #: reachable grid: planners may sample it on a fine raster); ``False`` when it is the default
     #: reading of the reachable grid
     exact_navigable: bool = False
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any], *, where: str = "", extra: Sequence[str] = ()) -> None:
+        """Raise ``TypeError`` naming the first of ``options`` (constructor keyword arguments)
+        this backend does not accept, and the accepted ones (``extra``: further names the caller
+        accepts, listed first; ``where`` prefixes the message). Called by
+        :func:`~embodied_gym.sims.make_simulator` and by environments when they are made, before
+        anything is built. The default accepts the named parameters of ``__init__``; a backend
+        whose ``__init__`` forwards ``**kwargs`` to a native controller overrides it to check those."""
+        params = inspect.signature(cls.__init__).parameters
+        accepted = sorted(k for k, p in params.items() if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+        bad = [k for k in options if k not in accepted]
+        if bad:
+            raise TypeError(f"{where}unknown argument {bad[0]!r} for the {cls.name!r} backend; accepted: "
+                            f"{', '.join([*extra, *accepted])}")
 
     # -- scene and agent -------------------------------------------------------------------
     @abstractmethod

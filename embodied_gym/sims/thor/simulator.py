@@ -22,9 +22,10 @@ Frames are converted in :mod:`.frame` only.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,36 +46,12 @@ from ..navigation import OccupancyGrid
 from ..overview import draw_overview
 from ..pinhole import project_points
 from . import frame
-from .build import explain_start_failure, resolve_executable
+from .build import resolve_executable
+from .process import ThorProcess, check_controller_kwargs
 from .records import ObjectIds, ithor_rooms, object_records, procthor_rooms, segmentation_ids
 
 DEFAULT_SCENE = "FloorPlan1"
-#: THOR ``Initialize`` parameters accepted as keywords (others go in ``initialize={...}``)
-INITIALIZE_PARAMS = frozenset({
-    "agentMode", "visibilityDistance", "visibilityScheme", "gridSize", "snapToGrid", "rotateStepDegrees",
-    "renderDepthImage", "renderInstanceSegmentation", "renderSemanticSegmentation", "renderNormalsImage",
-    "renderFlowImage", "fieldOfView", "makeAgentsVisible", "agentCount", "fastActionEmit", "autoSimulation",
-    "antiAliasing", "cameraNearPlane", "cameraFarPlane", "massThreshold", "useMassThreshold",
-})
-
-
-def _check_controller_kwargs(kwargs: dict[str, Any]) -> None:
-    """``TypeError`` naming a keyword that is neither a Controller argument nor a known
-    ``Initialize`` parameter (a typo would otherwise reach Unity and fail there, or be ignored)."""
-    import inspect
-
-    from ai2thor.controller import Controller
-
-    accepted = {k for k in inspect.signature(Controller.__init__).parameters if k not in ("self", "unity_initialization_parameters")}
-    accepted |= INITIALIZE_PARAMS
-    bad = sorted(k for k in kwargs if k not in accepted)
-    if bad:
-        raise TypeError(f"unknown argument {bad[0]!r} for the 'thor' backend; accepted: the backend's own (width, height, "
-                        f"move_step, turn_step, look_step, interact_distance, field_of_view, timeout, start_timeout, seed, "
-                        f"initialize), ai2thor Controller arguments and Initialize parameters: {', '.join(sorted(accepted))}")
-
-
-class ThorSimulator(Simulator):
+class ThorSimulator(ThorProcess, Simulator):
     """AI2-THOR behind :class:`~embodied_gym.sims.base.Simulator`.
 
     Defaults: 300 x 300 pixels, vertical field of view 90 degrees, ``move_step`` 0.25 m (THOR's
@@ -92,6 +69,13 @@ class ThorSimulator(Simulator):
     look_step = 30.0
     max_pitch = 30.0
     camera_height = 1.5759995
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any], *, where: str = "", extra: Sequence[str] = ()) -> None:
+        """Own arguments by name; everything else must be a Controller argument or an
+        ``Initialize`` parameter (:func:`~.process.check_controller_kwargs`)."""
+        own = set(inspect.signature(cls.__init__).parameters) - {"self", "controller_kwargs"}
+        check_controller_kwargs({k: v for k, v in options.items() if k not in own}, where, extra)
 
     def __init__(self, *, width: int = 300, height: int = 300, move_step: float = 0.25, turn_step: float = 30.0,
                  look_step: float = 30.0, interact_distance: float = 1.5, field_of_view: float = 90.0,
@@ -111,7 +95,7 @@ class ThorSimulator(Simulator):
         self.interact_distance, self.field_of_view = float(interact_distance), float(field_of_view)
         self.timeout, self.start_timeout = float(timeout), float(start_timeout)
         self.seed = seed
-        _check_controller_kwargs(controller_kwargs)
+        check_controller_kwargs(controller_kwargs)
         self._kwargs = resolve_executable({**(initialize or {}), **controller_kwargs})
         self._controller: Any = None
         self._scene: Any = None
@@ -120,64 +104,6 @@ class ThorSimulator(Simulator):
         self._rooms: list[RoomInfo] = []
         self._nav: tuple[tuple, np.ndarray, OccupancyGrid] | None = None
         self._steps, self._last = 0, (None, True, None)
-
-    # -- process ---------------------------------------------------------------------------------
-    def _controller_args(self, scene: Any) -> dict[str, Any]:
-        args = dict(self._kwargs)
-        platform = args.get("platform")
-        if isinstance(platform, str):
-            import ai2thor.platform
-
-            if not hasattr(ai2thor.platform, platform):
-                raise ValueError(f"platform: unknown AI2-THOR platform {platform!r} (CloudRendering, Linux64, OSXIntel64)")
-            args["platform"] = getattr(ai2thor.platform, platform)
-        init = {"gridSize": self.move_step, "snapToGrid": False, "rotateStepDegrees": self.turn_step,
-                "fieldOfView": self.field_of_view, "visibilityDistance": self.interact_distance,
-                "renderDepthImage": True, "renderInstanceSegmentation": True}
-        return {**init, **args, "scene": scene, "width": self.width, "height": self.height,
-                "server_timeout": self.timeout, "server_start_timeout": self.start_timeout}
-
-    def _start(self, scene: Any) -> None:
-        from ai2thor.controller import Controller
-
-        args = self._controller_args(scene)
-        try:
-            self._controller = Controller(**args)
-        except ValueError:
-            raise
-        except TimeoutError as exc:
-            raise InfrastructureError(f"AI2-THOR did not start within {self.start_timeout:g} s: {exc}",
-                                      backend="thor") from exc
-        except Exception as exc:
-            raise RuntimeError(explain_start_failure(exc, self._kwargs.get("platform"), self._kwargs.get("x_display"))) from exc
-
-    def _stop(self) -> None:
-        if self._controller is not None:
-            try:
-                self._controller.stop()
-            except Exception:  # noqa: BLE001 (a dead process cannot be stopped twice)
-                pass
-            self._controller = None
-
-    def _call(self, action: str, **args: Any) -> Any:
-        """One THOR action; Unity dying or hanging becomes :class:`InfrastructureError`."""
-        try:
-            return self._controller.step(action=action, **args)
-        except ValueError:
-            raise  # THOR refused the action or its arguments: our bug, not infrastructure
-        except Exception as exc:
-            restarted = False
-            self._stop()
-            try:
-                self._start(self._scene)
-                self._after_load()
-                restarted = True
-            except Exception:  # noqa: BLE001 (reported through the message below)
-                self._controller = None
-            raise InfrastructureError(
-                f"AI2-THOR failed during {action} ({type(exc).__name__}: {str(exc).strip()[:300]}); "
-                + ("Unity was restarted and the scene reloaded" if restarted else "restarting Unity failed"),
-                backend="thor", restarted=restarted) from exc
 
     # -- scene -----------------------------------------------------------------------------------
     @staticmethod
