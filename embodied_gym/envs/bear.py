@@ -86,7 +86,7 @@ def _check_queries(ep: Episode, where: str = "") -> None:
                 raise ValueError(f"{prefix}[{i}].answer': expected {size} normalised numbers for {skill}, got {answer!r}")
 
 
-class BearLongHorizonEnv(gym.Env):
+class BearLongHorizonEnv(gym.Env[dict[str, Any], Any]):
     """Step-wise BEAR skill questions over a replayed long-horizon household episode.
 
     Constructor: ``BearLongHorizonEnv(episodes="bear-lh-v1:test", backend="house", width=320,
@@ -187,7 +187,7 @@ class BearLongHorizonEnv(gym.Env):
         assert self._episode is not None
         return self._episode.extra["bear"]["queries"]
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         super().reset(seed=seed)
         self._episode = self._cycle.select(seed, options)
         if self.sim is None:
@@ -279,7 +279,7 @@ class BearLongHorizonEnv(gym.Env):
         return frame_state(self._replay.observe(int(self.queries[self._q]["step"])), self.width, self.height)
 
     # -- stepping --------------------------------------------------------------------------
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         if self._done or self._episode is None:
             raise RuntimeError("BearLongHorizon-v0: call reset() before step() (the episode has ended)")
         query = self.queries[self._q]

@@ -55,7 +55,7 @@ def _mask(path: os.PathLike[str] | str) -> np.ndarray:
         return np.asarray(im.convert("L")) > 0  # BEAR reads masks in mode "L"; white = target
 
 
-class BearSkillEnv(gym.Env):
+class BearSkillEnv(gym.Env[dict[str, Any], Any]):
     """One BEAR question per episode, scored with BEAR's rules.
 
     Constructor: ``BearSkillEnv(episodes, width=640, height=480, num_frames=16, skills=None,
@@ -168,7 +168,7 @@ class BearSkillEnv(gym.Env):
             "query_index": 0,
         }
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         super().reset(seed=seed)
         self._item = self._cycle.select(seed, options)
         self._obs = self._load(self._item)
@@ -193,7 +193,7 @@ class BearSkillEnv(gym.Env):
         # pixel centres: BEAR's int(v * size) lands back on the mask's extreme pixels
         return f"({(xs.min() + 0.5) / w:.6f}, {(ys.min() + 0.5) / h:.6f}, {(xs.max() + 0.5) / w:.6f}, {(ys.max() + 0.5) / h:.6f})"
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         if self._done or self._item is None or self._obs is None:
             raise RuntimeError("BearSkill-v0: call reset() before step() (the episode has ended)")
         item = self._item

@@ -52,7 +52,7 @@ def check_subgoal_objects(episode: Episode, objects: Any) -> None:
                                  f"the scene (object ids: {known})")
 
 
-class ClosedLoopEnv(gym.Env):
+class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
     """An agent acts in a simulated house until it calls ``Finish`` or runs out of steps.
 
     Constructor: ``ClosedLoopEnv(episodes="house-v1:test", backend="house", width=320,
@@ -156,7 +156,7 @@ class ClosedLoopEnv(gym.Env):
         self._done = True
 
     # -- gymnasium API ---------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         super().reset(seed=seed)
         ep = self._cycle.select(seed, options)
         sim = self._simulator()
@@ -180,7 +180,7 @@ class ClosedLoopEnv(gym.Env):
         info = {"episode_id": ep.id, "category": ep.category, "split": ep.split, "subgoals_total": len(ep.subgoals)}
         return self._observation(""), info
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         if self.episode is None or self._done:
             raise RuntimeError("step() called before reset() or after the episode ended; call reset()")
         ep, tracker, sim = self.episode, self.tracker, self.sim

@@ -13,12 +13,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ..sims.base import ACTIONS
+from ..sims.base import ACTIONS, resolve_action
 
 LIGHT_ID = "EgymLightClosedLoop-v0"
 
 
-class LightClosedLoopEnv(gym.Env):
+class LightClosedLoopEnv(gym.Env[dict[str, Any], Any]):
     """A lightweight closed-loop environment for the harness benchmark (and harness tests).
 
     Same contract as the real closed-loop envs (``metadata["family"] == "closed_loop"``,
@@ -58,7 +58,7 @@ class LightClosedLoopEnv(gym.Env):
         return {"image": self._frame(), "instruction": f"Walk to the red square at {self.ep['goal']} ({self.ep['id']}).",
                 "step": self.t, "feedback": feedback}
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         super().reset(seed=seed)
         wanted = (options or {}).get("episode_id")
         self.ep = next((e for e in self.episodes if e["id"] == wanted), None) if wanted else self.episodes[(seed or 0) % len(self.episodes)]
@@ -77,9 +77,8 @@ class LightClosedLoopEnv(gym.Env):
         step = (1 if gx > self.pos[0] else -1) if want == 0 else (1 if gz > self.pos[1] else -1)
         return "MoveForward" if step > 0 else "MoveBackward"
 
-    def step(self, action: Any):
-        name = ACTIONS[int(action)] if isinstance(action, (int, np.integer)) and 0 <= int(action) < len(ACTIONS) else (
-            action if action in ACTIONS else None)
+    def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        name, _ = resolve_action(action)
         self.t += 1
         if name is None:
             self.invalid += 1

@@ -36,7 +36,7 @@ def _load_frame(path: os.PathLike[str] | str, width: int, height: int) -> np.nda
         return np.asarray(im, dtype=np.uint8).copy()
 
 
-class ReplayEnv(gym.Env):
+class ReplayEnv(gym.Env[dict[str, Any], Any]):
     """Predict the demonstrated next action of a recorded episode, one step at a time.
 
     Constructor: ``ReplayEnv(episodes, width=512, height=512, history=2, categories=None,
@@ -150,7 +150,7 @@ class ReplayEnv(gym.Env):
             obs["history"] = hist
         return obs
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         super().reset(seed=seed)
         self._episode = self._cycle.select(seed, options)
         self._t, self._pairs, self._frames, self._done = 0, [], {}, False
@@ -164,7 +164,7 @@ class ReplayEnv(gym.Env):
             return ""
         return self._actions[self._t]
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         if self._done or self._episode is None:
             raise RuntimeError("EmbraceReplay-v0: call reset() before step() (the episode has ended)")
         expected = self._actions[self._t]
