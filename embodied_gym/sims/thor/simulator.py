@@ -37,21 +37,20 @@ from ..base import (
     Pose,
     RoomInfo,
     SimState,
-    Simulator,
-    check_action,
-    pose_xz,
 )
 from ..instances import with_frame
 from ..navigation import OccupancyGrid
-from ..overview import draw_overview
 from ..pinhole import project_points
+from ..remote import RemoteSimulator
 from . import frame
 from .build import resolve_executable
 from .process import ThorProcess, check_controller_kwargs
 from .records import ObjectIds, ithor_rooms, object_records, procthor_rooms, segmentation_ids
 
 DEFAULT_SCENE = "FloorPlan1"
-class ThorSimulator(ThorProcess, Simulator):
+
+
+class ThorSimulator(ThorProcess, RemoteSimulator):
     """AI2-THOR behind :class:`~embodied_gym.sims.base.Simulator`.
 
     Defaults: 300 x 300 pixels, vertical field of view 90 degrees, ``move_step`` 0.25 m (THOR's
@@ -91,6 +90,7 @@ class ThorSimulator(ThorProcess, Simulator):
                 raise ValueError(f"{key}: expected a positive number (got {v!r})")
         self.width, self.height = width, height
         self.move_step, self.turn_step, self.look_step = float(move_step), float(turn_step), float(look_step)
+        self.grid_size = self.move_step  # GetReachablePositions spacing (THOR gridSize)
         self.grid_size = self.move_step  # GetReachablePositions is asked at gridSize = move_step
         self.interact_distance, self.field_of_view = float(interact_distance), float(field_of_view)
         self.timeout, self.start_timeout = float(timeout), float(start_timeout)
@@ -168,10 +168,6 @@ class ThorSimulator(ThorProcess, Simulator):
     def _records(self) -> dict[int, ObjectInfo]:
         return object_records(self._event.metadata, self._ids, self._rooms, self.pose)
 
-    def objects(self) -> dict[int, ObjectInfo]:
-        self._require()
-        return self._records()
-
     def observe(self) -> Observation:
         self._require()
         e = self._event
@@ -190,14 +186,6 @@ class ThorSimulator(ThorProcess, Simulator):
                            room=room, last_action=name, last_action_success=ok, error=err, step=self._steps)
 
     # -- actions -----------------------------------------------------------------------------------
-    def step(self, action: str | int) -> Observation:
-        name = check_action(action)
-        self._require()
-        self._steps += 1
-        ok, err = getattr(self, "_do_" + name)()
-        self._last = (name, ok, None if ok else f"{name} failed: {err}")
-        return self.observe()
-
     def _act(self, action: str, **args: Any) -> tuple[bool, str | None]:
         self._event = self._call(action, **args)
         meta = self._event.metadata
@@ -225,12 +213,6 @@ class ThorSimulator(ThorProcess, Simulator):
     def _do_LookDown(self) -> tuple[bool, str | None]:
         return self._act("LookDown", degrees=self.look_step)
 
-    def _in_reach(self, keep) -> list[ObjectInfo]:
-        """Objects of the current frame in view and within reach satisfying ``keep``, nearest first."""
-        obs = self.observe()
-        cands = [o for o in obs.objects.values() if o.visible and o.distance <= self.interact_distance and keep(o)]
-        return sorted(cands, key=lambda o: (o.distance, o.id))
-
     def _do_PickObject(self) -> tuple[bool, str | None]:
         held = next((o for o in self._records().values() if o.held), None)
         if held is not None:
@@ -239,13 +221,6 @@ class ThorSimulator(ThorProcess, Simulator):
         if not cands:
             return False, f"no pickable object in view within {self.interact_distance:g} m"
         return self._act("PickupObject", objectId=self._ids.name(cands[0].id))
-
-    def drop_target(self, pose: Pose | None = None) -> int | None:
-        """The receptacle ``DropObject`` from ``pose`` puts the held object on: the interface's
-        heading-ray rule over :meth:`surfaces` within reach, which ``DropObject`` applies as is
-        (``PutObject`` on that receptacle with ``forceAction``, since a level camera may not see a
-        table top it stands at; ``DropHandObject`` when there is none)."""
-        return super().drop_target(pose)
 
     def _do_DropObject(self) -> tuple[bool, str | None]:
         held = next((o for o in self._records().values() if o.held), None)
@@ -265,9 +240,6 @@ class ThorSimulator(ThorProcess, Simulator):
         if ok:
             self._nav = None
         return ok, err
-
-    def _do_Finish(self) -> tuple[bool, str | None]:
-        return True, None
 
     def teleport(self, pose: Pose) -> Observation:
         self._require()
@@ -333,17 +305,6 @@ class ThorSimulator(ThorProcess, Simulator):
             self._nav = (key, pts, OccupancyGrid.from_cells(pts, self.move_step))
         return self._nav[1], self._nav[2]
 
-    def reachable_positions(self) -> np.ndarray:
-        """THOR's ``GetReachablePositions`` (in the simulator frame) for the current door states."""
-        self._require()
-        return self._navigation()[0].copy()
-
-    def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
-        """Path between the navigable points nearest ``start`` and ``goal`` within reach
-        (``interact_distance``): objects on furniture lie off the navigable grid."""
-        self._require()
-        return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal), snap=self.interact_distance)
-
     # -- camera, state, maps -----------------------------------------------------------------------
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         meta = self._require()
@@ -381,11 +342,6 @@ class ThorSimulator(ThorProcess, Simulator):
             self._checked("PickupObject", objectId=d["held"], forceAction=True)
         self._steps, self._last = int(d["steps"]), tuple(d["last"])  # type: ignore[assignment]
         return self.observe()
-
-    def top_down_map(self, path: Sequence[Sequence[float]] | None = None, *, size: int = 512) -> np.ndarray:
-        self._require()
-        return draw_overview(self.reachable_positions(), self.move_step, list(self._records().values()),
-                             self._rooms, self.pose, path, size=size)
 
     def close(self) -> None:
         self._stop()

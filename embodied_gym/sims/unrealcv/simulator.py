@@ -37,15 +37,12 @@ from ..base import (
     Pose,
     RoomInfo,
     SimState,
-    Simulator,
-    check_action,
-    pose_xz,
 )
 from ..geometry import drop_ray, surface_at
 from ..instances import with_frame
 from ..navigation import OccupancyGrid
-from ..overview import draw_overview
 from ..pinhole import project_points
+from ..remote import RemoteSimulator
 from ..unreal_frame import (
     distance_to_unreal,
     location_from_unreal,
@@ -58,7 +55,7 @@ from .probe import probe_reachable
 from .server import ServerState
 
 
-class UnrealCVSimulator(ServerState, Simulator):
+class UnrealCVSimulator(ServerState, RemoteSimulator):
     """A running UnrealCV level behind :class:`~embodied_gym.sims.base.Simulator`.
 
     ``address``: ``(host, port)`` or ``"host:port"`` (default ``$UNREALCV_ADDRESS`` or
@@ -94,6 +91,7 @@ class UnrealCVSimulator(ServerState, Simulator):
                 raise ValueError(f"{key}: expected a positive number (got {v!r})")
         self.camera, self.interact_distance = int(camera), float(interact_distance)
         self.camera_height, self.nav_cell, self.nav_extent = float(camera_height), float(nav_cell), float(nav_extent)
+        self.grid_size = self.nav_cell
         self.grid_size = self.nav_cell
         self._kind_args = (float(pickable_size), float(receptacle_height), dict(kinds or {}))
         self.seed = seed
@@ -159,10 +157,6 @@ class UnrealCVSimulator(ServerState, Simulator):
     def _records(self) -> dict[int, ObjectInfo]:
         return uobj.records(self._actors, self._pose, [], self._held, self._hand())  # type: ignore[arg-type]
 
-    def objects(self) -> dict[int, ObjectInfo]:
-        self._require()
-        return self._records()
-
     def observe(self) -> Observation:
         self._require()
         server = self._server_pose()
@@ -181,14 +175,6 @@ class UnrealCVSimulator(ServerState, Simulator):
                            room=None, last_action=name, last_action_success=ok, error=err, step=self._steps)
 
     # -- actions ---------------------------------------------------------------------------------
-    def step(self, action: str | int) -> Observation:
-        name = check_action(action)
-        self._require()
-        self._steps += 1
-        ok, err = getattr(self, "_do_" + name)()
-        self._last = (name, ok, None if ok else f"{name} failed: {err}")
-        return self.observe()
-
     def _move(self, sign: float) -> tuple[bool, str | None]:
         p = self._pose
         fx, _, fz = p.forward  # type: ignore[union-attr]
@@ -230,11 +216,6 @@ class UnrealCVSimulator(ServerState, Simulator):
     def _do_LookDown(self) -> tuple[bool, str | None]:
         return self._rotate(0.0, -self.look_step)
 
-    def _in_reach(self, keep) -> list[ObjectInfo]:
-        obs = self.observe()
-        return sorted((o for o in obs.objects.values() if o.visible and o.distance <= self.interact_distance and keep(o)),
-                      key=lambda o: (o.distance, o.id))
-
     def _name(self, oid: int) -> str:
         return next(n for n, a in self._actors.items() if a.id == oid)
 
@@ -256,11 +237,6 @@ class UnrealCVSimulator(ServerState, Simulator):
         delta = location_to_unreal(*np.subtract(base, a.base))
         self.conn.text(f"vset /object/{name}/location " + " ".join(f"{v + d:.4f}" for v, d in zip(loc, delta, strict=True)))
         self._refresh(name)
-
-    def drop_target(self, pose: Pose | None = None) -> int | None:
-        """The receptacle ``DropObject`` from ``pose`` puts the held actor on: the interface's
-        heading-ray rule over :meth:`surfaces` within reach, which ``DropObject`` applies as is."""
-        return super().drop_target(pose)
 
     def _do_DropObject(self) -> tuple[bool, str | None]:
         """Onto the receptacle top the heading ray meets within reach, else the floor 0.6 m ahead."""
@@ -294,9 +270,6 @@ class UnrealCVSimulator(ServerState, Simulator):
         if not cands:
             return False, f"no closed door in view within {self.interact_distance:g} m"
         self._turn_door(self._name(cands[0].id), True)
-        return True, None
-
-    def _do_Finish(self) -> tuple[bool, str | None]:
         return True, None
 
     def teleport(self, pose: Pose) -> Observation:
@@ -344,17 +317,6 @@ class UnrealCVSimulator(ServerState, Simulator):
             self._nav = (key, pts, OccupancyGrid.from_cells(pts, self.nav_cell))
         return self._nav[1], self._nav[2]
 
-    def reachable_positions(self) -> np.ndarray:
-        """Grid points (``nav_cell`` apart, from the start pose) that ``moveto`` probes reached."""
-        self._require()
-        return self._navigation()[0].copy()
-
-    def shortest_path(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> list[tuple[float, float]]:
-        """Path between the navigable points nearest ``start`` and ``goal`` within reach
-        (``interact_distance``): objects on furniture lie off the navigable grid."""
-        self._require()
-        return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal), snap=self.interact_distance)
-
     # -- camera, state, maps ---------------------------------------------------------------------
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unreal's ``fov`` is horizontal; the vertical one follows from the frame's aspect."""
@@ -381,11 +343,6 @@ class UnrealCVSimulator(ServerState, Simulator):
         self._set_pose(Pose.from_list(d["pose"]))
         self._steps, self._last = int(d["steps"]), tuple(d["last"])  # type: ignore[assignment]
         return self.observe()
-
-    def top_down_map(self, path: Sequence[Sequence[float]] | None = None, *, size: int = 512) -> np.ndarray:
-        self._require()
-        return draw_overview(self.reachable_positions(), self.nav_cell, list(self._records().values()), self.rooms(),
-                             self._pose, path, size=size)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.conn.close()
