@@ -30,6 +30,11 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 
+#: the reply format's tags, each one whole token of the tiny vocabulary: a 2-layer model cannot
+#: tell ``<think>`` from ``<answer>`` by the shared ``>`` piece, which made it close a reply right
+#: after ``<think>`` (measured: greedy ``"<think><|im_end|>"`` after SFT with 3-piece tags)
+TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
+
 #: text the BPE is trained on besides the prompt config and rationale vocabulary
 CORPUS = [
     "You are an embodied agent in a 3D house. Answer in the format <think>your reasoning</think>"
@@ -83,6 +88,7 @@ def build_tiny_qwen(path: str | Path, seed: int = 0, *, hidden: int = 64, layers
     tok.decoder = decoders.ByteLevel()
     tok.train_from_iterator(_corpus() * 4, trainers.BpeTrainer(
         vocab_size=vocab_size, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.add_tokens(TAGS)  # ordinary (decoded) tokens: one token per tag of the answer format
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
         additional_special_tokens=SPECIALS[1:], padding_side="left")
