@@ -17,9 +17,11 @@ completion, and never raises for any completion text:
   episodes (imported real data, no simulator to put in their state) get ``None``: trl leaves a
   ``None`` reward out of that sample's total.
 
-The answer is read strictly: the text inside the last ``<answer>`` tags must be an action name
-(case and spaces ignored). The evaluation parser is more lenient; the reward teaches the exact
-format.
+The format and action-match rewards read the answer strictly: the text inside the last
+``<answer>`` tags must be an action name (case and spaces ignored). The simulator-verified reward
+executes the action *the evaluation would execute*: pass the environment's parser as ``parse``
+(training does: :func:`embodied_gym.envs.text_actions.parse_action`, which also reads prose);
+the default is the strict reader.
 """
 
 from __future__ import annotations
@@ -96,12 +98,14 @@ class SimulatorProgressReward:
     :func:`embodied_gym.sims.make_simulator` with ``sim_kwargs``); one simulator per backend is
     kept. The states of every demonstration step of the last ``cache_episodes`` episodes are
     cached as ``snapshot()`` s (built once by replaying the demonstration), so a reward costs one
-    ``restore`` and one ``step``. ``stats`` counts calls and seconds (for the benchmark)."""
+    ``restore`` and one ``step``. ``parse(text) -> action or None`` reads the reply (default
+    :func:`answer_action`). ``stats`` counts calls and seconds (for the benchmark)."""
 
     __name__ = "progress"
 
-    def __init__(self, *, make_sim=None, cache_episodes: int = 64, **sim_kwargs: Any) -> None:
+    def __init__(self, *, make_sim=None, parse=None, cache_episodes: int = 64, **sim_kwargs: Any) -> None:
         self._make_sim = make_sim
+        self._parse = parse or answer_action
         self._sim_kwargs = {"width": 320, "height": 240, **sim_kwargs}
         self._sims: dict[str, Simulator] = {}
         self._states: OrderedDict[str, list[_StepState]] = OrderedDict()
@@ -116,7 +120,7 @@ class SimulatorProgressReward:
         t0 = time.perf_counter()
         out = []
         for c, spec, i in zip(completions, episode, step, strict=True):
-            out.append(self.score(spec, int(i), answer_action(completion_text(c))))
+            out.append(self.score(spec, int(i), self._parse(completion_text(c))))
         self.stats["calls"] += len(out)
         self.stats["seconds"] += time.perf_counter() - t0
         return out

@@ -3,8 +3,8 @@
 trl's ``GRPOTrainer`` samples ``grpo.num_generations`` replies per step sample (the conversational
 prompt plus its ``images`` column, exactly the SFT/evaluation prompt) and scores each with the
 reward functions of :mod:`embodied_gym.rewards.grpo`, weighted by ``grpo.reward_weights``
-(``format``, ``action_match``, ``progress`` = the simulator-verified reward; a weight of 0 drops
-that function). The dataset's ``episode`` and ``step`` columns reach the simulator-verified reward
+(``format``, ``action_match``, ``progress`` = the simulator-verified reward, which executes the
+action the evaluation parser reads from the reply; a weight of 0 drops that function). The dataset's ``episode`` and ``step`` columns reach the simulator-verified reward
 as keyword arguments. The KL coefficient is ``grpo.beta`` (reference: the ``--init`` model; with
 LoRA the reference is the adapter switched off). ``grpo.use_vllm`` with ``vllm_mode: colocate``
 generates with vLLM on GPU.
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..envs.text_actions import parse_action
 from ..rewards.grpo import SimulatorProgressReward, action_match_reward, format_reward
 from .config import RunConfig
 from .model import load_policy, save_policy, trainable_summary
@@ -38,7 +39,7 @@ def reward_functions(cfg: RunConfig, width: int, height: int) -> tuple[list[Any]
         if not weight:
             continue
         if name == "progress":
-            progress = SimulatorProgressReward(width=width, height=height)
+            progress = SimulatorProgressReward(width=width, height=height, parse=parse_action)
             funcs.append(progress)
         else:
             funcs.append(REWARDS[name])

@@ -116,3 +116,20 @@ def test_simulator_reward_is_not_applicable_to_recorded_episodes(progress, episo
     replays = progress.stats["replays"]
     assert progress.score(episode, 0, "MoveForward") is None
     assert progress.stats["replays"] == replays
+
+
+def test_simulator_reward_executes_what_the_given_parser_reads(episode):
+    """With the evaluation parser, a prose reply is executed as the env would execute it; with the
+    default strict reader it is no valid action (-1)."""
+    from embodied_gym.envs.text_actions import parse_action
+
+    spec = json.dumps(episode.to_dict())
+    last = len(episode.demonstration.actions) - 1
+    lenient = SimulatorProgressReward(parse=parse_action)
+    strict = SimulatorProgressReward()
+    try:
+        assert lenient(["I am there, so I will finish."], episode=[spec], step=[last]) == [1.0]
+        assert strict(["I am there, so I will finish."], episode=[spec], step=[last]) == [-1.0]
+    finally:
+        lenient.close()
+        strict.close()
