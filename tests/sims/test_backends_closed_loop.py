@@ -141,3 +141,33 @@ def test_egym_generate_in_given_thor_scenes_writes_episodes_that_replay(tmp_path
             assert replay_demonstration(sim, e), e.id
     finally:
         sim.close()
+
+
+def test_hung_unity_mid_episode_is_an_infrastructure_failure_not_a_model_failure(tmp_path, monkeypatch):
+    """``egym eval`` (run_eval) with the oracle on thor; the fake Unity player stops answering at
+    its 13th action. The backend times out, restarts Unity and raises InfrastructureError; the
+    evaluation logs an ``infra_failure``, rebuilds the episode from its logged steps and the
+    episode is counted once, successful: the model is never charged for the hang."""
+    import json
+
+    from embodied_gym.eval.config import EvalConfig
+    from embodied_gym.eval.scheduler import run_eval
+
+    case = BACKENDS["thor"]
+    if not case.is_available():
+        pytest.skip("ai2thor missing")
+    kwargs, episodes = _episodes(case)
+    fault = tmp_path / "fault"
+    monkeypatch.setenv("FAKE_THOR_FAULT_FILE", str(fault))
+    fault.write_text("hang 12")
+    summary = run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes=[e for e in episodes if e.id == "pick"],
+                                  agent="oracle", out=tmp_path / "run", progress=False,
+                                  env_kwargs={"backend": "thor", **kwargs, "timeout": 4.0}))
+    assert not fault.exists(), "the fault must have fired"
+    run = summary["run"]
+    assert run["infra_failures"] == 1 and run["n_results"] == 1 and run["n_errors"] == 0
+    records = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").read_text().splitlines()]
+    infra = [r for r in records if r.get("type") == "infra_failure"]
+    assert len(infra) == 1 and "InfrastructureError" in infra[0]["error"] and "restarted" in infra[0]["error"]
+    (episode,) = [r for r in records if r.get("type") == "episode"]
+    assert episode["result"]["success"]

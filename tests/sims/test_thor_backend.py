@@ -158,7 +158,7 @@ def test_open_door_opens_it_and_reachable_positions_grow(sim, wire):
 def test_dead_or_hung_unity_is_an_infrastructure_failure_and_is_restarted(player, tmp_path, monkeypatch, fault):
     fault_file = tmp_path / "fault"
     monkeypatch.setenv("FAKE_THOR_FAULT_FILE", str(fault_file))
-    sim = make_simulator("thor", local_executable_path=player, x_display=":0", width=64, height=64, timeout=2.0)
+    sim = make_simulator("thor", local_executable_path=player, x_display=":0", width=64, height=64, timeout=4.0)
     try:
         sim.reset("FloorPlan1")
         pid = sim._controller.server.unity_proc.pid

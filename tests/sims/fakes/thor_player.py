@@ -14,7 +14,8 @@ turns that into ``ValueError``).
 
 Every action received is appended as a JSON line to the file named by ``FAKE_THOR_LOG`` (when
 set), so tests can check what went over the wire. Faults for the infrastructure tests: when the file named by ``FAKE_THOR_FAULT_FILE`` exists at an
-action, it is read and deleted; ``hang`` makes the player stop answering, ``die`` makes it exit.
+action, it is read and deleted; ``hang`` makes the player stop answering, ``die`` makes it exit;
+``hang N`` / ``die N`` let N more actions through first.
 """
 
 from __future__ import annotations
@@ -191,7 +192,10 @@ def _fault() -> str | None:
     path = os.environ.get("FAKE_THOR_FAULT_FILE")
     if not path or not os.path.exists(path):
         return None
-    kind = Path(path).read_text().strip()
+    kind, _, after = Path(path).read_text().strip().partition(" ")
+    if after and int(after) > 0:  # "hang N": fault at the (N+1)-th action from now
+        Path(path).write_text(f"{kind} {int(after) - 1}")
+        return None
     os.unlink(path)
     return kind
 
