@@ -12,12 +12,14 @@ action of :data:`~embodied_gym.sims.base.ACTIONS` returning ``(succeeded, why_no
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .base import ObjectInfo, Observation, Pose, Simulator, check_action, pose_xz
+from .geometry import path_length
 from .navigation import OccupancyGrid
 from .overview import draw_overview
 
@@ -76,6 +78,16 @@ class RemoteSimulator(Simulator):
         (``interact_distance``): objects on furniture lie off the navigable grid."""
         self._require()
         return self._navigation()[1].shortest_path(pose_xz(start), pose_xz(goal), snap=self.interact_distance)
+
+    def geodesic_distance(self, start: Pose | Sequence[float], goal: Pose | Sequence[float]) -> float:
+        """Length of :meth:`shortest_path` plus the straight remainder from its last point to
+        ``goal`` (zero for a navigable goal; the last reach to an object on furniture otherwise);
+        ``inf`` when no navigable point within reach of ``goal`` is connected to ``start``."""
+        path = self.shortest_path(start, goal)
+        if not path:
+            return math.inf
+        gx, gz = pose_xz(goal)
+        return path_length(path) + math.hypot(path[-1][0] - gx, path[-1][1] - gz)
 
     # -- maps ------------------------------------------------------------------------------------
     def top_down_map(self, path: Sequence[Sequence[float]] | None = None, *, size: int = 512) -> np.ndarray:

@@ -240,3 +240,20 @@ def test_procthor_house_dict_is_created_and_gives_its_rooms(sim, wire):
     assert obs.room == "room|1" and sim.scene == house
     apple = next(o for o in obs.objects.values() if o.category == "apple")
     assert apple.room == "room|1"
+
+
+def test_geodesic_to_an_object_on_furniture_adds_the_last_reach(sim):
+    """The apple lies on the table, off the navigable grid: the path ends at the navigable point
+    nearest to it and the geodesic adds the straight remainder (so SPL and reach subgoals measure
+    up to the object, not to the grid's edge)."""
+    sim.reset("FloorPlan1")
+    apple = next(o for o in sim.objects().values() if o.category == "apple")
+    start = sim.pose
+    path = sim.shortest_path(start, apple.position)
+    assert path
+    end = path[-1]
+    gap = math.hypot(end[0] - apple.position[0], end[1] - apple.position[2])
+    assert gap > 0.3  # truly off the grid
+    assert sim.geodesic_distance(start, apple.position) == pytest.approx(
+        sum(math.dist(a, b) for a, b in zip(path, path[1:], strict=False)) + gap)
+    assert sim.geodesic_distance(start, (1e4, 0.0, 1e4)) == math.inf
