@@ -184,6 +184,7 @@ class BearLongHorizonEnv(gym.Env[dict[str, Any], Any]):
 
     @property
     def queries(self) -> list[dict[str, Any]]:
+        """The current episode's query records (``extra["bear"]["queries"]``)."""
         assert self._episode is not None
         return self._episode.extra["bear"]["queries"]
 

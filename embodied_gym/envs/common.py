@@ -45,6 +45,7 @@ class EpisodeCycle(Generic[E]):
         self._next = 0
 
     def select(self, seed: int | None, options: Mapping[str, Any] | None) -> E:
+        """The episode ``reset(seed=seed, options=options)`` plays (see the class docstring)."""
         wanted = (options or {}).get("episode_id")
         if wanted is not None:
             for i, ep in enumerate(self.episodes):

@@ -84,6 +84,9 @@ class NavGrid:
 
 @dataclass
 class Plan:
+    """A lattice plan: ``actions`` and the poses they are taken from (``poses[i]`` before
+    ``actions[i]``; one pose more than actions)."""
+
     actions: list[str]
     poses: list[Pose]  # poses[i] is where actions[i] is taken; one more than actions
 

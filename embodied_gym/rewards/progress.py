@@ -109,10 +109,12 @@ class SubgoalTracker:
 
     @property
     def done(self) -> bool:
+        """Whether every subgoal has been met."""
         return self.index >= len(self.subgoals)
 
     @property
     def current(self) -> Subgoal | None:
+        """The first unmet subgoal (``None`` when done)."""
         return None if self.done else self.subgoals[self.index]
 
     @property
@@ -139,4 +141,5 @@ class SubgoalTracker:
         return subgoal_met(self.subgoals[-1], state)
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"index", "met_at"}`` for episode records."""
         return {"index": self.index, "met_at": list(self.met_at)}

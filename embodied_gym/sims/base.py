@@ -87,10 +87,12 @@ class Pose:
 
     @property
     def position(self) -> tuple[float, float, float]:
+        """``(x, y, z)`` in metres."""
         return (self.x, self.y, self.z)
 
     @property
     def xz(self) -> tuple[float, float]:
+        """``(x, z)``: the position on the ground plane."""
         return (self.x, self.z)
 
     @property
@@ -100,15 +102,18 @@ class Pose:
         return (math.cos(r), 0.0, -math.sin(r))
 
     def to_list(self) -> list[float]:
+        """``[x, y, z, yaw, pitch]`` (the JSON form of a pose)."""
         return [self.x, self.y, self.z, self.yaw, self.pitch]
 
     @classmethod
     def from_list(cls, values: Sequence[float]) -> Pose:
+        """A pose from 3 to 5 numbers ``[x, y, z, yaw, pitch]`` (``ValueError`` otherwise)."""
         if len(values) not in (3, 4, 5):
             raise ValueError(f"pose needs 3 to 5 numbers [x, y, z, yaw, pitch], got {list(values)!r}")
         return cls(*(float(v) for v in values))
 
     def with_(self, **changes: float) -> Pose:
+        """A copy with the given fields changed (``pose.with_(yaw=90.0)``)."""
         return replace(self, **changes)
 
 
@@ -124,10 +129,12 @@ class RoomInfo:
 
     @property
     def center(self) -> tuple[float, float]:
+        """``(x, z)`` centre of the footprint."""
         x0, z0, x1, z1 = self.bounds
         return ((x0 + x1) / 2.0, (z0 + z1) / 2.0)
 
     def contains(self, x: float, z: float) -> bool:
+        """Whether ``(x, z)`` lies in the footprint (edges included)."""
         x0, z0, x1, z1 = self.bounds
         return x0 <= x <= x1 and z0 <= z <= z1
 
@@ -163,6 +170,7 @@ class ObjectInfo:
     on: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-serialisable dict."""
         return asdict(self)
 
 

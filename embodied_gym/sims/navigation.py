@@ -115,9 +115,11 @@ class OccupancyGrid:
         return (self.x0 + rc[1] * self.cell, self.z0 + rc[0] * self.cell)
 
     def inside(self, rc: tuple[int, int]) -> bool:
+        """Whether cell ``rc`` (``(row, col)``) lies on the grid."""
         return 0 <= rc[0] < self.rows and 0 <= rc[1] < self.cols
 
     def is_free(self, rc: tuple[int, int]) -> bool:
+        """Whether cell ``rc`` lies on the grid and is free."""
         return self.inside(rc) and bool(self.free[rc])
 
     def positions(self, mask: np.ndarray | None = None) -> np.ndarray:

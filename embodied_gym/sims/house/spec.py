@@ -122,6 +122,7 @@ class HouseSpec:
         return d
 
     def to_json(self, indent: int | None = None) -> str:
+        """The spec as JSON text (``indent`` as for :func:`json.dumps`)."""
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
 
     @classmethod
@@ -135,6 +136,7 @@ class HouseSpec:
 
     @classmethod
     def from_json(cls, text: str) -> HouseSpec:
+        """A validated spec from JSON text."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -143,16 +145,19 @@ class HouseSpec:
 
     @classmethod
     def load(cls, path: str | Path) -> HouseSpec:
+        """A validated spec from a JSON file."""
         try:
             return cls.from_json(Path(path).read_text())
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from exc
 
     def save(self, path: str | Path) -> None:
+        """Write the spec as JSON to ``path``."""
         Path(path).write_text(self.to_json(indent=1))
 
     # -- lookups ---------------------------------------------------------------------------
     def room(self, room_id: str) -> RoomSpec:
+        """The room with id ``room_id`` (``KeyError`` if none)."""
         for r in self.rooms:
             if r.id == room_id:
                 return r
@@ -164,10 +169,12 @@ class HouseSpec:
 
     @property
     def doors(self) -> list[OpeningSpec]:
+        """The openings that are doors (not open doorways)."""
         return [o for o in self.openings if o.kind == "door"]
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
+        """``(min_x, min_z, max_x, max_z)`` of all rooms together."""
         return (
             min(r.bounds[0] for r in self.rooms),
             min(r.bounds[1] for r in self.rooms),

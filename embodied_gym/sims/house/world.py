@@ -181,6 +181,7 @@ class HouseWorld:
         return np.array(segs, dtype=np.float64).reshape(-1, 2, 2)
 
     def door_state(self) -> tuple[bool, ...]:
+        """Openness of every door, in door-id order (the key of the cached navigation grids)."""
         return tuple(self.entities[i].is_open for i in self.door_ids)
 
     def blocking_segments(self) -> tuple[np.ndarray, list[int | None]]:
@@ -191,6 +192,7 @@ class HouseWorld:
         return np.concatenate(segs, axis=0), owners
 
     def walkable(self, pts: np.ndarray) -> np.ndarray:
+        """Which ``(x, z)`` points (``N x 2``) lie inside some room."""
         r = self.room_rects
         x, z = pts[:, 0:1], pts[:, 1:2]
         return ((x >= r[None, :, 0]) & (x <= r[None, :, 2]) & (z >= r[None, :, 1]) & (z <= r[None, :, 3])).any(axis=1)
@@ -248,6 +250,7 @@ class HouseWorld:
         return (self.entities[rid].top, rid) if rid is not None else (0.0, None)
 
     def held_object(self) -> int | None:
+        """Id of the object the agent holds, or ``None``."""
         for i in self.object_ids:
             if self.entities[i].held:
                 return i
@@ -255,6 +258,7 @@ class HouseWorld:
 
     # -- state -------------------------------------------------------------------------------
     def state(self) -> dict:
+        """The mutable state (doors, object poses, held flags, receptacles, rooms) as JSON-ready data."""
         return {
             "doors": {str(i): self.entities[i].is_open for i in self.door_ids},
             "objects": {
@@ -270,6 +274,7 @@ class HouseWorld:
         }
 
     def set_state(self, state: dict) -> None:
+        """Restore a state captured by :meth:`state`."""
         for k, v in state["doors"].items():
             self.entities[int(k)].is_open = bool(v)
         for k, v in state["objects"].items():
