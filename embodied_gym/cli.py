@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenes", help="comma-separated scenes of --backend (e.g. FloorPlan1,FloorPlan2): tasks there")
     p.add_argument("--sim-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="with --scenes: a backend constructor argument (repeatable)")
-    p.add_argument("--n", type=int, default=None, help="episodes per category (default: the suite's size)")
+    p.add_argument("--n", type=int, default=None, help="house suites: episodes per category; bear-lh-v1: episodes in "
+                   "total (default: the split's official size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=_cmd_generate)

@@ -94,6 +94,7 @@ class ToolAgent(OpenAIAgent):
             content, calls = split_tool_calls(reply.text)
             if reply.error or not calls or last:
                 total.text, total.error = content, reply.error
+                total.infra_failure = reply.infra_failure  # no reply of the model: not its answer
                 if calls and last:
                     total.error = f"still calling tools after {self.max_rounds} round(s)"
                 break

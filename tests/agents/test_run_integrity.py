@@ -334,3 +334,13 @@ def test_a_binary_episodes_file_is_an_error_naming_the_file(tmp_path, capsys):
                "--out", str(tmp_path / "run"), "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 2 and str(path) in err and "UTF-8" in err
+
+
+def test_redactor_masks_secrets_and_their_parts_but_not_placeholders():
+    from embodied_gym.agents.redact import Redactor
+
+    r = Redactor([KEY, "EMPTY", "bench"])  # short values are placeholders, not secrets
+    assert r(f"key {KEY}.") == "key [REDACTED]."
+    assert KEY[5:22] not in r(f"shown as ****{KEY[5:22]} here")
+    assert r("Authorization: Bearer abcdef123456") == "Authorization: Bearer [REDACTED]"
+    assert r("EMPTY bench-model reply") == "EMPTY bench-model reply"

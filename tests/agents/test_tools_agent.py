@@ -134,3 +134,17 @@ def test_egym_eval_gives_the_tool_agent_the_live_scene(tmp_path):
     steps = [json.loads(x) for x in (tmp_path / "run" / "steps.jsonl").read_text().splitlines()]
     logged = [s for s in steps if s["type"] == "step"]
     assert all(any(m.get("role") == "tool" for m in s["prompt"]) for s in logged)
+
+
+def test_a_failed_round_is_an_infrastructure_failure_not_the_models_answer(tmp_path):
+    """A round whose call fails after its retries makes the whole step an infrastructure failure
+    (issue 10), as for the plain API agent."""
+    import asyncio
+
+    from embodied_gym.agents.settings import AgentSettings
+
+    with FakeOpenAIServer(scripted, script=["server_error"] * 2) as server:
+        a = make_agent("tools:openai:fake-vlm", family="closed_loop", base_url=server.base_url, api_key="k",
+                       settings=AgentSettings(max_retries=1, backoff_base=0.01))
+        reply = asyncio.run(act(a))
+    assert reply.infra_failure and reply.text == "" and "failed after 2 attempt" in reply.error
