@@ -22,22 +22,12 @@ from ..episodes.bear_items import BearItem, load_bear_items
 from ..rewards.bear import BOX_IOU_THRESHOLD
 from ..rewards.bear_protocol import score_bear
 from ..rewards.bear_skills import bear_skill
-from .common import TEXT_CHARSET, EpisodeCycle, check_judge, clean_text
+from .common import TEXT_CHARSET, EpisodeCycle, check_judge, clean_text, load_frame
 from .video import read_video_frames
 
 TEXT_MAX = 4096
 N_OPTIONS = 6
 SCORINGS = ("bear", "lenient")
-
-
-def _image(path: os.PathLike[str] | str, width: int, height: int) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im = im.convert("RGB")
-        if im.size != (width, height):
-            im = im.resize((width, height), Image.BILINEAR)
-        return np.asarray(im, dtype=np.uint8).copy()
 
 
 def _resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -146,7 +136,7 @@ class BearSkillEnv(gym.Env[dict[str, Any], Any]):
         try:
             if item.video is not None:
                 frames = [_resize(f, self.width, self.height) for f in read_video_frames(item.path("video"), self.num_frames)]
-            image = _image(item.path("image"), self.width, self.height) if item.image is not None else frames[-1]
+            image = load_frame(item.path("image"), self.width, self.height) if item.image is not None else frames[-1]
             self._mask = _mask(item.path("mask")) if item.mask is not None else None
         except (OSError, ValueError) as exc:
             raise ValueError(f"{where}: cannot read its media: {exc}") from None

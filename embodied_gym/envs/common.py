@@ -4,9 +4,12 @@ cleaning text for ``Text`` spaces, and building its simulator with checked argum
 from __future__ import annotations
 
 import inspect
+import os
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
+
+import numpy as np
 
 from ..sims import check_simulator_kwargs, make_simulator
 from ..sims.base import Simulator
@@ -59,6 +62,19 @@ class EpisodeCycle(Generic[E]):
         index = seed % len(self.episodes) if seed is not None else self._next % len(self.episodes)
         self._next = index + 1
         return self.episodes[index]
+
+
+def load_frame(path: os.PathLike[str] | str, width: int, height: int) -> np.ndarray:
+    """An image file as ``height x width x 3`` uint8 RGB (resized bilinearly when its size
+    differs): how recorded frames enter an observation. ``OSError`` / ``ValueError`` when the
+    file cannot be read."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        if im.size != (width, height):
+            im = im.resize((width, height), Image.BILINEAR)
+        return np.asarray(im, dtype=np.uint8).copy()
 
 
 def check_judge(judge: Any, env_id: str) -> Any:

@@ -20,20 +20,10 @@ from gymnasium import spaces
 from ..episodes.spec import Episode, load_episodes
 from ..rewards.replay import replay_result
 from ..sims.base import EMBRACE_ACTIONS
-from .common import TEXT_CHARSET, EpisodeCycle, clean_text
+from .common import TEXT_CHARSET, EpisodeCycle, clean_text, load_frame
 from .text_actions import parse_action
 
 TEXT_MAX = 8192
-
-
-def _load_frame(path: os.PathLike[str] | str, width: int, height: int) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im = im.convert("RGB")
-        if im.size != (width, height):
-            im = im.resize((width, height), Image.BILINEAR)
-        return np.asarray(im, dtype=np.uint8).copy()
 
 
 class ReplayEnv(gym.Env[dict[str, Any], Any]):
@@ -124,7 +114,7 @@ class ReplayEnv(gym.Env[dict[str, Any], Any]):
         if t not in self._frames:
             path = self._episode.frame_path(t)
             try:
-                self._frames[t] = _load_frame(path, self.width, self.height)
+                self._frames[t] = load_frame(path, self.width, self.height)
             except (OSError, ValueError) as exc:
                 raise ValueError(f"EmbraceReplay-v0: episode {self._episode.id!r}: field 'demonstration.frames[{t}]': "
                                  f"cannot read {path}: {exc}") from None
