@@ -257,3 +257,31 @@ def test_geodesic_to_an_object_on_furniture_adds_the_last_reach(sim):
     assert sim.geodesic_distance(start, apple.position) == pytest.approx(
         sum(math.dist(a, b) for a, b in zip(path, path[1:], strict=False)) + gap)
     assert sim.geodesic_distance(start, (1e4, 0.0, 1e4)) == math.inf
+
+
+def test_a_stripped_down_player_still_gives_the_contract(player, monkeypatch):
+    """Any program speaking the FIFO protocol: a player without depth, camera pose, object boxes,
+    names or types, and without GetReachablePositions / TeleportFull, still gives 300x300 frames,
+    ids matching the records, TurnLeft and PickObject (no rooms, no navigation: those raise)."""
+    monkeypatch.setenv("FAKE_THOR_MINIMAL", "1")
+    sim = make_simulator("thor", local_executable_path=player, x_display=":0", width=300, height=300, timeout=20.0)
+    try:
+        obs = sim.reset("FloorPlan1")
+        assert obs.rgb.shape == (300, 300, 3) and obs.depth is None and sim.rooms() == []
+        ids = set(np.unique(obs.segmentation).tolist()) - {0}
+        assert ids and ids <= set(obs.objects)
+        assert {o.category for o in obs.objects.values()} >= {"apple", "doorway"}  # types from the objectIds
+        yaw = obs.agent.yaw
+        assert (sim.step("TurnLeft").agent.yaw - yaw) % 360 == pytest.approx(30.0)
+        # walk to THOR (-1.25, 0.5), 0.7 m in front of the apple on the table, facing it, looking down
+        for action in ["TurnLeft"] * 2 + ["MoveForward"] * 2 + ["TurnLeft"] * 3 + ["MoveForward"] * 3 + \
+                ["TurnRight"] * 3 + ["LookDown"]:
+            obs = sim.step(action)
+            assert obs.last_action_success, obs.error
+        picked = sim.step("PickObject")
+        assert picked.last_action_success, picked.error
+        assert picked.objects[picked.held_object].category == "apple"
+        with pytest.raises(ValueError, match="GetReachablePositions"):
+            sim.reachable_positions()
+    finally:
+        sim.close()

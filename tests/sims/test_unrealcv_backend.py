@@ -138,3 +138,30 @@ def test_silent_or_closed_server_is_an_infrastructure_failure(sim, server, fault
 def test_actor_names_become_categories():
     assert category_of("BP_DiningTable_C_3") == "dining table"
     assert category_of("Apple_1") == "apple" and category_of("SM_Door") == "door"
+
+
+def test_an_older_server_without_bounds_fov_or_depth_still_gives_the_contract():
+    """Any server speaking UnrealCV's protocol: one that answers ``error`` to bounds, object
+    rotations, fov, size, depth and the command list still gives RGB, one id per listed actor
+    with mask pixels, and TurnLeft / MoveForward moving the camera on the server."""
+    server = FakeUnrealCV(width=160, height=120, minimal=True)
+    try:
+        sim = make_simulator("unrealcv", address=("127.0.0.1", server.port))  # defaults: EmbRACE-3K steps
+        obs = sim.reset()
+        assert obs.rgb.shape == (120, 160, 3) and obs.depth is None
+        ids = set(np.unique(obs.segmentation).tolist()) - {0}
+        assert ids == {i for i, o in obs.objects.items() if o.pixel_count > 0} and len(ids) >= 3
+        assert {sim._name(i) for i in obs.objects} == set(server.handle("vget /objects").split())
+        rot0 = server.handle("vget /camera/0/rotation")
+        assert sim.step("TurnLeft").last_action_success and server.handle("vget /camera/0/rotation") != rot0
+        loc0 = server.handle("vget /camera/0/location")
+        moved = False
+        for _ in range(12):  # 2 m steps in a 5 x 4 m room: turn until a heading has room
+            if sim.step("MoveForward").last_action_success:
+                moved = True
+                break
+            sim.step("TurnLeft")
+        assert moved and server.handle("vget /camera/0/location") != loc0
+        sim.close()
+    finally:
+        server.close()

@@ -68,10 +68,15 @@ def segmentation_ids(colors: np.ndarray, color_to_object: Mapping[tuple, str], i
     return lut[inv].reshape(key.shape)
 
 
+def object_type(m: Mapping[str, Any]) -> str:
+    """A THOR object's type (``objectType``, else the head of its ``objectId``)."""
+    return str(m.get("objectType") or m["objectId"].split("|")[0])
+
+
 def _kind(m: Mapping[str, Any]) -> str:
     if m.get("pickupable"):
         return "object"
-    if m.get("objectType") in DOOR_TYPES and m.get("openable"):
+    if object_type(m) in DOOR_TYPES and m.get("openable"):
         return "door"
     return "furniture"
 
@@ -81,12 +86,12 @@ def _names(objects: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     of the same type (THOR reports no colours)."""
     count: dict[str, int] = {}
     for m in objects:
-        count[m["objectType"]] = count.get(m["objectType"], 0) + 1
+        count[object_type(m)] = count.get(object_type(m), 0) + 1
     out = {}
     for m in objects:
-        base = type_words(m["objectType"])
+        base = type_words(object_type(m))
         mats = m.get("salientMaterials") or []
-        out[m["objectId"]] = f"{mats[0].lower()} {base}" if count[m["objectType"]] > 1 and mats else base
+        out[m["objectId"]] = f"{mats[0].lower()} {base}" if count[object_type(m)] > 1 and mats else base
     return out
 
 
@@ -94,7 +99,7 @@ def object_records(meta: Mapping[str, Any], ids: ObjectIds, rooms: Sequence[Room
     """One :class:`ObjectInfo` per THOR object (``visible``/``bbox`` left for the frame to fill)."""
     objects = meta["objects"]
     names = _names(objects)
-    types = {o["objectId"]: o["objectType"] for o in objects}
+    types = {o["objectId"]: object_type(o) for o in objects}
     out: dict[int, ObjectInfo] = {}
     for m in objects:
         oid = ids.add(m["objectId"])
@@ -110,11 +115,11 @@ def object_records(meta: Mapping[str, Any], ids: ObjectIds, rooms: Sequence[Room
         kind = _kind(m)
         room = next((r.id for r in rooms if r.contains(pos[0], pos[2])), None)
         out[oid] = ObjectInfo(
-            id=oid, category=type_words(m["objectType"]), name=names[m["objectId"]], kind=kind,
+            id=oid, category=type_words(object_type(m)), name=names[m["objectId"]], kind=kind,
             color=None, room=room, position=pos, size=size,
             distance=math.dist((agent.x, agent.y, agent.z), pos),
             pickable=bool(m.get("pickupable")),
-            receptacle=bool(m.get("receptacle")) and m["objectType"] not in FLOOR_TYPES,
+            receptacle=bool(m.get("receptacle")) and object_type(m) not in FLOOR_TYPES,
             openable=bool(m.get("openable")), is_open=bool(m.get("isOpen")) if m.get("openable") else None,
             held=bool(m.get("isPickedUp")), on=on,
         )

@@ -140,11 +140,15 @@ class ThorSimulator(ThorProcess, RemoteSimulator):
         self._nav = None
         self._steps, self._last = 0, (None, True, None)
         meta = self._event.metadata
-        self.camera_height = float(meta["cameraPosition"]["y"]) - frame.pose_from_agent(meta["agent"]).y
+        if meta.get("cameraPosition"):  # else the class default (the standard agent's eye height)
+            self.camera_height = float(meta["cameraPosition"]["y"]) - frame.pose_from_agent(meta["agent"]).y
         if isinstance(self._scene, dict):
             self._rooms = procthor_rooms(self._scene)
         else:
-            self._rooms = ithor_rooms(str(self._scene), self.reachable_positions())
+            try:
+                self._rooms = ithor_rooms(str(self._scene), self.reachable_positions())
+            except (ValueError, RuntimeError):  # a player without GetReachablePositions: no rooms
+                self._nav, self._rooms = None, []
 
     def _require(self) -> Any:
         if self._controller is None or self._event is None:
@@ -289,7 +293,8 @@ class ThorSimulator(ThorProcess, RemoteSimulator):
             raise ValueError(f"{action} refused by AI2-THOR: {err}")
 
     def _object_poses(self) -> list[dict[str, Any]]:
-        return [{"objectName": m["name"], "position": dict(m["position"]), "rotation": dict(m["rotation"])}
+        return [{"objectName": m.get("name", m["objectId"]), "position": dict(m["position"]),
+                 "rotation": dict(m.get("rotation") or {"x": 0.0, "y": 0.0, "z": 0.0})}
                 for m in sorted(self._event.metadata["objects"], key=lambda m: m["objectId"])
                 if m.get("pickupable") or m.get("moveable")]
 
@@ -309,7 +314,8 @@ class ThorSimulator(ThorProcess, RemoteSimulator):
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         meta = self._require()
         p = self.pose
-        eye = frame.position_from_thor(meta["cameraPosition"])
+        eye = (frame.position_from_thor(meta["cameraPosition"]) if meta.get("cameraPosition")
+               else (p.x, p.y + self.camera_height, p.z))
         return project_points(points, eye, p.yaw, p.pitch, float(meta.get("fov", self.field_of_view)),
                               int(meta["screenWidth"]), int(meta["screenHeight"]))
 

@@ -81,7 +81,8 @@ def segmentation_ids(mask: np.ndarray, actors: Mapping[str, Actor]) -> np.ndarra
     c = mask[..., :3].astype(np.uint32)
     key = (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
     uniq, inv = np.unique(key.ravel(), return_inverse=True)
-    by_color = {(a.color[0] << 16) | (a.color[1] << 8) | a.color[2]: a.id for a in actors.values() if not a.hidden}
+    by_color = {(a.color[0] << 16) | (a.color[1] << 8) | a.color[2]: a.id for a in actors.values()
+                if not a.hidden and min(a.color) >= 0}
     lut = np.array([by_color.get(int(u), 0) for u in uniq], dtype=np.int32)
     return lut[inv].reshape(key.shape)
 

@@ -51,14 +51,32 @@ class ServerState:
         floor = (self._pose.y if self._pose else 0.0)
         self._actors = {}
         for i, (n, c) in enumerate(zip(names, colors, strict=True)):
-            rgb = Connection.color(c, f"vget /object/{n}/color")
+            try:
+                rgb = Connection.color(c, f"vget /object/{n}/color")
+            except RuntimeError:  # no mask colour: the actor never shows in the segmentation
+                rgb = (-1, -1, -1)
             lo, hi = self._bounds(n)
-            kind, rec = uobj.classify(n, lo, hi, floor, *self._kind_args)
+            if lo == hi and n not in self._kind_args[2]:  # no bounds: size unknown, not pickable
+                kind, rec = ("door" if "door" in n.lower() else "furniture"), False
+            else:
+                kind, rec = uobj.classify(n, lo, hi, floor, *self._kind_args)
             self._actors[n] = uobj.Actor(n, i + 1, rgb, lo, hi, kind, rec,
                                          is_open=False if kind == "door" else None)
 
     def _bounds(self, name: str) -> tuple[tuple, tuple]:
-        return uobj.bounds_from_unreal(self.conn.floats(f"vget /object/{name}/bounds", 6))
+        """World bounds in metres; a server without ``bounds`` gives the location twice (size 0)."""
+        try:
+            return uobj.bounds_from_unreal(self.conn.floats(f"vget /object/{name}/bounds", 6))
+        except RuntimeError:
+            loc = location_from_unreal(self._floats_or(f"vget /object/{name}/location", 3))
+            return loc, loc
+
+    def _floats_or(self, command: str, n: int, default: float = 0.0) -> list[float]:
+        """``n`` numbers of a ``vget``, or ``default`` ones when the server refuses it."""
+        try:
+            return self.conn.floats(command, n)
+        except RuntimeError:
+            return [default] * n
 
     def _refresh(self, name: str) -> None:
         a = self._actors[name]
@@ -68,8 +86,8 @@ class ServerState:
         out = {}
         for n, a in sorted(self._actors.items()):
             if a.kind in ("object", "door"):
-                out[n] = {"location": self.conn.floats(f"vget /object/{n}/location", 3),
-                          "rotation": self.conn.floats(f"vget /object/{n}/rotation", 3),
+                out[n] = {"location": self._floats_or(f"vget /object/{n}/location", 3),
+                          "rotation": self._floats_or(f"vget /object/{n}/rotation", 3),
                           "hidden": a.hidden, "is_open": a.is_open}
         return out
 

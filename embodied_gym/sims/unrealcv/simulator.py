@@ -166,7 +166,10 @@ class UnrealCVSimulator(ServerState, RemoteSimulator):
         lit, mask, depth = self.conn.batch(["vget " + self._cam(v) for v in ("lit png", "object_mask png", "depth npy")])
         rgb = Connection.png(lit, "lit png")
         seg = uobj.segmentation_ids(Connection.png(mask, "object_mask png"), self._actors)
-        depth_m = (Connection.npy(depth, "depth npy").astype(np.float32) / distance_to_unreal(1.0)).reshape(rgb.shape[:2])
+        try:
+            depth_m = (Connection.npy(depth, "depth npy").astype(np.float32) / distance_to_unreal(1.0)).reshape(rgb.shape[:2])
+        except (RuntimeError, ValueError):  # a server without depth
+            depth_m = None
         self.height, self.width = rgb.shape[:2]
         recs = with_frame(self._records(), seg)
         name, ok, err = self._last
@@ -321,7 +324,7 @@ class UnrealCVSimulator(ServerState, RemoteSimulator):
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unreal's ``fov`` is horizontal; the vertical one follows from the frame's aspect."""
         self._require()
-        hfov = self.conn.floats("vget " + self._cam("fov"), 1)[0]
+        hfov = self._floats_or("vget " + self._cam("fov"), 1, 90.0)[0]  # UnrealCV's default when unknown
         vfov = math.degrees(2 * math.atan(math.tan(math.radians(hfov) / 2) * self.height / self.width))
         p = self._pose
         eye = (p.x, p.y + self.camera_height, p.z)  # type: ignore[union-attr]

@@ -15,7 +15,9 @@ turns that into ``ValueError``).
 Every action received is appended as a JSON line to the file named by ``FAKE_THOR_LOG`` (when
 set), so tests can check what went over the wire. Faults for the infrastructure tests: when the file named by ``FAKE_THOR_FAULT_FILE`` exists at an
 action, it is read and deleted; ``hang`` makes the player stop answering, ``die`` makes it exit;
-``hang N`` / ``die N`` let N more actions through first.
+``hang N`` / ``die N`` let N more actions through first. ``FAKE_THOR_MINIMAL=1`` plays a
+stripped-down player: no depth, no ``cameraPosition``, objects without boxes, names or types,
+and ``GetReachablePositions`` / ``TeleportFull`` / ``SetObjectPoses`` unknown.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from world import World  # noqa: E402
 
 HEADER = "!BI"
 METADATA, ACTION, RGB, DEPTH, IDS, EOM = 1, 2, 4, 5, 9, 255
+MINIMAL = bool(os.environ.get("FAKE_THOR_MINIMAL"))
 SCENES = ["FloorPlan1_physics", "FloorPlan2_physics", "FloorPlan201_physics", "Procedural"]
 
 
@@ -104,13 +107,17 @@ class Player:
                 "objectOrientedBoundingBox": None, "salientMaterials": [b.material] if b.material else None,
             })
         cam = w.camera
+        if MINIMAL:  # an older or stripped-down player: no camera pose, boxes, names or types
+            for o in objects:
+                for key in ("axisAlignedBoundingBox", "name", "objectType", "salientMaterials", "rotation"):
+                    o.pop(key, None)
         return {
             "screenWidth": w.width, "screenHeight": w.height, "sceneName": self.scene,
             "lastAction": action, "lastActionSuccess": ok, "errorMessage": error, "errorCode": code,
             "actionReturn": ret, "objects": objects, "fov": w.fov, "depthFormat": "Meters",
             "agent": {"name": "agent", "position": _vec(w.pos), "rotation": _vec((0, w.rotation, 0)),
                       "cameraHorizon": w.horizon, "isStanding": True, "inHighFrictionArea": False},
-            "cameraPosition": _vec(cam), "heldObjectPose": None,
+            **({} if MINIMAL else {"cameraPosition": _vec(cam)}), "heldObjectPose": None,
             "colors": [{"name": b.name if b.object_type else b.name.rstrip("0123456789"), "color": list(b.seg)}
                        for b in w.boxes] + [{"name": "Floor", "color": [1, 2, 3]}, {"name": "Ceiling", "color": [4, 5, 6]}],
             "thirdPartyCameras": [], "sceneBounds": {"center": _vec((0, 1.25, 0)), "size": _vec((5.2, 2.5, 4.2))},
@@ -121,6 +128,8 @@ class Player:
     def act(self, a: dict) -> tuple[bool, str, str, object]:
         w = self.world
         name = a.get("action")
+        if MINIMAL and name in ("GetReachablePositions", "TeleportFull", "SetObjectPoses"):
+            return False, f"Invalid action: {name}", "InvalidAction", None
         visible = w.visible_ids(self.frame[1])
         force = bool(a.get("forceAction", False))
         if name == "GetScenesInBuild":
@@ -133,7 +142,7 @@ class Player:
             w.grid_size = float(a.get("gridSize", 0.25))
             w.fov = float(a.get("fieldOfView", 90.0))
             w.visibility_distance = float(a.get("visibilityDistance", 1.5))
-            self.render_depth = bool(a.get("renderDepthImage", False))
+            self.render_depth = bool(a.get("renderDepthImage", False)) and not MINIMAL
             self.render_ids = bool(a.get("renderInstanceSegmentation", False) or a.get("renderObjectImage", False))
             return True, "", "", {"cameraNearPlane": 0.1, "cameraFarPlane": 20.0}
         if name == "ChangeResolution":

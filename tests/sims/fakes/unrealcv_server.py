@@ -90,7 +90,7 @@ def _png(img: np.ndarray) -> bytes:
 class FakeUnrealCV:
     """One fake server on ``127.0.0.1:port`` serving one client at a time in a thread."""
 
-    def __init__(self, width: int = 128, height: int = 96):
+    def __init__(self, width: int = 128, height: int = 96, minimal: bool = False):
         self.world = World(width, height)
         self.world.visibility_distance = 1e9
         self.rotations = {b.short_name: 0.0 for b in self.world.by_id.values()}
@@ -103,6 +103,8 @@ class FakeUnrealCV:
         self.sock.listen(4)
         self.port = self.sock.getsockname()[1]
         self.log: list[str] = []
+        #: an older server: no bounds, object rotations, fov, size or depth (replies ``error``)
+        self.minimal = minimal
         self.fault: str | None = None
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -143,6 +145,9 @@ class FakeUnrealCV:
     # -- commands -----------------------------------------------------------------------------
     def handle(self, cmd: str) -> bytes | str:
         w = self.world
+        if self.minimal and any(k in cmd for k in ("/bounds", "/fov", "/size", "depth", "/unrealcv/commands")) or (
+                self.minimal and cmd.startswith("vget /object/") and cmd.endswith("/rotation")):
+            return f"error Can not find a handler for this request: {cmd}"
         parts = cmd.split()
         verb, path, args = parts[0], parts[1] if len(parts) > 1 else "", parts[2:]
         seg = path.strip("/").split("/")
