@@ -9,6 +9,7 @@ the page (``image_for(step_index)`` gives each frame's relative link).
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from .html import esc, fmt, page, table
 from .replay import EpisodeReplay
 from .runs import Run, split_reply
 
-LETTERS = "ABCD"
+LETTERS = string.ascii_uppercase  # option letters (BEAR has 4, some skill items more)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,6 @@ class ReportConfig:
     videos: bool = False
     page_size: int = 50
     map_size: int = 480
-    titles: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
