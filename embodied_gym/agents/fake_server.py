@@ -17,6 +17,8 @@ concurrent slow requests cost no threads. Each request gets the next :class:`Beh
 * ``malformed``    200 whose body is not JSON
 * ``empty``        200 with ``content: ""``; ``null_content``: ``content: null``; ``no_choices``: ``choices: []``
 * ``drop``         closes the connection without answering (a connection error)
+* ``trickle``      200 headers at once, then one byte of the body every ``delay`` seconds (default
+  0.5) for 120 s: every read succeeds, so only a total deadline ends the request
 
 Every request is recorded in :attr:`FakeOpenAIServer.requests` (parsed body, headers, the status
 sent back). ``python -m embodied_gym.agents.fake_server --latency 0.2`` runs one in the
@@ -41,7 +43,8 @@ from typing import Any
 
 from ..sims.base import ACTIONS
 
-KINDS = ("ok", "rate_limit", "server_error", "timeout", "malformed", "empty", "null_content", "no_choices", "drop")
+KINDS = ("ok", "rate_limit", "server_error", "timeout", "malformed", "empty", "null_content", "no_choices", "drop",
+         "trickle")
 
 
 @dataclass
@@ -213,6 +216,16 @@ class FakeOpenAIServer:
             self.requests.append(record)
         kind = behavior.kind
         delay = behavior.delay if behavior.delay is not None else (30.0 if kind == "timeout" else self.latency)
+        if kind == "trickle":
+            record["status"] = 200
+            step = behavior.delay if behavior.delay is not None else 0.5
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+            await writer.drain()
+            for _ in range(int(120 / step)):
+                await asyncio.sleep(step)
+                writer.write(b" ")
+                await writer.drain()
+            return False
         if delay > 0:
             await asyncio.sleep(delay)
         if kind == "drop":

@@ -30,7 +30,10 @@ class ConfigError(ValueError):
 
     def render(self, name_of: Any) -> str:
         """The message with each ``{ref}`` written as ``name_of(ref)`` (e.g. its flag)."""
-        return self.template.format(**{r: name_of(r) for r in self.refs}) if self.refs else self.template
+        text = self.template  # plain replacement: values quoted in the message may hold braces
+        for ref in self.refs:
+            text = text.replace("{" + ref + "}", name_of(ref))
+        return text
 
 
 def _help(default: Any, help: str, *, factory: Any = None) -> Any:

@@ -264,3 +264,15 @@ def test_dropped_connections_after_the_endpoint_answered_stay_recorded_failures(
         first, second = asyncio.run(go())
     assert first.text == "ok" and first.error is None
     assert second.text == "" and "connection lost" in second.error and second.infra_failure
+
+
+def test_a_trickling_response_is_cut_by_the_total_request_deadline():
+    """A server that sends a byte every 0.2 s never trips a per-read timeout; the request's total
+    deadline (timeout=1 s) ends it, and the retry gets the answer."""
+    import time
+
+    with FakeOpenAIServer("ok", script=[Behavior("trickle", delay=0.2)]) as server:
+        t0 = time.monotonic()
+        reply = act(make_agent(server, timeout=1.0))
+        elapsed = time.monotonic() - t0
+    assert reply.text == "ok" and reply.attempts == 2 and elapsed < 10

@@ -135,3 +135,9 @@ def test_every_agent_setting_is_reachable_from_the_command_line(tmp_path):
     args = build_parser().parse_args(["eval", "--env", "E", "--episodes", "x", "--agent", "oracle", "--out", "o",
                                       "--set", "temperature=0.5", "--set", "hf.dtype=float32"])
     assert args.agent_set == ["temperature=0.5", "hf.dtype=float32"]
+
+
+def test_config_error_messages_may_quote_values_with_braces():
+    err = ConfigError("resume", "was {'a': 1}, now {} -- use {allow_changed}", refs=("allow_changed",))
+    assert err.detail == "was {'a': 1}, now {} -- use allow_changed"
+    assert err.render(lambda f: "--" + f.replace("_", "-")) == "was {'a': 1}, now {} -- use --allow-changed"
