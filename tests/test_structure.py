@@ -104,6 +104,25 @@ def test_importing_the_simulator_interface_loads_no_upper_floor():
     assert "embodied_gym.sims.base" in loaded
 
 
+@pytest.mark.parametrize("module, above", [
+    ("embodied_gym.sims", ("envs", "episodes", "rewards", "training", "agents", "eval", "audit", "reports", "cli")),
+    ("embodied_gym.rewards.coverage", ("envs", "training", "agents", "eval", "audit", "reports", "cli")),
+    ("embodied_gym.episodes.oracle", ("envs", "training", "agents", "eval", "audit", "reports", "cli")),
+    ("embodied_gym.envs.closed_loop", ("agents", "eval", "audit", "reports", "cli")),
+])
+def test_importing_a_floor_loads_nothing_above_it(module, above):
+    """Lazy registration and lazy backends: importing a module loads no module of a higher floor."""
+    code = (
+        f"import json, sys\nimport {module}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('embodied_gym.'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PKG.parent).stdout
+    loaded = json.loads(out.strip().splitlines()[-1])
+    upper = [m for m in loaded if m.split(".")[1] in above]
+    assert not upper, f"import {module} loaded {upper}"
+
+
 def test_ids_are_registered_without_importing_environment_modules():
     code = (
         "import json, sys\nimport embodied_gym, gymnasium as gym\n"
