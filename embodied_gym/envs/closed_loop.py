@@ -32,6 +32,23 @@ INVALID_MODES = ("noop", "fail")
 #: metres: how far off the navigable grid a target point may lie for distances to route to it
 OFF_GRID_MAX = 1.5
 
+def public_reason(action: str, error: str | None, objects: dict, rooms: Sequence) -> str | None:
+    """The backend's reason for a refused action as the agent may read it: a refused move is just
+    ``"blocked"`` (what the agent bumped into -- a named door, a desk -- would let a blind agent
+    find its target by touch), and any object or room name in other reasons becomes its kind
+    (``"already holding an object"``), so feedback never identifies an object."""
+    if error is None:
+        return None
+    if action in ("MoveForward", "MoveBackward"):
+        return "blocked"
+    kinds = {"door": "a door", "furniture": "a piece of furniture"}
+    names = sorted(((o.name, kinds.get(o.kind, "an object")) for o in objects.values() if o.name), key=lambda t: -len(t[0]))
+    names += sorted(((r.name, "a room") for r in rooms if r.name), key=lambda t: -len(t[0]))
+    for text, kind in names:
+        error = error.replace(text, kind)
+    return error
+
+
 def _failure(name: str, error: str | None) -> str:
     """``"<Action> failed: <why>"`` whether or not the backend's message already names the action."""
     if error and error.startswith(f"{name} failed"):
@@ -90,11 +107,17 @@ class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
     ``truncated``. Stepping after the end raises ``RuntimeError`` (call ``reset``).
 
     ``info`` on every step: ``action`` (name or ``None``), ``invalid_action``, ``feedback``,
-    ``action_success``, ``success`` (True only on a successful Finish), ``subgoals_met``,
-    ``subgoals_total``, ``step``, ``episode_id``; ``raw_action`` when the action was invalid;
-    and at the end ``episode_result`` (:func:`~embodied_gym.rewards.metrics.make_episode_result`,
-    with ``failure_mode``, ``failure_flags`` and ``failure_evidence`` from
-    :func:`~embodied_gym.rewards.failures.attribute`; the mode is ``None`` on success).
+    ``action_success``, ``success`` (True only on a successful Finish), ``subgoals_total``,
+    ``step``, ``episode_id``; ``raw_action`` when the action was invalid; at the end
+    ``episode_result`` (:func:`~embodied_gym.rewards.metrics.make_episode_result`, with
+    ``failure_mode``, ``failure_flags`` and ``failure_evidence`` from
+    :func:`~embodied_gym.rewards.failures.attribute`; the mode is ``None`` on success); and
+    ``privileged``, the evaluator's view that no agent may read (none of embodied-gym's agents or
+    its runner does): ``subgoals_met`` (subgoals met so far, in order), ``finish_would_succeed``
+    (whether ``Finish`` now would succeed) and ``pose`` (the agent's true pose). Nothing else in
+    ``info`` or the observation changes with task progress before the episode ends. The reason in
+    a failure feedback never names an object or a room (a refused move reads ``"MoveForward
+    failed: blocked"``; see :func:`public_reason`).
     ``reset`` returns ``info`` with ``episode_id``, ``category``, ``split``, ``subgoals_total``.
     """
 
@@ -219,14 +242,14 @@ class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
                 self._coverage.set_transparent(sim.reachable_positions())
             self._see(obs)
             info["action_success"] = bool(obs.last_action_success)
-            feedback = f"{name} succeeded" if obs.last_action_success else _failure(name, obs.error)
+            feedback = f"{name} succeeded" if obs.last_action_success else _failure(name, public_reason(name, obs.error, obs.objects, sim.rooms()))
         truncated = not terminated and self._steps >= ep.max_steps
         self._done = terminated or truncated
         self._trace.record(self._steps, name, name is None, info["action_success"], self._obs.agent,
                            self._obs.held_object, self._obs.objects, tracker.index)
         self._memory.update(self._steps, self._obs.objects)
-        info.update(feedback=feedback, success=success, subgoals_met=tracker.index, subgoals_total=len(ep.subgoals),
-                    step=self._steps, episode_id=ep.id)
+        info.update(feedback=feedback, success=success, subgoals_total=len(ep.subgoals), step=self._steps,
+                    episode_id=ep.id, privileged=self._privileged(sim))
         if self._done:
             info["episode_result"] = self._result(success, truncated)
         return self._observation(feedback), float(reward), terminated, truncated, info
@@ -269,6 +292,13 @@ class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
         if self.episode is None:
             raise RuntimeError("perception_state() needs a running episode; call reset()")
         return frame_state(self._obs, self.width, self.height)
+
+    def _privileged(self, sim: Simulator) -> dict[str, Any]:
+        """The evaluator's view of task progress (``info["privileged"]``; see the class docstring)."""
+        tracker = self.tracker
+        assert tracker is not None
+        return {"subgoals_met": tracker.index, "finish_would_succeed": tracker.success_on_finish(self._state(self._obs)),
+                "pose": list(self._obs.agent.to_list())}
 
     # -- helpers ---------------------------------------------------------------------------
     def _simulator(self) -> Simulator:

@@ -122,7 +122,7 @@ def test_multi_stage_needs_subgoals_in_order():
     env.reset(options={"episode_id": "multi"})
     # straight to the desk (second subgoal) first: turn to face +z (yaw 270) and walk
     *_, info = walk(env, ["TurnRight"] * 3 + ["MoveForward"] * 7 + ["Finish"])
-    assert info["subgoals_met"] == 0 and not info["success"]
+    assert info["privileged"]["subgoals_met"] == 0 and not info["success"]
 
 
 def test_pick_and_place_interaction():
@@ -130,10 +130,10 @@ def test_pick_and_place_interaction():
     env.reset(options={"episode_id": "pick"})
     walk(env, ["MoveForward"] * 4)  # x = 2.0, ball at 3.0 within reach
     _, _, _, _, info = env.step("PickObject")
-    assert info["feedback"] == "PickObject succeeded" and info["subgoals_met"] == 1
+    assert info["feedback"] == "PickObject succeeded" and info["privileged"]["subgoals_met"] == 1
     walk(env, ["TurnRight"] * 3 + ["MoveForward"] * 6 + ["TurnRight"] * 3 + ["MoveForward"] * 4)
     _, _, _, _, info = env.step("DropObject")
-    assert info["subgoals_met"] == 2
+    assert info["privileged"]["subgoals_met"] == 2
     _, reward, term, _, info = env.step("Finish")
     assert term and reward == 1.0 and info["success"]
 
@@ -144,7 +144,7 @@ def test_feedback_reports_simulator_errors():
     _, _, _, _, info = env.step("PickObject")
     assert info["feedback"] == "PickObject failed: nothing to pick up in reach" and info["action_success"] is False
     obs, *_ = walk(env, ["TurnLeft"] * 3 + ["MoveForward"] * 4)  # walk into the west wall
-    assert obs["feedback"] == "MoveForward failed: blocked by a wall"
+    assert obs["feedback"] == "MoveForward failed: blocked", "what the agent bumped into is not named"
 
 
 @pytest.mark.parametrize("bad", [99, -1, "fly", None, "turn left"])
@@ -225,3 +225,28 @@ def test_import_registers_ids_without_loading_a_backend():
     code = "import sys, gymnasium as gym, embodied_gym; ids = [i for i in gym.registry if i.startswith(('Embrace', 'EmbodiedTask'))]; print(len(ids), 'miniworld' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["6", "False"]  # 5 closed-loop ids + EmbraceReplay-v0
+
+
+def test_info_keeps_task_progress_under_privileged_only():
+    """Before the end, nothing public in ``info`` changes as the agent meets subgoals: progress
+    is only in ``info["privileged"]`` (the evaluator's view)."""
+    env = make()
+    env.reset(options={"episode_id": "pick"})
+    public = []
+    for a in ["MoveForward"] * 4 + ["PickObject", "TurnLeft"]:
+        _, _, _, _, info = env.step(a)
+        public.append({k: v for k, v in info.items() if k not in ("privileged", "action", "feedback", "action_success", "step")})
+    assert all(p == public[0] for p in public), public
+    assert info["privileged"]["subgoals_met"] == 1 and not info["privileged"]["finish_would_succeed"]
+
+
+def test_public_reason_names_no_object_or_room():
+    from embodied_gym.envs.closed_loop import public_reason
+    from embodied_gym.sims.base import ObjectInfo, RoomInfo
+
+    objects = {3: ObjectInfo(3, "key", "the red key"), 4: ObjectInfo(4, "door", "the blue door between the Kitchen and the Office", kind="door")}
+    rooms = [RoomInfo("r0", "kitchen", "Kitchen", (0, 0, 1, 1))]
+    assert public_reason("MoveForward", "blocked by the blue door between the Kitchen and the Office", objects, rooms) == "blocked"
+    assert public_reason("PickObject", "already holding the red key", objects, rooms) == "already holding an object"
+    assert public_reason("OpenDoor", "the blue door between the Kitchen and the Office is locked", objects, rooms) == "a door is locked"
+    assert public_reason("TurnLeft", None, objects, rooms) is None
