@@ -118,7 +118,8 @@ class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
     ``info`` or the observation changes with task progress before the episode ends. The reason in
     a failure feedback never names an object or a room (a refused move reads ``"MoveForward
     failed: blocked"``; see :func:`public_reason`).
-    ``reset`` returns ``info`` with ``episode_id``, ``category``, ``split``, ``subgoals_total``.
+    ``reset`` returns ``info`` with ``episode_id``, ``category``, ``split``, ``subgoals_total``
+    and ``privileged``.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "family": "closed_loop"}
@@ -200,7 +201,8 @@ class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
         self._coverage, self._shortest = self._measure_house(sim, ep)
         self._see(obs)
         self._goal_distance = self._distance_to_current(obs)
-        info = {"episode_id": ep.id, "category": ep.category, "split": ep.split, "subgoals_total": len(ep.subgoals)}
+        info = {"episode_id": ep.id, "category": ep.category, "split": ep.split, "subgoals_total": len(ep.subgoals),
+                "privileged": self._privileged(sim)}
         return self._observation(""), info
 
     def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:

@@ -39,7 +39,9 @@ SUBGOAL_TYPES: tuple[str, ...] = ("reach_object", "reach_pose", "pick", "place",
 ``place``: object ``target`` rests on receptacle ``receptacle`` (or within ``radius`` of ``pose``);
 ``open``: door ``target`` is open. Where the object id is not known offline (imported real data),
 ``target_name`` names the object in the backend's scene instead (e.g. an Unreal actor name); the
-backend resolves it when the scene is loaded."""
+backend resolves it when the scene is loaded. Any subgoal may list ``keep_closed`` door ids: it
+then holds only while every one of them is closed (``open_door`` tasks forbid opening the other
+doors)."""
 
 DOMAINS: tuple[str, ...] = ("in_domain", "ood")
 
@@ -59,9 +61,12 @@ class Subgoal:
     radius: float = 1.0
     description: str = ""
     target_name: str | None = None
+    keep_closed: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type, "radius": self.radius, "description": self.description}
+        if self.keep_closed:
+            d["keep_closed"] = list(self.keep_closed)
         if self.target is not None:
             d["target"] = self.target
         if self.target_name is not None:
@@ -239,7 +244,13 @@ def _parse_subgoal(data: Any, where: str, fld: str) -> Subgoal:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise _fail(where, fld + ".description", f"expected a string, got {description!r}")
-    return Subgoal(kind, target, receptacle, pose, radius, description, target_name)
+    keep = data.get("keep_closed", [])
+    if not isinstance(keep, list):
+        raise _fail(where, fld + ".keep_closed", f"expected a list of door ids, got {keep!r}")
+    keep_closed = [_optional_int(k, where, f"{fld}.keep_closed[{i}]") for i, k in enumerate(keep)]
+    if None in keep_closed or (target is not None and target in keep_closed):
+        raise _fail(where, fld + ".keep_closed", f"expected door ids other than the target, got {keep!r}")
+    return Subgoal(kind, target, receptacle, pose, radius, description, target_name, keep_closed)  # type: ignore[arg-type]
 
 
 def _parse_demo(data: Any, where: str) -> Demonstration:

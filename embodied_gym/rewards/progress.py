@@ -14,6 +14,9 @@ Semantics (documented in docs/TASKS.md):
 * ``place``: ``target`` is not held and rests on ``receptacle`` (or lies within ``radius`` of
   ``pose`` on the ground plane when no receptacle is given).
 * ``open``: door ``target`` is open.
+* any subgoal with ``keep_closed`` door ids holds only while each of those doors is closed
+  (``open_door`` episodes list every other door that was closed at the start, so a blind agent
+  that opens whatever door it meets fails).
 
 Subgoals are met strictly in order: :meth:`SubgoalTracker.update` advances past every subgoal
 that holds in the current state, starting at the first unmet one. An episode *succeeds* when
@@ -76,6 +79,10 @@ def subgoal_target_point(subgoal: Subgoal, objects: Mapping[int, ObjectInfo]) ->
 
 def subgoal_met(subgoal: Subgoal, state: TaskState) -> bool:
     """Whether ``subgoal`` holds in ``state`` (see the module docstring)."""
+    for door in subgoal.keep_closed:
+        other = state.objects.get(door)
+        if other is None or other.is_open:
+            return False
     kind = subgoal.type
     if kind == "pick":
         return state.held_object is not None and state.held_object == subgoal.target

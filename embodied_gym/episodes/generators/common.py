@@ -257,3 +257,84 @@ def approach_distance(sim: Simulator, start: Pose, obj: ObjectInfo, within: floa
         return math.inf
     x, z = cells[int(np.argmin(d))]
     return sim.geodesic_distance(start, (float(x), 0.0, float(z)))
+
+
+# ---------------------------------------------------------------------------------------------
+# blind resistance (house-v2): where a target may lie so that no fixed walk finds it
+
+#: metres (ground plane) a navigation target keeps from every point of the straight walk ahead
+#: of the start pose, so "walk forward N steps (or until blocked), then Finish" misses it
+CORRIDOR_CLEARANCE = 1.6
+#: metres (ground plane) between a target and every same-category rival: no spot lies within the
+#: 1 m success radius of both
+RIVAL_SEPARATION = 2.5
+#: the longest straight walk considered (metres)
+CORRIDOR_LENGTH = 15.0
+
+
+def phrasing(templates: dict[str, Sequence[str]], domain: str) -> Sequence[str]:
+    """The paraphrases of ``domain`` (``"in_domain"``/``"ood"``): ood splits use held-out templates."""
+    if domain not in templates:
+        raise ValueError(f"domain: expected one of {', '.join(templates)}, got {domain!r}")
+    return templates[domain]
+
+
+def forward_walk(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -> np.ndarray:
+    """``K x 2`` ground points the agent passes walking straight ahead from ``start`` (one per
+    ``sim.move_step``, the start included) until it would leave navigable space (the grid of
+    ``reachable_positions`` from ``start``; a point counts as navigable within 0.6 cells of a
+    navigable cell centre)."""
+    cells = np.asarray(sim.reachable_positions(), dtype=float).reshape(-1, 2)
+    fx, _, fz = start.forward
+    step = float(sim.move_step)
+    pts = [(start.x, start.z)]
+    if not len(cells):
+        return np.asarray(pts)
+    spacing = float(np.min(np.abs(np.diff(np.unique(cells[:, 0]))))) if len(np.unique(cells[:, 0])) > 1 else 0.25
+    for k in range(1, int(length / step) + 1):
+        x, z = start.x + k * step * fx, start.z + k * step * fz
+        if np.min(np.hypot(cells[:, 0] - x, cells[:, 1] - z)) > 0.6 * spacing:
+            break
+        pts.append((x, z))
+    return np.asarray(pts)
+
+
+def off_corridor(walk: np.ndarray, obj: ObjectInfo, clearance: float = CORRIDOR_CLEARANCE) -> bool:
+    """Whether ``obj`` stays more than ``clearance`` metres from every point of ``walk``."""
+    d = np.hypot(walk[:, 0] - obj.position[0], walk[:, 1] - obj.position[2])
+    return bool(d.min() > clearance)
+
+
+def apart_from_rivals(obj: ObjectInfo, rivals: Iterable[ObjectInfo], separation: float = RIVAL_SEPARATION) -> bool:
+    """Whether every rival other than ``obj`` lies more than ``separation`` metres away (ground plane)."""
+    return all(
+        math.dist(obj.position[::2], r.position[::2]) > separation for r in rivals if r.id != obj.id
+    )
+
+
+def all_doors_open(sim: Simulator):
+    """Context manager: every closed openable object is open inside the block and closed again
+    after (through ``set_object_state``; no frame is rendered)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _cm():
+        closed = [o.id for o in sim.objects().values() if o.openable and not o.is_open]
+        try:
+            for d in closed:
+                sim.set_object_state(d, is_open=True)
+            yield
+        finally:
+            for d in closed:
+                sim.set_object_state(d, is_open=False)
+
+    return _cm()
+
+
+def path_lengths(sim: Simulator, start: Pose, objs: Sequence[ObjectInfo]) -> tuple[list[float], list[float]]:
+    """Path lengths (the backend's geodesic distance from ``start`` to each object's position)
+    with the doors as they are and with every door open (the doors the agent can open)."""
+    now = [geodesic(sim, start, o) for o in objs]
+    with all_doors_open(sim):
+        opened = [geodesic(sim, start, o) for o in objs]
+    return now, opened

@@ -6,8 +6,6 @@ from __future__ import annotations
 import math
 import random
 
-import numpy as np
-
 from ...sims.base import ObjectInfo, RoomInfo, Simulator
 from ..spec import Subgoal
 from .common import (
@@ -16,6 +14,7 @@ from .common import (
     approach_distance,
     choose,
     items,
+    phrasing,
     room_of,
     room_phrase,
     sample_start_pose,
@@ -23,27 +22,49 @@ from .common import (
     unique_room_kinds,
 )
 
-ATTEMPTS = 12
+ATTEMPTS = 16
+#: an open_door house has at least this many closed doors ...
+MIN_CLOSED_DOORS = 3
+#: ... and at least this many of them can be reached from the start without opening any door
+MIN_REACHABLE_DOORS = 2
 
-OPEN_TEMPLATES = (
-    "open the door to the {room}.",
-    "go to the door leading into the {room} and open it.",
-    "find the door to the {room} and open it.",
-    "walk up to the {room} door and open it.",
-    "the {room} is closed off; open its door.",
-)
-OPEN_BETWEEN_TEMPLATES = (
-    "open the door between the {a} and the {b}.",
-    "find the door that connects the {a} and the {b}, and open it.",
-    "go to the door between the {a} and the {b} and open it.",
-)
-PICK_DROP_TEMPLATES = (
-    "pick up {p} and drop it on {r}.",
-    "take {p} and put it on {r}.",
-    "grab {p}, carry it to {r} and drop it there.",
-    "bring {p} to {r} and place it on top.",
-    "move {p} onto {r}.",
-)
+OPEN_TEMPLATES = {
+    "in_domain": (
+        "open the door to the {room}.",
+        "go to the door leading into the {room} and open it.",
+        "find the door to the {room} and open it.",
+        "walk up to the {room} door and open it.",
+    ),
+    "ood": (
+        "the {room} is closed off; open its door.",
+        "get the {room}'s door open, and leave every other door shut.",
+        "unlock access to the {room} by opening its door.",
+    ),
+}
+OPEN_BETWEEN_TEMPLATES = {
+    "in_domain": (
+        "open the door between the {a} and the {b}.",
+        "find the door that connects the {a} and the {b}, and open it.",
+        "go to the door between the {a} and the {b} and open it.",
+    ),
+    "ood": (
+        "the {a} and the {b} share a closed door; open it.",
+        "open up the passage from the {a} to the {b}.",
+    ),
+}
+PICK_DROP_TEMPLATES = {
+    "in_domain": (
+        "pick up {p} and drop it on {r}.",
+        "take {p} and put it on {r}.",
+        "grab {p}, carry it to {r} and drop it there.",
+        "bring {p} to {r} and place it on top.",
+    ),
+    "ood": (
+        "move {p} onto {r}.",
+        "{r} should hold {p}; carry it there.",
+        "relocate {p} so that it rests on {r}.",
+    ),
+}
 
 
 def door_rooms(door: ObjectInfo, rooms: list[RoomInfo]) -> list[RoomInfo]:
@@ -51,51 +72,62 @@ def door_rooms(door: ObjectInfo, rooms: list[RoomInfo]) -> list[RoomInfo]:
     return [r for r in rooms if r.contains(door.position[0], door.position[2])]
 
 
-def generate_open_door(sim: Simulator, rng: random.Random) -> TaskDraft:
-    """A closed door reachable from a start in one of its rooms; named by the room behind it
-    (when that room's kind is unique and it has no other door) or by the two rooms it joins."""
+def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
+    """One of several closed doors, named by the room behind it (when that room's kind is unique
+    and it has no other door) or by the two rooms it joins. The house has at least
+    :data:`MIN_CLOSED_DOORS` closed doors, at least :data:`MIN_REACHABLE_DOORS` of them reachable
+    from the start without opening any door (the target is drawn uniformly among those that can
+    be named); the subgoal's ``keep_closed`` lists every other closed door, so opening a wrong
+    door fails the episode."""
     objects, rooms = sim.objects(), sim.rooms()
     named = unique_room_kinds(rooms)
     doors = [d for d in items(objects, "door") if d.openable and not d.is_open]
-    if not doors:
-        raise Rejected("no closed door")
-    cells = np.asarray(sim.reachable_positions(), dtype=float)
+    if len(doors) < MIN_CLOSED_DOORS:
+        raise Rejected(f"only {len(doors)} closed doors (need {MIN_CLOSED_DOORS})")
     for _ in range(ATTEMPTS):
-        door = rng.choice(doors)
-        joined = door_rooms(door, rooms)
-        if len(joined) != 2:
+        start = sample_start_pose(sim, rng)
+        reachable = [d for d in doors if 1.5 <= approach_distance(sim, start, d, within=0.8) <= 12.0]
+        if len(reachable) < MIN_REACHABLE_DOORS:
             continue
-        sides = [r for r in joined if any(r.contains(float(x), float(z)) for x, z in cells)]
-        if not sides:
-            continue
-        near = rng.choice(sides)
-        far = joined[1] if near is joined[0] else joined[0]
-        try:
-            start = sample_start_pose(sim, rng, room=near)
-        except Rejected:
-            continue
-        d = approach_distance(sim, start, door, within=0.8)
-        if not (1.5 <= d <= 9.0):
-            continue
-        doors_of_far = [o for o in doors if far in door_rooms(o, rooms)]
-        all_doors_of_far = [o for o in items(objects, "door") if far in door_rooms(o, rooms)]
-        if far.id in named and len(all_doors_of_far) == 1 and len(doors_of_far) == 1:
-            text = choose(rng, OPEN_TEMPLATES, room=room_phrase(far))
-            how = "to_room"
-        elif near.id in named and far.id in named:
-            between = [o for o in items(objects, "door") if {r.id for r in door_rooms(o, rooms)} == {near.id, far.id}]
-            if len(between) != 1:
+        options = []
+        for door in reachable:
+            joined = door_rooms(door, rooms)
+            if len(joined) != 2:
                 continue
-            text = choose(rng, OPEN_BETWEEN_TEMPLATES, a=room_phrase(near), b=room_phrase(far))
-            how = "between"
-        else:
+            for far in joined:
+                near = joined[1] if far is joined[0] else joined[0]
+                doors_of_far = [o for o in items(objects, "door") if far in door_rooms(o, rooms)]
+                if far.id in named and len(doors_of_far) == 1:
+                    options.append((door, near, far, "to_room"))
+                    break
+            else:
+                a, b = joined
+                between = [o for o in items(objects, "door") if {r.id for r in door_rooms(o, rooms)} == {a.id, b.id}]
+                if a.id in named and b.id in named and len(between) == 1:
+                    options.append((door, a, b, "between"))
+        if not options:
             continue
-        subgoal = Subgoal("open", target=door.id, radius=1.0, description=f"open the door to the {room_phrase(far)}")
-        return TaskDraft("open_door", text, [subgoal], start, {"door_rooms": [near.id, far.id], "naming": how})
-    raise Rejected("no closed door that can be named uniquely and reached")
+        door, near, far, how = options[rng.randrange(len(options))]
+        if how == "to_room":
+            text = choose(rng, phrasing(OPEN_TEMPLATES, domain), room=room_phrase(far))
+        else:
+            a, b = (near, far) if rng.random() < 0.5 else (far, near)
+            text = choose(rng, phrasing(OPEN_BETWEEN_TEMPLATES, domain), a=room_phrase(a), b=room_phrase(b))
+        others = [d.id for d in doors if d.id != door.id]
+        subgoal = Subgoal("open", target=door.id, radius=1.0, description=f"open {text_of(how, near, far)}",
+                          keep_closed=others)
+        extra = {"door_rooms": [near.id, far.id], "naming": how, "reachable_doors": [d.id for d in reachable]}
+        return TaskDraft("open_door", text, [subgoal], start, extra)
+    raise Rejected("no start with several reachable closed doors, one of them nameable")
 
 
-def generate_pick_drop(sim: Simulator, rng: random.Random) -> TaskDraft:
+def text_of(how: str, near: RoomInfo, far: RoomInfo) -> str:
+    if how == "to_room":
+        return f"the door to the {room_phrase(far)}"
+    return f"the door between the {room_phrase(near)} and the {room_phrase(far)}"
+
+
+def generate_pick_drop(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
     """A uniquely named pickable object and a uniquely named receptacle it does not rest on yet,
     both reachable from the start and from each other."""
     objects, rooms = sim.objects(), sim.rooms()
@@ -121,7 +153,7 @@ def generate_pick_drop(sim: Simulator, rng: random.Random) -> TaskDraft:
             d2 = approach_distance(sim, start, holder, within=1.0)
             if not (1.5 <= d1 <= 7.0) or not (d2 <= 9.0) or math.dist(obj.position[::2], holder.position[::2]) < 1.5:
                 continue
-            text = choose(rng, PICK_DROP_TEMPLATES, p=p_expr, r=r_expr)
+            text = choose(rng, phrasing(PICK_DROP_TEMPLATES, domain), p=p_expr, r=r_expr)
             subgoals = [
                 Subgoal("pick", target=obj.id, radius=1.0, description=f"pick up {p_expr}"),
                 Subgoal("place", target=obj.id, receptacle=holder.id, radius=1.0,

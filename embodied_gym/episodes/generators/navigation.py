@@ -7,57 +7,93 @@ from __future__ import annotations
 import random
 
 from ...sims.base import ObjectInfo, Simulator
+from ..planner import relative_bearing
 from .common import (
     Rejected,
     TaskDraft,
+    apart_from_rivals,
     choose,
+    forward_walk,
     geodesic,
     min_pixels,
     navigation_targets,
+    off_corridor,
+    phrasing,
     pixels,
     reach,
     require_reachable,
-    sample_pose_facing,
     sample_start_pose,
     turn_in_place_views,
     unique_expression,
     view_from,
 )
 
-ATTEMPTS = 12
+ATTEMPTS = 16
+#: a basic start view shows at least this many clearly visible navigation targets
+MIN_VISIBLE = 3
+#: degrees: at least two distractors lie this far from the target's bearing
+DISTRACTOR_BEARING = 10.0
 
-BASIC_TEMPLATES = (
-    "go to {t}.",
-    "walk over to {t}.",
-    "approach {t} in front of you.",
-    "navigate to {t} that you can see.",
-    "move to {t} and stop next to it.",
-    "head toward {t}.",
-    "get close to {t}.",
-)
+BASIC_TEMPLATES = {
+    "in_domain": (
+        "go to {t}.",
+        "walk over to {t}.",
+        "navigate to {t} that you can see.",
+        "move to {t} and stop next to it.",
+        "head toward {t}.",
+        "get close to {t}.",
+    ),
+    "ood": (
+        "{t} is in view; walk up to it.",
+        "make your way to {t} and stay beside it.",
+        "your destination is {t}, which you can see from here.",
+        "please stand next to {t}.",
+    ),
+}
 
-EXPLORATION_TEMPLATES = (
-    "search your surroundings and navigate to {t}.",
-    "find {t} and go to it.",
-    "{t} is somewhere in the house; find it and walk up to it.",
-    "look around for {t} and approach it.",
-    "explore until you find {t}, then stop next to it.",
-    "locate {t}; it is not in view right now. Go to it.",
-)
+EXPLORATION_TEMPLATES = {
+    "in_domain": (
+        "search your surroundings and navigate to {t}.",
+        "find {t} and go to it.",
+        "{t} is somewhere in the house; find it and walk up to it.",
+        "look around for {t} and approach it.",
+        "explore until you find {t}, then stop next to it.",
+        "locate {t}; it is not in view right now. Go to it.",
+    ),
+    "ood": (
+        "you cannot see {t} yet; track it down and stand next to it.",
+        "somewhere in this home there is {t}. Seek it out and go over to it.",
+        "hunt for {t} and end your walk beside it.",
+        "{t} is hidden from your current view; search for it and reach it.",
+    ),
+}
 
-MULTI2_TEMPLATES = (
-    "first go to {a}, then go to {b}.",
-    "walk to {a} first, and after that head to {b}.",
-    "go to {a}. Once you are there, continue to {b}.",
-    "visit {a} and then {b}, in that order.",
-    "first, walk to {a}, then proceed to {b}.",
-)
+MULTI2_TEMPLATES = {
+    "in_domain": (
+        "first go to {a}, then go to {b}.",
+        "walk to {a} first, and after that head to {b}.",
+        "go to {a}. Once you are there, continue to {b}.",
+        "visit {a} and then {b}, in that order.",
+        "first, walk to {a}, then proceed to {b}.",
+    ),
+    "ood": (
+        "stop by {a} on your way to {b}.",
+        "your route: {a} first, {b} second.",
+        "before going to {b}, pass by {a}.",
+    ),
+}
 
-MULTI3_TEMPLATES = (
-    "first go to {a}, then to {b}, and finally to {c}.",
-    "visit {a}, then {b}, then {c}, in that order.",
-    "walk to {a} first, next head to {b}, and end at {c}.",
-)
+MULTI3_TEMPLATES = {
+    "in_domain": (
+        "first go to {a}, then to {b}, and finally to {c}.",
+        "visit {a}, then {b}, then {c}, in that order.",
+        "walk to {a} first, next head to {b}, and end at {c}.",
+    ),
+    "ood": (
+        "your route: {a} first, {b} second and {c} last.",
+        "stop by {a} and then {b} on your way to {c}.",
+    ),
+}
 
 
 def reachable_targets(sim: Simulator, start) -> list[ObjectInfo]:
@@ -65,38 +101,56 @@ def reachable_targets(sim: Simulator, start) -> list[ObjectInfo]:
     return [o for o in navigation_targets(sim) if geodesic(sim, start, o) < float("inf")]
 
 
-def generate_basic(sim: Simulator, rng: random.Random) -> TaskDraft:
-    """A clearly visible (segmentation) target with a house-wide unique name, at least
-    ``MIN_START_DISTANCE`` away: a target is drawn first, then start poses facing it."""
+def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
+    """A target among visible distractors: the start frame shows at least :data:`MIN_VISIBLE`
+    clearly visible navigation targets (segmentation), at least two of them
+    :data:`DISTRACTOR_BEARING` degrees or more from the target's bearing; the target has a
+    house-wide unique name, lies 2-9 m away (path length), :data:`CORRIDOR_CLEARANCE` m off the
+    straight walk ahead and :data:`RIVAL_SEPARATION` m from any visible object of its category.
+    The start pose is random, so the target's place in the view is spread over the field of view."""
     objects, rooms = sim.objects(), sim.rooms()
     px = min_pixels(sim)
-    named = [(o, e) for o in reachable_targets(sim, sim.pose) if (e := unique_expression(o, objects, rooms))]
-    rng.shuffle(named)
-    for obj, expr in named[:4]:
-        for _ in range(4):
-            try:
-                start = sample_pose_facing(sim, rng, obj.position, 2.0, 6.0)
-                obs = view_from(sim, start)
-                require_reachable(sim, start, [obj])
-            except Rejected:
+    for _ in range(ATTEMPTS):
+        start = sample_start_pose(sim, rng)
+        obs = view_from(sim, start)
+        visible = [o for o in navigation_targets(sim) if pixels(obs, o.id) >= px]
+        if len(visible) < MIN_VISIBLE:
+            continue
+        walk = forward_walk(sim, start)
+        bearings = {o.id: relative_bearing(start, o.position) for o in visible}
+        cands = []
+        for obj in visible:
+            spread = sum(1 for o in visible if abs(bearings[o.id] - bearings[obj.id]) >= DISTRACTOR_BEARING)
+            if spread < 2 or not off_corridor(walk, obj):
                 continue
-            if pixels(obs, obj.id) < px:
+            if not apart_from_rivals(obj, [o for o in visible if o.category == obj.category]):
                 continue
-            text = choose(rng, BASIC_TEMPLATES, t=expr)
-            return TaskDraft("basic", text, [reach(obj, f"reach {expr}")], start, {"target_pixels": pixels(obs, obj.id)})
-    raise Rejected("no clearly visible, uniquely nameable target")
+            expr = unique_expression(obj, objects, rooms)
+            if expr is None or not (2.0 <= geodesic(sim, start, obj) <= 9.0):
+                continue
+            cands.append((obj, expr))
+        if not cands:
+            continue
+        obj, expr = cands[rng.randrange(len(cands))]
+        text = choose(rng, phrasing(BASIC_TEMPLATES, domain), t=expr)
+        extra = {"target_pixels": pixels(obs, obj.id), "bearing": round(bearings[obj.id], 1),
+                 "distractors": [o.id for o in visible if o.id != obj.id]}
+        return TaskDraft("basic", text, [reach(obj, f"reach {expr}")], start, extra)
+    raise Rejected("no start view with a clearly visible, uniquely nameable target off the walk ahead among distractors")
 
 
-def generate_exploration(sim: Simulator, rng: random.Random) -> TaskDraft:
+def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
     """A target with no pixel in the start frame's segmentation. ``extra["search"]`` is
     ``"turn"`` when a full turn in place reveals it, ``"move"`` when the agent must walk to see it
-    (preferred: two attempts in three insist on ``"move"``)."""
+    (preferred: two attempts in three insist on ``"move"``). The target lies
+    :data:`CORRIDOR_CLEARANCE` m off the straight walk ahead."""
     objects, rooms = sim.objects(), sim.rooms()
     want_move = rng.random() < 2 / 3
     for _ in range(ATTEMPTS):
         start = sample_start_pose(sim, rng)
         obs = view_from(sim, start)
-        cands = [o for o in reachable_targets(sim, start) if pixels(obs, o.id) == 0]
+        walk = forward_walk(sim, start)
+        cands = [o for o in reachable_targets(sim, start) if pixels(obs, o.id) == 0 and off_corridor(walk, o)]
         rng.shuffle(cands)
         for obj in cands[:4]:
             expr = unique_expression(obj, objects, rooms)
@@ -111,26 +165,28 @@ def generate_exploration(sim: Simulator, rng: random.Random) -> TaskDraft:
             seen_turning = any(pixels(v, obj.id) > 0 for v in turn_in_place_views(sim, start))
             if want_move and seen_turning:
                 continue
-            text = choose(rng, EXPLORATION_TEMPLATES, t=expr)
+            text = choose(rng, phrasing(EXPLORATION_TEMPLATES, domain), t=expr)
             extra = {"search": "turn" if seen_turning else "move", "start_pixels": 0}
             return TaskDraft("exploration", text, [reach(obj, f"find and reach {expr}")], start, extra)
     raise Rejected("no target hidden from the start view")
 
 
-def generate_multi_stage(sim: Simulator, rng: random.Random) -> TaskDraft:
+def generate_multi_stage(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
     """Two (or, one time in four, three) distinct uniquely named targets visited in order; the
-    first ones are *midway targets* (``extra["midway"]`` lists their subgoal indices)."""
+    first ones are *midway targets* (``extra["midway"]`` lists their subgoal indices). The first
+    target lies :data:`CORRIDOR_CLEARANCE` m off the straight walk ahead."""
     objects, rooms = sim.objects(), sim.rooms()
     n_targets = 3 if rng.random() < 0.25 else 2
     for _ in range(ATTEMPTS):
         start = sample_start_pose(sim, rng)
         named = [(o, e) for o in reachable_targets(sim, start) if (e := unique_expression(o, objects, rooms))]
         rng.shuffle(named)
+        walk = forward_walk(sim, start)
         chosen: list[tuple[ObjectInfo, str]] = []
         prev = None
         for obj, expr in named:
             d = geodesic(sim, start, obj) if prev is None else sim.geodesic_distance(prev.position, obj.position)
-            if not (2.0 <= d <= 6.0):
+            if not (2.0 <= d <= 6.0) or (prev is None and not off_corridor(walk, obj)):
                 continue
             chosen.append((obj, expr))
             prev = obj
@@ -140,9 +196,9 @@ def generate_multi_stage(sim: Simulator, rng: random.Random) -> TaskDraft:
             continue
         exprs = [e for _, e in chosen]
         if n_targets == 2:
-            text = choose(rng, MULTI2_TEMPLATES, a=exprs[0], b=exprs[1])
+            text = choose(rng, phrasing(MULTI2_TEMPLATES, domain), a=exprs[0], b=exprs[1])
         else:
-            text = choose(rng, MULTI3_TEMPLATES, a=exprs[0], b=exprs[1], c=exprs[2])
+            text = choose(rng, phrasing(MULTI3_TEMPLATES, domain), a=exprs[0], b=exprs[1], c=exprs[2])
         subgoals = [
             reach(o, f"reach {e}")
             for i, (o, e) in enumerate(chosen)

@@ -1,34 +1,49 @@
 """``spatial_semantic`` generator: targets named by viewpoint- and layout-dependent relations.
 
-Relation kinds (``extra["relation"]``), each checked for a unique referent under the phrase used:
+Relation kinds (``extra["relation"]``), each checked for a unique referent under the phrase used
+(the definitions are documented in docs/TASKS.md, "Ground truth of spatial relations"):
 
-* ``ordinal``   -- "the second chair from the left" among the same-category objects visible in
-  the start frame (ordered by segmentation box centre, all of them clearly visible and apart);
-* ``relative``  -- "the ball to the left of the desk": exactly one ball of the start view lies
-  left of the (only visible) desk, every other visible ball right of the desk's centre; or
-  "the key on the table" from the scene's support relations;
-* ``extreme``   -- "the nearest chair" / "the farthest chair": by geodesic distance from the
-  start, with a clear margin to the runner-up;
+* ``ordinal``   -- "the second chair from the left": the *candidates* are the same-category
+  objects with at least :func:`~.common.min_pixels` pixels in the start frame (and no other
+  object of that category has any pixel there), ordered by the bearing of their centres from the
+  start pose (left = counter-clockwise from the heading), at least :data:`MIN_BEARING_GAP`
+  degrees apart;
+* ``relative``  -- "the ball to the left of the desk": the anchor is the only object of its
+  category in the start frame; exactly one candidate's bearing lies left (right) of the anchor's
+  by :data:`MIN_BEARING_GAP` degrees or more and every other candidate's lies on the other side
+  by as much; or "the key on the table" from the scene's support relations;
+* ``extreme``   -- "the nearest chair" / "the farthest chair": by *path length* from the start
+  (the backend's geodesic distance to the object's position with every door open: the agent can
+  open doors), with a margin of :data:`EXTREME_MARGIN` m over the runner-up; the target's own
+  route needs no door;
 * ``room``      -- "the key in the kitchen": the only key in a room whose kind is unique, while
   the house has other keys.
+
+Every target lies :data:`~.common.CORRIDOR_CLEARANCE` m off the straight walk ahead of the start
+and :data:`~.common.RIVAL_SEPARATION` m from every other object of its category.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 
 from ...sims.base import ObjectInfo, Observation, Pose, Simulator
+from ..planner import relative_bearing
 from .common import (
-    MIN_START_DISTANCE,
     Rejected,
     TaskDraft,
-    bbox_of,
+    apart_from_rivals,
     choose,
+    forward_walk,
     geodesic,
     min_pixels,
     navigation_targets,
     noun,
+    off_corridor,
+    path_lengths,
+    phrasing,
     pixels,
     plain_expression,
     plural,
@@ -44,107 +59,146 @@ from .common import (
 
 ATTEMPTS = 16
 ORDINALS = ("first", "second", "third", "fourth")
-EXTREME_MARGIN = 1.0
+#: metres of path length between the nearest (farthest) object and the runner-up
+EXTREME_MARGIN = 1.5
+#: degrees between the bearings of ordered candidates (and between candidates and an anchor)
+MIN_BEARING_GAP = 8.0
+#: path length (metres) of spatial targets from the start
+TARGET_RANGE = (2.0, 10.0)
 
-ORDINAL_TEMPLATES = (
-    "go to the {ord} {cat} from the {side}.",
-    "among the {cats} you can see, walk to the {ord} one from the {side}.",
-    "of the {cats} in view, approach the one that is {ord} from the {side}.",
-    "counting from the {side}, go to the {ord} {cat} you see.",
-)
-RELATIVE_TEMPLATES = (
-    "go to the {cat} to the {side} of {anchor}.",
-    "walk to the {cat} that is on the {side} side of {anchor}.",
-    "approach the {cat} {side} of {anchor}, as seen from where you stand.",
-)
-SUPPORT_TEMPLATES = (
-    "go to the {cat} on {anchor}.",
-    "walk over to the {cat} that rests on {anchor}.",
-    "approach the {cat} lying on {anchor}.",
-)
-EXTREME_TEMPLATES = {
-    "nearest": ("go to the nearest {cat}.", "walk to the {cat} closest to you.", "approach whichever {cat} is nearest to you."),
-    "farthest": ("go to the farthest {cat}.", "walk to the {cat} farthest from you.", "approach the {cat} that is the farthest away from you."),
+ORDINAL_TEMPLATES = {
+    "in_domain": (
+        "go to the {ord} {cat} from the {side}.",
+        "among the {cats} you can see, walk to the {ord} one from the {side}.",
+        "of the {cats} in view, approach the one that is {ord} from the {side}.",
+    ),
+    "ood": (
+        "counting from the {side}, go to the {ord} {cat} you see.",
+        "several {cats} are in sight; head for the {ord} one, counting from your {side}.",
+    ),
 }
-ROOM_TEMPLATES = (
-    "go to the {cat} in the {room}.",
-    "find the {cat} that is in the {room} and walk to it.",
-    "navigate to the {room}'s {cat}.",
-    "there are several {cats} in the house; go to the one in the {room}.",
-)
+RELATIVE_TEMPLATES = {
+    "in_domain": (
+        "go to the {cat} to the {side} of {anchor}.",
+        "walk to the {cat} that is on the {side} side of {anchor}.",
+    ),
+    "ood": (
+        "approach the {cat} {side} of {anchor}, as seen from where you stand.",
+        "from your point of view, one {cat} is {side} of {anchor}; go to it.",
+    ),
+}
+SUPPORT_TEMPLATES = {
+    "in_domain": ("go to the {cat} on {anchor}.", "walk over to the {cat} that rests on {anchor}."),
+    "ood": ("approach the {cat} lying on {anchor}.", "{anchor} has a {cat} on it; go to that {cat}."),
+}
+EXTREME_TEMPLATES = {
+    "in_domain": {
+        "nearest": ("go to the nearest {cat}.", "walk to the {cat} closest to you."),
+        "farthest": ("go to the farthest {cat}.", "walk to the {cat} farthest from you."),
+    },
+    "ood": {
+        "nearest": ("approach whichever {cat} is nearest to you.", "of all the {cats}, reach the one you can walk to soonest."),
+        "farthest": ("approach the {cat} that is the farthest away from you.", "of all the {cats}, reach the one with the longest walk."),
+    },
+}
+ROOM_TEMPLATES = {
+    "in_domain": (
+        "go to the {cat} in the {room}.",
+        "find the {cat} that is in the {room} and walk to it.",
+        "navigate to the {room}'s {cat}.",
+    ),
+    "ood": (
+        "there are several {cats} in the house; go to the one in the {room}.",
+        "only one {cat} is in the {room}; stand next to it.",
+    ),
+}
 
 
-def _far_enough(sim: Simulator, start: Pose, obj: ObjectInfo, minimum: float = MIN_START_DISTANCE) -> bool:
-    d = geodesic(sim, start, obj)
-    return minimum <= d <= 9.0
+def _in_range(sim: Simulator, start: Pose, obj: ObjectInfo) -> bool:
+    lo, hi = TARGET_RANGE
+    return lo <= geodesic(sim, start, obj) <= hi
 
 
-def _visible_groups(sim: Simulator, obs: Observation) -> dict[str, list[tuple[ObjectInfo, tuple[int, int, int, int]]]]:
-    """Category -> objects with any pixel in the frame, with their segmentation boxes."""
-    groups: dict[str, list[tuple[ObjectInfo, tuple[int, int, int, int]]]] = {}
+def _fair(sim: Simulator, start: Pose, obj: ObjectInfo, walk) -> bool:
+    """The target rules shared by every relation: in range, off the walk ahead, apart from rivals."""
+    return _in_range(sim, start, obj) and off_corridor(walk, obj) and apart_from_rivals(obj, same_category(obj, sim.objects()))
+
+
+def _candidates(sim: Simulator, obs: Observation, start: Pose, category: str) -> list[tuple[ObjectInfo, float]] | None:
+    """The clearly visible objects of ``category`` with their bearings (left first), or ``None``
+    when some object of the category is only barely visible or bearings are too close."""
+    px = min_pixels(sim)
+    group = []
     for o in navigation_targets(sim):
-        box = bbox_of(obs, o.id)
-        if box is not None:
-            groups.setdefault(o.category, []).append((o, box))
-    return groups
+        if o.category != category:
+            continue
+        n = pixels(obs, o.id)
+        if 0 < n < px:
+            return None
+        if n >= px:
+            group.append((o, relative_bearing(start, o.position)))
+    group.sort(key=lambda t: -t[1])
+    if any(a[1] - b[1] < MIN_BEARING_GAP for a, b in zip(group, group[1:], strict=False)):
+        return None
+    return group
 
 
-def _centre(box: tuple[int, int, int, int]) -> float:
-    return (box[0] + box[2]) / 2.0
+def _visible_categories(sim: Simulator, obs: Observation) -> list[str]:
+    return sorted({o.category for o in navigation_targets(sim) if pixels(obs, o.id) > 0})
 
 
-def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> TaskDraft | None:
-    px, gap = min_pixels(sim) // 2, 0.06 * sim.width
-    groups = _visible_groups(sim, obs)
-    cats = sorted(c for c, g in groups.items() if 2 <= len(g) <= len(ORDINALS))
+def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
+    walk = forward_walk(sim, start)
+    cats = _visible_categories(sim, obs)
     rng.shuffle(cats)
     for cat in cats:
-        group = sorted(groups[cat], key=lambda t: _centre(t[1]))
-        if any(pixels(obs, o.id) < px for o, _ in group):
-            continue  # a barely visible instance would make the count ambiguous
-        centres = [_centre(b) for _, b in group]
-        if any(b - a < gap for a, b in zip(centres, centres[1:], strict=False)):
+        group = _candidates(sim, obs, start, cat)
+        if group is None or not (2 <= len(group) <= len(ORDINALS)):
             continue
         side = rng.choice(("left", "right"))
         order = group if side == "left" else group[::-1]
-        k = rng.randrange(len(order))
-        target = order[k][0]
-        if not _far_enough(sim, start, target, 1.5):
+        ks = [k for k in range(len(order)) if _fair(sim, start, order[k][0], walk)]
+        if not ks:
             continue
+        k = rng.choice(ks)
+        target = order[k][0]
         name = noun(target, color=False)
-        text = choose(rng, ORDINAL_TEMPLATES, ord=ORDINALS[k], cat=name, cats=plural(name), side=side)
-        extra = {"relation": "ordinal", "ordinal": k + 1, "side": side, "candidates": [o.id for o, _ in group]}
+        text = choose(rng, phrasing(ORDINAL_TEMPLATES, domain), ord=ORDINALS[k], cat=name, cats=plural(name), side=side)
+        extra = {"relation": "ordinal", "ordinal": k + 1, "side": side, "candidates": [o.id for o, _ in order],
+                 "bearings": [round(b, 1) for _, b in order]}
         return TaskDraft("spatial_semantic", text, [reach(target, f"reach the {ORDINALS[k]} {name} from the {side}")], start, extra)
     return None
 
 
-def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> TaskDraft | None:
+def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
     px = min_pixels(sim)
     objects = sim.objects()
-    groups = _visible_groups(sim, obs)
-    anchors = [g[0] for c, g in sorted(groups.items()) if len(g) == 1 and pixels(obs, g[0][0].id) >= px]
-    multi = [c for c, g in sorted(groups.items()) if len(g) >= 2]
+    walk = forward_walk(sim, start)
+    cats = _visible_categories(sim, obs)
+    anchors = []
+    for c in cats:
+        group = [o for o in navigation_targets(sim) if o.category == c and pixels(obs, o.id) > 0]
+        if len(group) == 1 and pixels(obs, group[0].id) >= px:
+            anchors.append(group[0])
     rng.shuffle(anchors)
-    for anchor, abox in anchors:
-        for cat in multi:
+    for anchor in anchors:
+        ab = relative_bearing(start, anchor.position)
+        for cat in cats:
             if cat == anchor.category:
                 continue
-            group = groups[cat]
-            if any(pixels(obs, o.id) < px for o, _ in group):
+            group = _candidates(sim, obs, start, cat)
+            if group is None or len(group) < 2:
                 continue
             for side in rng.sample(["left", "right"], 2):
-                if side == "left":
-                    hits = [o for o, b in group if _centre(b) < abox[0]]
-                    others_ok = all(_centre(b) > _centre(abox) for o, b in group if o not in hits)
-                else:
-                    hits = [o for o, b in group if _centre(b) > abox[2]]
-                    others_ok = all(_centre(b) < _centre(abox) for o, b in group if o not in hits)
-                if len(hits) != 1 or not others_ok or not _far_enough(sim, start, hits[0], 1.5):
+                sign = 1.0 if side == "left" else -1.0
+                hits = [o for o, b in group if sign * (b - ab) >= MIN_BEARING_GAP]
+                others_ok = all(sign * (ab - b) >= MIN_BEARING_GAP for o, b in group if o not in hits)
+                if len(hits) != 1 or not others_ok or not _fair(sim, start, hits[0], walk):
                     continue
                 target = hits[0]
                 a_name = f"the {noun(anchor, color=False)}"
                 name = noun(target, color=False)
-                text = choose(rng, RELATIVE_TEMPLATES, cat=name, side=side, anchor=a_name)
+                text = choose(rng, phrasing(RELATIVE_TEMPLATES, domain), cat=name, side=side, anchor=a_name)
                 extra = {"relation": "relative", "side": side, "anchor": anchor.id, "candidates": [o.id for o, _ in group]}
                 return TaskDraft("spatial_semantic", text, [reach(target, f"reach the {name} {side} of {a_name}")], start, extra)
     # support relation ("the key on the table"), independent of the viewpoint
@@ -156,41 +210,49 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation)
         same = same_category(target, objects)
         if a_name is None or len(same) < 2 or sum(1 for o in same if o.on == anchor.id) != 1:
             continue
-        if not _far_enough(sim, start, target):
+        if not _fair(sim, start, target, walk):
             continue
         name = noun(target, color=False)
-        text = choose(rng, SUPPORT_TEMPLATES, cat=name, anchor=a_name)
+        text = choose(rng, phrasing(SUPPORT_TEMPLATES, domain), cat=name, anchor=a_name)
         extra = {"relation": "support", "anchor": anchor.id, "candidates": [o.id for o in same]}
         return TaskDraft("spatial_semantic", text, [reach(target, f"reach the {name} on {a_name}")], start, extra)
     return None
 
 
-def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> TaskDraft | None:
+def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
+    walk = forward_walk(sim, start)
     by_cat: dict[str, list[ObjectInfo]] = {}
     for o in navigation_targets(sim):
         by_cat.setdefault(o.category, []).append(o)
     cats = sorted(c for c, g in by_cat.items() if len(g) >= 2)
     rng.shuffle(cats)
     for cat in cats:
-        dists = sorted((geodesic(sim, start, o), o.id) for o in by_cat[cat])
-        # an unreachable instance can only be the farthest one
-        which = "nearest" if any(d == float("inf") for d, _ in dists) else rng.choice(("nearest", "farthest"))
-        ordered = dists if which == "nearest" else dists[::-1]
-        (d0, best), (d1, _) = ordered[0], ordered[1]
-        if abs(d1 - d0) < EXTREME_MARGIN or d0 < 1.5 or d0 > 9.0:
+        group = by_cat[cat]
+        now, opened = path_lengths(sim, start, group)
+        if not all(math.isfinite(d) for d in opened):
             continue
-        target = sim.objects()[best]
-        name = noun(target, color=False)
-        text = choose(rng, EXTREME_TEMPLATES[which], cat=name)
-        extra = {"relation": which, "candidates": [i for _, i in dists], "distances": [round(d, 3) for d, _ in dists]}
-        return TaskDraft("spatial_semantic", text, [reach(target, f"reach the {which} {name}")], start, extra)
+        ranked = sorted(range(len(group)), key=lambda i: opened[i])
+        for which in rng.sample(["nearest", "farthest"], 2):
+            order = ranked if which == "nearest" else ranked[::-1]
+            best, runner = order[0], order[1]
+            target = group[best]
+            if abs(opened[runner] - opened[best]) < EXTREME_MARGIN or abs(now[best] - opened[best]) > 0.05:
+                continue  # no clear winner, or the route to it needs a door
+            if not _fair(sim, start, target, walk):
+                continue
+            name = noun(target, color=False)
+            text = choose(rng, phrasing(EXTREME_TEMPLATES, domain)[which], cat=name, cats=plural(name))
+            extra = {"relation": which, "candidates": [group[i].id for i in ranked],
+                     "path_lengths": [round(opened[i], 3) for i in ranked]}
+            return TaskDraft("spatial_semantic", text, [reach(target, f"reach the {which} {name}")], start, extra)
     return None
 
 
-def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> TaskDraft | None:
+def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
     rooms = sim.rooms()
     named = unique_room_kinds(rooms)
     objects = sim.objects()
+    walk = forward_walk(sim, start)
     cands = [o for o in navigation_targets(sim) if len(same_category(o, objects)) >= 2]
     rng.shuffle(cands)
     for target in cands:
@@ -198,10 +260,10 @@ def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation) -> 
         if room is None or room.id not in named:
             continue
         in_room = [o for o in same_category(target, objects) if (r := room_of(o, rooms)) is not None and r.id == room.id]
-        if len(in_room) != 1 or not _far_enough(sim, start, target):
+        if len(in_room) != 1 or not _fair(sim, start, target, walk):
             continue
         name = noun(target, color=False)
-        text = choose(rng, ROOM_TEMPLATES, cat=name, cats=plural(name), room=room_phrase(room))
+        text = choose(rng, phrasing(ROOM_TEMPLATES, domain), cat=name, cats=plural(name), room=room_phrase(room))
         extra = {"relation": "room", "room": room.id, "candidates": [o.id for o in same_category(target, objects)]}
         return TaskDraft("spatial_semantic", text, [reach(target, f"reach the {name} in the {room_phrase(room)}")], start, extra)
     return None
@@ -220,13 +282,13 @@ def _viewpoint(sim: Simulator, rng: random.Random) -> Pose:
         cx = sum(o.position[0] for o in group) / len(group)
         cz = sum(o.position[2] for o in group) / len(group)
         try:
-            return sample_pose_facing(sim, rng, (cx, 0.0, cz), 1.8, 5.5, jitter=0, room=rooms.get(str(group[0].room)))
+            return sample_pose_facing(sim, rng, (cx, 0.0, cz), 1.8, 5.5, jitter=1, room=rooms.get(str(group[0].room)))
         except Rejected:
             continue
     return sample_start_pose(sim, rng)
 
 
-RELATIONS: dict[str, Callable[[Simulator, random.Random, Pose, Observation], TaskDraft | None]] = {
+RELATIONS: dict[str, Callable[[Simulator, random.Random, Pose, Observation, str], TaskDraft | None]] = {
     "ordinal": _ordinal,
     "relative": _relative,
     "extreme": _extreme,
@@ -235,7 +297,7 @@ RELATIONS: dict[str, Callable[[Simulator, random.Random, Pose, Observation], Tas
 
 
 def generate_spatial_semantic(
-    sim: Simulator, rng: random.Random, relation: str | None = None, strict: bool = False
+    sim: Simulator, rng: random.Random, relation: str | None = None, strict: bool = False, domain: str = "in_domain"
 ) -> TaskDraft:
     """A target named by a relation. ``relation`` names the preferred kind of :data:`RELATIONS`
     (else kinds are tried in an order drawn by ``rng``); after half the attempts every kind is
@@ -252,7 +314,7 @@ def generate_spatial_semantic(
         fallback = not strict and attempt >= ATTEMPTS // 2
         kinds = preferred + [k for k in others if k not in preferred] if fallback else preferred
         for kind in kinds:
-            draft = RELATIONS[kind](sim, rng, start, obs)
+            draft = RELATIONS[kind](sim, rng, start, obs, domain)
             if draft is not None:
                 return draft
     raise Rejected("no spatial-semantic referent in this scene")

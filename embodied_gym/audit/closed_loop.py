@@ -1,0 +1,189 @@
+"""The closed-loop audit: can a fixed non-visual walking policy succeed on a suite?
+
+:func:`audit_closed_loop` rolls out every walker of :mod:`.walkers` (policies that never see a
+frame) through the public Gymnasium interface of
+:class:`~embodied_gym.envs.closed_loop.ClosedLoopEnv` and scores, per task category, the policy
+"walk ``N`` actions with walker ``W``, then ``Finish``" for every ``N`` within the episode's step
+budget. A walker's actions do not depend on ``N``, so one rollout scores every ``N``: after each
+action the audit (not the walker) reads ``info["privileged"]["finish_would_succeed"]``, which is
+exactly whether a ``Finish`` at that point would succeed (``Finish`` changes nothing else). A
+category *fails* when its best (walker, ``N``) succeeds on more than ``limit`` of its episodes;
+taking the best of several hundred policies makes the check conservative.
+
+Also checked: nothing public in ``info`` other than the result of the agent's own action changes
+within an episode (task progress lives only under ``info["privileged"]``).
+
+Cost: walkers that freeze once blocked are cheap and run on every episode; those that walk the
+whole budget (wall following, random walks) run on ``sample_long`` episodes per category (a
+seeded sample; the result says how many). Interaction walkers (OpenDoor / PickObject /
+DropObject) run only on categories with interaction subgoals. Frames are rendered at the
+config's size (walkers never look; ``OpenDoor``/``PickObject`` need the target in view, which is
+tested at that size).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..episodes.spec import Episode, load_episodes
+from .walkers import OWN_RESULT_KEYS, Walker, default_walkers
+
+INTERACTION_SUBGOALS = frozenset({"open", "pick", "place"})
+
+
+@dataclass
+class ClosedLoopAuditConfig:
+    """How the closed-loop audit runs."""
+
+    #: a category fails when some fixed walking policy succeeds on more than this share
+    limit: float = 0.10
+    #: categories with fewer audited episodes are reported ("too few episodes") but cannot fail
+    min_n: int = 20
+    #: episodes per category for the long walkers (``None``: every episode)
+    sample_long: int | None = 20
+    #: episodes per category for the short walkers (``None``: every episode)
+    sample_short: int | None = None
+    #: render size of the audit's environment
+    width: int = 160
+    height: int = 120
+    #: seeds the episode samples
+    seed: int = 0
+
+
+def _sample(eps: list[Episode], k: int | None, seed: int, tag: str) -> list[Episode]:
+    if k is None or k >= len(eps):
+        return list(eps)
+    return sorted(random.Random(f"{seed}/{tag}").sample(eps, k), key=lambda e: e.id)
+
+
+def _interactive(ep: Episode) -> bool:
+    return any(sg.type in INTERACTION_SUBGOALS for sg in ep.subgoals)
+
+
+def rollout(env, ep: Episode, index: int, walker: Walker, varying: set[str]) -> list[bool] | bool:
+    """One rollout of ``walker``: for a prefix walker, ``succ`` with ``succ[N]`` = whether
+    ``Finish`` after its first ``N`` actions succeeds, for ``N`` = 0 .. ``max_steps - 1``
+    (carried forward once the walker froze); for a self-finishing walker, its success."""
+    _, info = env.reset(options={"episode_id": ep.id})
+    walker.reset(ep.instruction, index)
+    succ = [bool(info["privileged"]["finish_would_succeed"])]
+    ok, feedback, public, last = True, "", {}, None
+    horizon = ep.max_steps - 1
+    while len(succ) <= horizon:
+        action = walker.act(ok, feedback, public)
+        if action is None:
+            break
+        _, _, terminated, truncated, info = env.step(action)
+        if action == "Finish":
+            return bool(info["success"])
+        public = {k: v for k, v in info.items() if k not in ("privileged", "episode_result")}
+        watched = {k: v for k, v in public.items() if k not in OWN_RESULT_KEYS}
+        if last is not None:
+            varying.update(k for k in watched if watched[k] != last.get(k))
+        last = watched
+        ok, feedback = bool(info["action_success"]), str(info["feedback"])
+        succ.append(bool(info["privileged"]["finish_would_succeed"]))
+        if terminated or truncated:
+            break
+    if walker.self_finishing:
+        return False  # it never finished within the budget
+    succ += [succ[-1]] * (horizon + 1 - len(succ))
+    return succ
+
+
+def audit_closed_loop(
+    episodes: str | Sequence[Episode],
+    config: ClosedLoopAuditConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the walkers on ``episodes`` (a ref or a list) and return a JSON-serialisable report:
+    ``{"family": "closed_loop", "pass": bool, "limit", "config", "walkers", "by_category":
+    {cat: {"n", "n_long", "best": {"policy", "walker", "finish_after", "success", "successes",
+    "n"}, "top": [...], "verdict"}}, "public_info": {"varying_keys", "pass"}}``."""
+    from ..envs.closed_loop import ClosedLoopEnv
+
+    cfg = config or ClosedLoopAuditConfig()
+    eps = load_episodes(episodes)
+    walkers = default_walkers()
+    env = ClosedLoopEnv(episodes=eps, width=cfg.width, height=cfg.height)
+    index = {e.id: i for i, e in enumerate(eps)}
+    by_cat: dict[str, list[Episode]] = {}
+    for e in eps:
+        by_cat.setdefault(e.category, []).append(e)
+    varying: set[str] = set()
+    report: dict[str, Any] = {}
+    try:
+        for cat, group in sorted(by_cat.items()):
+            interactive = any(_interactive(e) for e in group)
+            # policy name -> successes per N (prefix walkers) or total (self-finishing walkers)
+            tallies: dict[str, list[int]] = {}
+            counts: dict[str, int] = {}
+            n_long = 0
+            for kind, k in (("short", cfg.sample_short), ("long", cfg.sample_long)):
+                chosen = _sample(group, k, cfg.seed, f"{cat}/{kind}")
+                n_long = len(chosen) if kind == "long" else n_long
+                for ep in chosen:
+                    for w in walkers[kind]:
+                        if w.interacts and not interactive:
+                            continue
+                        res = rollout(env, ep, index[ep.id], w, varying)
+                        counts[w.name] = counts.get(w.name, 0) + 1
+                        if isinstance(res, bool):
+                            tallies.setdefault(w.name, [0])[0] += int(res)
+                            continue
+                        tally = tallies.setdefault(w.name, [])
+                        if len(tally) < len(res):
+                            tally.extend([0] * (len(res) - len(tally)))
+                        for n, s in enumerate(res):
+                            tally[n] += int(s)
+                if progress:
+                    progress(f"{cat}: {kind} walkers on {len(chosen)} episodes")
+            report[cat] = _summarise(cat, group, tallies, counts, n_long, walkers, cfg)
+    finally:
+        env.close()
+    public_ok = not varying
+    return {
+        "family": "closed_loop",
+        "pass": public_ok and all(r["verdict"] != "fail" for r in report.values()),
+        "limit": cfg.limit,
+        "config": asdict(cfg),
+        "walkers": sorted(w.name for ws in walkers.values() for w in ws),
+        "by_category": report,
+        "public_info": {"varying_keys": sorted(varying), "pass": public_ok},
+    }
+
+
+def _summarise(cat, group, tallies, counts, n_long, walkers, cfg) -> dict[str, Any]:
+    self_finishing = {w.name for ws in walkers.values() for w in ws if w.self_finishing}
+    rows = []
+    for name, tally in tallies.items():
+        n = counts[name]
+        for after, s in enumerate(tally):
+            label = name if name in self_finishing else f"{name} then Finish after {after}"
+            rows.append({"policy": label, "walker": name, "finish_after": None if name in self_finishing else after,
+                         "success": round(s / n, 4), "successes": s, "n": n})
+    rows.sort(key=lambda r: (-r["success"], r["policy"]))
+    best = rows[0] if rows else None
+    n = len(group)
+    if best is None or min(counts.values()) < cfg.min_n:
+        verdict = "too few episodes" if best is None or best["success"] > cfg.limit else "pass"
+    else:
+        verdict = "fail" if best["success"] > cfg.limit else "pass"
+    return {"n": n, "n_long": n_long, "best": best, "top": rows[:5], "verdict": verdict}
+
+
+def format_closed_loop(result: dict[str, Any]) -> str:
+    """A plain-text table of :func:`audit_closed_loop`'s report."""
+    lines = [f"closed-loop audit: best fixed non-visual walking policy per category (limit {result['limit']:.2f})",
+             f"{'category':18} {'n':>4} {'n_long':>6} {'best':>6}  verdict            policy"]
+    for cat, r in result["by_category"].items():
+        b = r["best"] or {"success": float("nan"), "policy": "-"}
+        lines.append(f"{cat:18} {r['n']:>4} {r['n_long']:>6} {b['success']:>6.3f}  {r['verdict']:18} {b['policy']}")
+    pub = result["public_info"]
+    lines.append("public info varying within an episode: " + (", ".join(pub["varying_keys"]) or "none") +
+                 (" (ok)" if pub["pass"] else " (FAIL: task progress leaks)"))
+    lines.append("PASS" if result["pass"] else "FAIL")
+    return "\n".join(lines)
