@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..episodes.spec import Episode, load_episodes
+from .registry import AuditContext, Figure, register
 from .walkers import OWN_RESULT_KEYS, Walker, default_walkers
 
 INTERACTION_SUBGOALS = frozenset({"open", "pick", "place"})
@@ -100,9 +101,11 @@ def audit_closed_loop(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the walkers on ``episodes`` (a ref or a list) and return a JSON-serialisable report:
-    ``{"family": "closed_loop", "pass": bool, "limit", "config", "walkers", "by_category":
-    {cat: {"n", "n_long", "best": {"policy", "walker", "finish_after", "success", "successes",
-    "n"}, "top": [...], "verdict"}}, "public_info": {"varying_keys", "pass"}}``."""
+    ``{"limit", "config", "walkers", "by_category": {cat: {"n", "n_long", "best": {"policy",
+    "walker", "finish_after", "success", "successes", "n"}, "top": [...], "verdict"}},
+    "public_info": {"varying_keys", "pass"}, "pass"}``. A category's verdict is ``"fail"`` when
+    its best policy is over ``limit``, ``"too few episodes"`` (never a failure) when fewer than
+    ``min_n`` episodes were audited and the best policy is over the limit, else ``"pass"``."""
     from ..envs.closed_loop import ClosedLoopEnv
 
     cfg = config or ClosedLoopAuditConfig()
@@ -118,7 +121,7 @@ def audit_closed_loop(
     try:
         for cat, group in sorted(by_cat.items()):
             interactive = any(_interactive(e) for e in group)
-            # policy name -> successes per N (prefix walkers) or total (self-finishing walkers)
+            # walker name -> successes per N (prefix walkers) or in total (self-finishing walkers)
             tallies: dict[str, list[int]] = {}
             counts: dict[str, int] = {}
             n_long = 0
@@ -135,18 +138,16 @@ def audit_closed_loop(
                             tallies.setdefault(w.name, [0])[0] += int(res)
                             continue
                         tally = tallies.setdefault(w.name, [])
-                        if len(tally) < len(res):
-                            tally.extend([0] * (len(res) - len(tally)))
+                        tally.extend([0] * (len(res) - len(tally)))
                         for n, s in enumerate(res):
                             tally[n] += int(s)
                 if progress:
                     progress(f"{cat}: {kind} walkers on {len(chosen)} episodes")
-            report[cat] = _summarise(cat, group, tallies, counts, n_long, walkers, cfg)
+            report[cat] = _summarise(group, tallies, counts, n_long, walkers, cfg)
     finally:
         env.close()
     public_ok = not varying
     return {
-        "family": "closed_loop",
         "pass": public_ok and all(r["verdict"] != "fail" for r in report.values()),
         "limit": cfg.limit,
         "config": asdict(cfg),
@@ -156,34 +157,62 @@ def audit_closed_loop(
     }
 
 
-def _summarise(cat, group, tallies, counts, n_long, walkers, cfg) -> dict[str, Any]:
+def _summarise(group, tallies, counts, n_long, walkers, cfg) -> dict[str, Any]:
     self_finishing = {w.name for ws in walkers.values() for w in ws if w.self_finishing}
     rows = []
     for name, tally in tallies.items():
         n = counts[name]
         for after, s in enumerate(tally):
-            label = name if name in self_finishing else f"{name} then Finish after {after}"
+            label = name if name in self_finishing else f"{name}, Finish after {after}"
             rows.append({"policy": label, "walker": name, "finish_after": None if name in self_finishing else after,
                          "success": round(s / n, 4), "successes": s, "n": n})
     rows.sort(key=lambda r: (-r["success"], r["policy"]))
     best = rows[0] if rows else None
-    n = len(group)
-    if best is None or min(counts.values()) < cfg.min_n:
-        verdict = "too few episodes" if best is None or best["success"] > cfg.limit else "pass"
-    else:
-        verdict = "fail" if best["success"] > cfg.limit else "pass"
-    return {"n": n, "n_long": n_long, "best": best, "top": rows[:5], "verdict": verdict}
+    over = best is not None and best["success"] > cfg.limit
+    few = not counts or min(counts.values()) < cfg.min_n
+    verdict = ("too few episodes" if few else "fail") if over else "pass"
+    return {"n": len(group), "n_long": n_long, "best": best, "top": rows[:5], "verdict": verdict}
 
 
-def format_closed_loop(result: dict[str, Any]) -> str:
-    """A plain-text table of :func:`audit_closed_loop`'s report."""
-    lines = [f"closed-loop audit: best fixed non-visual walking policy per category (limit {result['limit']:.2f})",
-             f"{'category':18} {'n':>4} {'n_long':>6} {'best':>6}  verdict            policy"]
-    for cat, r in result["by_category"].items():
-        b = r["best"] or {"success": float("nan"), "policy": "-"}
-        lines.append(f"{cat:18} {r['n']:>4} {r['n_long']:>6} {b['success']:>6.3f}  {r['verdict']:18} {b['policy']}")
-    pub = result["public_info"]
-    lines.append("public info varying within an episode: " + (", ".join(pub["varying_keys"]) or "none") +
-                 (" (ok)" if pub["pass"] else " (FAIL: task progress leaks)"))
-    lines.append("PASS" if result["pass"] else "FAIL")
-    return "\n".join(lines)
+# ---------------------------------------------------------------------------------------------
+# the registered checks (``egym audit`` on a closed-loop suite)
+
+_MEMO: dict[tuple, dict[str, Any]] = {}
+
+
+def _walked(target: Sequence[Episode], ctx: AuditContext) -> dict[str, Any]:
+    """:func:`audit_closed_loop` on ``target`` with the config in ``ctx.extra["closed_loop"]``,
+    computed once for both checks."""
+    cfg = ClosedLoopAuditConfig(**dict(ctx.extra.get("closed_loop", {})))
+    key = (tuple(e.id for e in target), tuple(sorted(asdict(cfg).items())))
+    if key not in _MEMO:
+        _MEMO.clear()
+        _MEMO[key] = audit_closed_loop(list(target), cfg, ctx.extra.get("progress"))
+    return _MEMO[key]
+
+
+@register("closed_loop", "walking_policies",
+          "fixed non-visual walking policies (spin-and-go, L-walks, left/right-keyed turns, wall following with "
+          "OpenDoor/Pick/Drop, random walks, signal-stop), each then Finish after N actions: best per category",
+          renders=True)
+def walking_policies(target: Sequence[Episode], fit: Sequence[Episode], ctx: AuditContext) -> dict[str, Figure]:
+    out = {}
+    for cat, r in _walked(target, ctx)["by_category"].items():
+        best = r["best"]
+        few = r["verdict"] == "too few episodes"
+        note = f"best: {best['policy']} ({best['successes']}/{best['n']})" if best else "no policy ran"
+        if r["n_long"] < r["n"]:
+            note += f"; wall-following / random walkers on a sample of {r['n_long']} of {r['n']} episodes"
+        if few:
+            note += f"; too few episodes to judge (fewer than {ClosedLoopAuditConfig.min_n}): reported, not failed"
+        out[cat] = Figure(best["success"] if best else 0.0, r["n"], 1.0 if few else _walked(target, ctx)["limit"],
+                          None, note)
+    return out
+
+
+@register("closed_loop", "public_info",
+          "nothing public in info changes with task progress before the episode ends (progress only under "
+          "info['privileged']): the score is the number of public keys that did", renders=True)
+def public_info(target: Sequence[Episode], fit: Sequence[Episode], ctx: AuditContext) -> dict[str, Figure]:
+    keys = _walked(target, ctx)["public_info"]["varying_keys"]
+    return {"all": Figure(float(len(keys)), len(target), 0.0, None, ", ".join(keys) or "none")}

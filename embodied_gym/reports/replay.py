@@ -30,6 +30,15 @@ from .runs import Run
 #: info fields kept per step (JSON-safe) for the pages
 INFO_KEYS = ("action", "invalid_action", "action_success", "feedback", "success", "subgoals_met", "subgoals_total",
              "correct", "expected", "skill", "bear_skill", "ground_truth", "parsed_answer", "score")
+
+
+def _info_subset(info: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`INFO_KEYS` of a step's info; closed-loop progress (``subgoals_met``) is read
+    from ``info["privileged"]``, the evaluator's view (a report is an evaluator, not an agent)."""
+    flat = {**info, **{k: v for k, v in (info.get("privileged") or {}).items() if k == "subgoals_met"}}
+    return {k: jsonable(flat[k]) for k in INFO_KEYS if k in flat}
+
+
 #: observation text fields kept per step
 OBS_TEXT_KEYS = ("instruction", "question", "options", "skill", "feedback")
 
@@ -141,7 +150,7 @@ class EpisodeReplayer:
             if pos is not None and family != "bear":
                 out.agent_path.append(pos)
             out.steps.append(StepView(index=int(rec["step"]), frame=np.array(frame, copy=True), record=rec,
-                                      info={k: jsonable(info[k]) for k in INFO_KEYS if k in info}, text=text,
+                                      info=_info_subset(info), text=text,
                                       position=pos if family != "bear" else None, matches=matches))
             if terminated or truncated:
                 break

@@ -282,7 +282,7 @@ def phrasing(templates: dict[str, Sequence[str]], domain: str) -> Sequence[str]:
 def forward_walk(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -> np.ndarray:
     """``K x 2`` ground points the agent passes walking straight ahead from ``start`` (one per
     ``sim.move_step``, the start included) until it would leave navigable space (the grid of
-    ``reachable_positions`` from ``start``; a point counts as navigable within 0.6 cells of a
+    ``reachable_positions`` from ``start``; a point counts as navigable within 0.75 cells of a
     navigable cell centre)."""
     cells = np.asarray(sim.reachable_positions(), dtype=float).reshape(-1, 2)
     fx, _, fz = start.forward
@@ -290,10 +290,12 @@ def forward_walk(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -
     pts = [(start.x, start.z)]
     if not len(cells):
         return np.asarray(pts)
-    spacing = float(np.min(np.abs(np.diff(np.unique(cells[:, 0]))))) if len(np.unique(cells[:, 0])) > 1 else 0.25
+    xs = np.unique(np.round(cells[:, 0], 6))
+    gaps = np.diff(xs)
+    spacing = float(gaps[gaps > 1e-6].min()) if (gaps > 1e-6).any() else 0.25
     for k in range(1, int(length / step) + 1):
         x, z = start.x + k * step * fx, start.z + k * step * fz
-        if np.min(np.hypot(cells[:, 0] - x, cells[:, 1] - z)) > 0.6 * spacing:
+        if np.min(np.hypot(cells[:, 0] - x, cells[:, 1] - z)) > 0.75 * spacing:
             break
         pts.append((x, z))
     return np.asarray(pts)
