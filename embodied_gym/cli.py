@@ -46,9 +46,10 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         return 0
     if not args.suite or not args.split:
         raise SystemExit("egym generate: --suite and --split are required (or --backend and --scenes)")
-    from .episodes.suites import generate_suite
+    from .audit.gate import generate_audited
 
-    paths = generate_suite(args.suite, split=args.split, n=args.n, seed=args.seed, out=Path(args.out))
+    paths = generate_audited(args.suite, split=args.split, n=args.n, seed=args.seed, out=Path(args.out),
+                             run_audit=not args.no_audit)
     for p in paths:
         print(p)
     return 0
@@ -263,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("generate", help="generate an episode suite (deterministic: same args, same bytes)")
-    p.add_argument("--suite", help="suite name, e.g. house-v1 or bear-lh-v1")
+    p.add_argument("--suite", help="suite name, e.g. house-v2 or bear-lh-v2")
     p.add_argument("--split", help="val, test or ood")
     p.add_argument("--backend", default="house", help="with --scenes: the backend whose scenes to use")
     p.add_argument("--scenes", help="comma-separated scenes of --backend (e.g. FloorPlan1,FloorPlan2): tasks there")
@@ -273,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "total (default: the split's official size)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--no-audit", action="store_true", help="write the split without running `egym audit` on it "
+                   "(default: a split that fails the audit is refused and kept as SPLIT.jsonl.rejected)")
     p.set_defaults(func=_cmd_generate)
 
     p = sub.add_parser("eval", help="evaluate an agent on an environment")

@@ -102,7 +102,8 @@ def audit_closed_loop(
 ) -> dict[str, Any]:
     """Run the walkers on ``episodes`` (a ref or a list) and return a JSON-serialisable report:
     ``{"limit", "config", "walkers", "by_category": {cat: {"n", "n_long", "best": {"policy",
-    "walker", "finish_after", "success", "successes", "n"}, "top": [...], "verdict"}},
+    "walker", "finish_after", "success", "successes", "n"}, "top": [...], "by_walker": {walker:
+    best success over N}, "verdict"}},
     "public_info": {"varying_keys", "pass"}, "pass"}``. A category's verdict is ``"fail"`` when
     its best policy is over ``limit``, ``"too few episodes"`` (never a failure) when fewer than
     ``min_n`` episodes were audited and the best policy is over the limit, else ``"pass"``."""
@@ -111,7 +112,7 @@ def audit_closed_loop(
     cfg = config or ClosedLoopAuditConfig()
     eps = load_episodes(episodes)
     walkers = default_walkers()
-    env = ClosedLoopEnv(episodes=eps, width=cfg.width, height=cfg.height)
+    env = ClosedLoopEnv(episodes=eps, backend=eps[0].backend if eps else "house", width=cfg.width, height=cfg.height)
     index = {e.id: i for i, e in enumerate(eps)}
     by_cat: dict[str, list[Episode]] = {}
     for e in eps:
@@ -171,7 +172,11 @@ def _summarise(group, tallies, counts, n_long, walkers, cfg) -> dict[str, Any]:
     over = best is not None and best["success"] > cfg.limit
     few = not counts or min(counts.values()) < cfg.min_n
     verdict = ("too few episodes" if few else "fail") if over else "pass"
-    return {"n": len(group), "n_long": n_long, "best": best, "top": rows[:5], "verdict": verdict}
+    by_walker: dict[str, float] = {}
+    for r in rows:
+        by_walker[r["walker"]] = max(by_walker.get(r["walker"], 0.0), r["success"])
+    return {"n": len(group), "n_long": n_long, "best": best, "top": rows[:5], "by_walker": dict(sorted(by_walker.items())),
+            "verdict": verdict}
 
 
 # ---------------------------------------------------------------------------------------------

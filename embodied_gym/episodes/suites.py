@@ -93,7 +93,7 @@ SUITES: dict[str, SuiteConfig] = {
             "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50, rooms=(2, 5)),
             "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 40, rooms=(6, 7)),
         },
-        max_attempts=60,
+        max_attempts=100,
     ),
 }
 """Known suites. ``house-v2`` is the default closed-loop suite; ``train`` is not shipped

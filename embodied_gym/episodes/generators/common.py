@@ -279,26 +279,55 @@ def phrasing(templates: dict[str, Sequence[str]], domain: str) -> Sequence[str]:
     return templates[domain]
 
 
+class _Navigable:
+    """Ground points near the navigable grid of ``reachable_positions`` from the current pose (a
+    point counts as navigable within 0.75 cells of a navigable cell centre)."""
+
+    def __init__(self, sim: Simulator):
+        self.cells = np.asarray(sim.reachable_positions(), dtype=float).reshape(-1, 2)
+        xs = np.unique(np.round(self.cells[:, 0], 6)) if len(self.cells) else np.zeros(0)
+        gaps = np.diff(xs)
+        self.tol = 0.75 * (float(gaps[gaps > 1e-6].min()) if (gaps > 1e-6).any() else 0.25)
+
+    def __call__(self, x: float, z: float) -> bool:
+        return bool(len(self.cells)) and float(np.min(np.hypot(self.cells[:, 0] - x, self.cells[:, 1] - z))) <= self.tol
+
+
+def _straight(nav: _Navigable, x: float, z: float, yaw: float, step: float, length: float) -> list[tuple[float, float]]:
+    """Points passed walking straight from ``(x, z)`` along ``yaw`` until leaving navigable space."""
+    r = math.radians(yaw)
+    fx, fz = math.cos(r), -math.sin(r)
+    pts = [(x, z)]
+    for k in range(1, int(length / step) + 1):
+        p = (x + k * step * fx, z + k * step * fz)
+        if not nav(*p):
+            break
+        pts.append(p)
+    return pts
+
+
 def forward_walk(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -> np.ndarray:
     """``K x 2`` ground points the agent passes walking straight ahead from ``start`` (one per
-    ``sim.move_step``, the start included) until it would leave navigable space (the grid of
-    ``reachable_positions`` from ``start``; a point counts as navigable within 0.75 cells of a
-    navigable cell centre)."""
-    cells = np.asarray(sim.reachable_positions(), dtype=float).reshape(-1, 2)
-    fx, _, fz = start.forward
-    step = float(sim.move_step)
-    pts = [(start.x, start.z)]
-    if not len(cells):
-        return np.asarray(pts)
-    xs = np.unique(np.round(cells[:, 0], 6))
-    gaps = np.diff(xs)
-    spacing = float(gaps[gaps > 1e-6].min()) if (gaps > 1e-6).any() else 0.25
-    for k in range(1, int(length / step) + 1):
-        x, z = start.x + k * step * fx, start.z + k * step * fz
-        if np.min(np.hypot(cells[:, 0] - x, cells[:, 1] - z)) > 0.75 * spacing:
-            break
-        pts.append((x, z))
-    return np.asarray(pts)
+    ``sim.move_step``, the start included) until it would leave navigable space; call with the
+    agent at ``start`` (the grid is ``reachable_positions`` from the current pose)."""
+    return np.asarray(_straight(_Navigable(sim), start.x, start.z, start.yaw, float(sim.move_step), length))
+
+
+def blind_walks(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -> np.ndarray:
+    """Where simple blind walks from ``start`` take the agent (call with the agent at ``start``):
+    every point of the straight walk ahead, plus the resting point of the straight walk along each
+    other heading (``k * turn_step``) and of each two-leg walk (straight ahead until blocked, turn
+    ``k`` steps, straight until blocked). A target kept :data:`CORRIDOR_CLEARANCE` m away from
+    all of them cannot be reached by walking straight and stopping where a wall stops you."""
+    nav = _Navigable(sim)
+    step, turn = float(sim.move_step), float(sim.turn_step)
+    n = max(1, int(round(360.0 / turn)))
+    ahead = _straight(nav, start.x, start.z, start.yaw, step, length)
+    points = list(ahead)
+    for k in range(1, n):
+        points.append(_straight(nav, start.x, start.z, start.yaw + k * turn, step, length)[-1])
+        points.append(_straight(nav, *ahead[-1], start.yaw + k * turn, step, length)[-1])
+    return np.asarray(points)
 
 
 def off_corridor(walk: np.ndarray, obj: ObjectInfo, clearance: float = CORRIDOR_CLEARANCE) -> bool:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import random
 
-from ...sims.base import ObjectInfo, Simulator
+from ...sims.base import ObjectInfo, Pose, Simulator
 from ..planner import relative_bearing
 from .common import (
     Rejected,
     TaskDraft,
     apart_from_rivals,
     choose,
-    forward_walk,
+    blind_walks,
     geodesic,
     min_pixels,
     navigation_targets,
@@ -22,6 +22,8 @@ from .common import (
     pixels,
     reach,
     require_reachable,
+    same_category,
+    sample_pose_facing,
     sample_start_pose,
     turn_in_place_views,
     unique_expression,
@@ -33,6 +35,8 @@ ATTEMPTS = 16
 MIN_VISIBLE = 3
 #: degrees: at least two distractors lie this far from the target's bearing
 DISTRACTOR_BEARING = 10.0
+#: degrees: basic start headings put the target at most this far from the view's centre
+VIEW_BEARING = 33.0
 
 BASIC_TEMPLATES = {
     "in_domain": (
@@ -105,38 +109,52 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
     """A target among visible distractors: the start frame shows at least :data:`MIN_VISIBLE`
     clearly visible navigation targets (segmentation), at least two of them
     :data:`DISTRACTOR_BEARING` degrees or more from the target's bearing; the target has a
-    house-wide unique name, lies 2-9 m away (path length), :data:`CORRIDOR_CLEARANCE` m off the
-    straight walk ahead and :data:`RIVAL_SEPARATION` m from any visible object of its category.
-    The start pose is random, so the target's place in the view is spread over the field of view."""
+    house-wide unique name, lies 2.5-10 m away (path length), :data:`CORRIDOR_CLEARANCE` m from
+    every point of the simple blind walks from the start (:func:`~.common.blind_walks`) and
+    :data:`RIVAL_SEPARATION` m from any other object of its category. A target is drawn first,
+    then start poses 3-9 m from it that face it give or take one turn, so its place in the view
+    is spread over the field of view."""
     objects, rooms = sim.objects(), sim.rooms()
     px = min_pixels(sim)
-    for _ in range(ATTEMPTS):
-        start = sample_start_pose(sim, rng)
-        obs = view_from(sim, start)
-        visible = [o for o in navigation_targets(sim) if pixels(obs, o.id) >= px]
-        if len(visible) < MIN_VISIBLE:
-            continue
-        walk = forward_walk(sim, start)
-        bearings = {o.id: relative_bearing(start, o.position) for o in visible}
-        cands = []
-        for obj in visible:
-            spread = sum(1 for o in visible if abs(bearings[o.id] - bearings[obj.id]) >= DISTRACTOR_BEARING)
-            if spread < 2 or not off_corridor(walk, obj):
+    named = [(o, e) for o in reachable_targets(sim, sim.pose) if (e := unique_expression(o, objects, rooms))
+             and apart_from_rivals(o, same_category(o, objects))]
+    rng.shuffle(named)
+    for obj, expr in named[:8]:
+        poses = [p for p in _poses_seeing(sim, rng, obj) if off_corridor(blind_walks(sim, p), obj)]
+        rng.shuffle(poses)
+        for start in poses[:4]:
+            if not (2.5 <= geodesic(sim, start, obj) <= 10.0):
                 continue
-            if not apart_from_rivals(obj, [o for o in visible if o.category == obj.category]):
+            obs = view_from(sim, start)
+            visible = [o for o in navigation_targets(sim) if pixels(obs, o.id) >= px]
+            if all(o.id != obj.id for o in visible) or len(visible) < MIN_VISIBLE:
                 continue
-            expr = unique_expression(obj, objects, rooms)
-            if expr is None or not (2.0 <= geodesic(sim, start, obj) <= 9.0):
+            bearings = {o.id: relative_bearing(start, o.position) for o in visible}
+            if sum(1 for o in visible if abs(bearings[o.id] - bearings[obj.id]) >= DISTRACTOR_BEARING) < 2:
                 continue
-            cands.append((obj, expr))
-        if not cands:
-            continue
-        obj, expr = cands[rng.randrange(len(cands))]
-        text = choose(rng, phrasing(BASIC_TEMPLATES, domain), t=expr)
-        extra = {"target_pixels": pixels(obs, obj.id), "bearing": round(bearings[obj.id], 1),
-                 "distractors": [o.id for o in visible if o.id != obj.id]}
-        return TaskDraft("basic", text, [reach(obj, f"reach {expr}")], start, extra)
-    raise Rejected("no start view with a clearly visible, uniquely nameable target off the walk ahead among distractors")
+            text = choose(rng, phrasing(BASIC_TEMPLATES, domain), t=expr)
+            extra = {"target_pixels": pixels(obs, obj.id), "bearing": round(bearings[obj.id], 1),
+                     "distractors": [o.id for o in visible if o.id != obj.id]}
+            return TaskDraft("basic", text, [reach(obj, f"reach {expr}")], start, extra)
+    raise Rejected("no start view with a clearly visible, uniquely nameable target away from blind walks among distractors")
+
+
+def _poses_seeing(sim: Simulator, rng: random.Random, obj: ObjectInfo, tries: int = 24) -> list[Pose]:
+    """Navigable poses 3-9 m (straight line) from ``obj`` with a heading (a multiple of
+    ``sim.turn_step``) that puts ``obj`` within :data:`VIEW_BEARING` degrees of the view's centre;
+    every such heading of ``tries`` sampled positions."""
+    out = []
+    n = max(1, int(round(360.0 / sim.turn_step)))
+    for _ in range(tries):
+        try:
+            p = sample_pose_facing(sim, rng, obj.position, 3.0, 9.0, jitter=0)
+        except Rejected:
+            return out
+        for k in range(n):
+            q = p.with_(yaw=(k * sim.turn_step) % 360.0)
+            if abs(relative_bearing(q, obj.position)) <= VIEW_BEARING:
+                out.append(q)
+    return out
 
 
 def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
@@ -149,7 +167,7 @@ def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_d
     for _ in range(ATTEMPTS):
         start = sample_start_pose(sim, rng)
         obs = view_from(sim, start)
-        walk = forward_walk(sim, start)
+        walk = blind_walks(sim, start)
         cands = [o for o in reachable_targets(sim, start) if pixels(obs, o.id) == 0 and off_corridor(walk, o)]
         rng.shuffle(cands)
         for obj in cands[:4]:
@@ -181,7 +199,7 @@ def generate_multi_stage(sim: Simulator, rng: random.Random, domain: str = "in_d
         start = sample_start_pose(sim, rng)
         named = [(o, e) for o in reachable_targets(sim, start) if (e := unique_expression(o, objects, rooms))]
         rng.shuffle(named)
-        walk = forward_walk(sim, start)
+        walk = blind_walks(sim, start)
         chosen: list[tuple[ObjectInfo, str]] = []
         prev = None
         for obj, expr in named:

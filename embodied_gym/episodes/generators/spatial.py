@@ -36,7 +36,7 @@ from .common import (
     TaskDraft,
     apart_from_rivals,
     choose,
-    forward_walk,
+    blind_walks,
     geodesic,
     min_pixels,
     navigation_targets,
@@ -148,7 +148,7 @@ def _visible_categories(sim: Simulator, obs: Observation) -> list[str]:
 
 
 def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
-    walk = forward_walk(sim, start)
+    walk = blind_walks(sim, start)
     cats = _visible_categories(sim, obs)
     rng.shuffle(cats)
     for cat in cats:
@@ -173,7 +173,7 @@ def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
 def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
     px = min_pixels(sim)
     objects = sim.objects()
-    walk = forward_walk(sim, start)
+    walk = blind_walks(sim, start)
     cats = _visible_categories(sim, obs)
     anchors = []
     for c in cats:
@@ -220,7 +220,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
 
 
 def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
-    walk = forward_walk(sim, start)
+    walk = blind_walks(sim, start)
     by_cat: dict[str, list[ObjectInfo]] = {}
     for o in navigation_targets(sim):
         by_cat.setdefault(o.category, []).append(o)
@@ -252,7 +252,7 @@ def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, dom
     rooms = sim.rooms()
     named = unique_room_kinds(rooms)
     objects = sim.objects()
-    walk = forward_walk(sim, start)
+    walk = blind_walks(sim, start)
     cands = [o for o in navigation_targets(sim) if len(same_category(o, objects)) >= 2]
     rng.shuffle(cands)
     for target in cands:

@@ -1,0 +1,45 @@
+"""Generation behind the audit: ``egym generate`` writes a suite only if it passes ``egym audit``.
+
+:func:`generate_audited` generates a split into a scratch folder next to ``out``, runs every
+registered check of the suite's family on it (:func:`~.core.audit`, learned baselines fitted on
+the split's two halves), and only then moves ``<split>.jsonl`` into ``out`` with the audit's
+report beside it (``<split>.audit.json``). A split that fails is not written: it is kept as
+``<split>.jsonl.rejected`` for inspection and :class:`~.core.AuditFailed` is raised with the report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..episodes.spec import load_episodes
+from ..episodes.suites import generate_suite
+from .core import AuditConfig, AuditFailed, audit
+
+
+def generate_audited(suite: str, split: str, n: int | None = None, seed: int = 0, out: str | Path = ".",
+                     *, config: AuditConfig | None = None, run_audit: bool = True) -> list[Path]:
+    """Generate ``suite``/``split`` (see :func:`~embodied_gym.episodes.suites.generate_suite`)
+    and write it to ``out`` only if the audit passes (``run_audit=False`` skips the audit, e.g.
+    for training splits). Returns the written episode files."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{split}-", dir=out))
+    try:
+        written = []
+        for path in generate_suite(suite, split, n=n, seed=seed, out=scratch):
+            final = out / path.name
+            if run_audit:
+                report = audit(load_episodes(path), None, config, name=f"{suite}:{split} (generated)")
+                if not report["passed"]:
+                    shutil.move(str(path), str(final) + ".rejected")
+                    raise AuditFailed(f"{suite}:{split} fails the audit, not written (kept as {final}.rejected): "
+                                      + "; ".join(report["failures"]), report)
+                final.with_suffix(".audit.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+            shutil.move(str(path), str(final))
+            written.append(final)
+        return written
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
