@@ -16,14 +16,19 @@ from embodied_gym.episodes.generators import (
     spatial,
 )
 from embodied_gym.episodes.generators.common import (
-    bbox_of,
+    CORRIDOR_CLEARANCE,
+    RIVAL_SEPARATION,
+    all_doors_open,
+    blind_walks,
     min_pixels,
+    phrasing,
     pixels,
     room_of,
     same_category,
     turn_in_place_views,
     view_from,
 )
+from embodied_gym.episodes.planner import relative_bearing
 from embodied_gym.episodes.spec import CATEGORIES
 from embodied_gym.sims.house import generate_house_spec
 
@@ -52,12 +57,18 @@ def _matching(objects, category):
     return [o for o in objects.values() if o.category == category]
 
 
-def test_every_category_has_a_generator_and_several_paraphrases():
+def test_every_category_has_a_generator_and_held_out_paraphrases():
+    """Each template family has in-domain paraphrases and disjoint held-out (ood) ones."""
     assert set(GENERATORS) == set(CATEGORIES)
     families = [navigation.BASIC_TEMPLATES, navigation.EXPLORATION_TEMPLATES, navigation.MULTI2_TEMPLATES,
                 spatial.ORDINAL_TEMPLATES, spatial.RELATIVE_TEMPLATES, spatial.ROOM_TEMPLATES,
                 interaction.OPEN_TEMPLATES, interaction.PICK_DROP_TEMPLATES]
-    assert all(len(set(t)) >= 3 for t in families)
+    for fam in families:
+        assert set(fam) == {"in_domain", "ood"}
+        assert len(set(fam["in_domain"])) >= 2 and len(set(fam["ood"])) >= 2
+        assert not set(fam["in_domain"]) & set(fam["ood"])
+    with pytest.raises(ValueError, match="domain: expected one of in_domain, ood, got 'mars'"):
+        phrasing(navigation.BASIC_TEMPLATES, "mars")
 
 
 def test_unknown_category_is_a_value_error(house_sim):
@@ -65,13 +76,26 @@ def test_unknown_category_is_a_value_error(house_sim):
         generate_task("dance", house_sim, random.Random(0))
 
 
-def test_basic_target_is_clearly_visible_in_the_start_frame(house_sim):
+def _away_from_blind_walks(sim, d):
+    """The target keeps CORRIDOR_CLEARANCE from every point of the simple blind walks."""
+    view_from(sim, d.start_pose)
+    walk = blind_walks(sim, d.start_pose)
+    t = sim.objects()[d.subgoals[0].target]
+    assert min(((x - t.position[0]) ** 2 + (z - t.position[2]) ** 2) ** 0.5 for x, z in walk) > CORRIDOR_CLEARANCE
+
+
+def test_basic_target_is_visible_among_spread_distractors_away_from_blind_walks(house_sim):
     for k, d in drafts(house_sim, "basic", 3):
         load(house_sim, k)
         obs = view_from(house_sim, d.start_pose)
         target = d.subgoals[0].target
         assert pixels(obs, target) >= min_pixels(house_sim), d.instruction
-        assert house_sim.geodesic_distance(d.start_pose, obs.objects[target].position) >= 2.0
+        assert house_sim.geodesic_distance(d.start_pose, obs.objects[target].position) >= 2.5
+        visible = [o for o in obs.objects.values() if o.kind != "door" and pixels(obs, o.id) >= min_pixels(house_sim)]
+        tb = relative_bearing(d.start_pose, obs.objects[target].position)
+        spread = [o for o in visible if abs(relative_bearing(d.start_pose, o.position) - tb) >= navigation.DISTRACTOR_BEARING]
+        assert len(visible) >= navigation.MIN_VISIBLE and len(spread) >= 2
+        _away_from_blind_walks(house_sim, d)
 
 
 def test_exploration_target_has_no_pixel_in_the_start_frame(house_sim):
@@ -91,33 +115,35 @@ def _check_unique_referent(sim, d):
     target = objects[d.subgoals[0].target]
     rel = d.extra["relation"]
     obs = view_from(sim, d.start_pose)
-    if rel == "ordinal":
-        seen = [(o, bbox_of(obs, o.id)) for o in _matching(objects, target.category) if pixels(obs, o.id) > 0]
-        seen.sort(key=lambda t: (t[1][0] + t[1][2]) / 2)
+    cands = [o for o in _matching(objects, target.category) if o.kind != "door"]
+    assert all(((o.position[0] - target.position[0]) ** 2 + (o.position[2] - target.position[2]) ** 2) ** 0.5
+               > RIVAL_SEPARATION for o in cands if o.id != target.id), "a rival within the success radius' reach"
+    if rel == "ordinal":  # same-category objects in the start frame, by bearing from the start pose
+        seen = [o for o in cands if pixels(obs, o.id) > 0]
+        assert all(pixels(obs, o.id) >= min_pixels(sim) for o in seen), "no barely visible instance"
+        seen.sort(key=lambda o: -relative_bearing(d.start_pose, o.position))  # leftmost first
         if d.extra["side"] == "right":
             seen.reverse()
-        assert seen[d.extra["ordinal"] - 1][0].id == target.id
+        assert seen[d.extra["ordinal"] - 1].id == target.id
         assert f"{spatial.ORDINALS[d.extra['ordinal'] - 1]}" in d.instruction and d.extra["side"] in d.instruction
     elif rel == "relative":
-        anchor_box = bbox_of(obs, d.extra["anchor"])
         anchor = objects[d.extra["anchor"]]
         assert sum(1 for o in _matching(objects, anchor.category) if pixels(obs, o.id) > 0) == 1, "anchor must be unique in view"
-        centres = {o.id: (bbox_of(obs, o.id)[0] + bbox_of(obs, o.id)[2]) / 2
-                   for o in _matching(objects, target.category) if pixels(obs, o.id) > 0}
-        if d.extra["side"] == "left":
-            hits = [i for i, c in centres.items() if c < anchor_box[0]]
-        else:
-            hits = [i for i, c in centres.items() if c > anchor_box[2]]
-        assert hits == [target.id]
+        ab = relative_bearing(d.start_pose, anchor.position)
+        sign = 1 if d.extra["side"] == "left" else -1
+        bearings = {o.id: relative_bearing(d.start_pose, o.position) for o in cands if pixels(obs, o.id) > 0}
+        assert [i for i, b in bearings.items() if sign * (b - ab) > 0] == [target.id]
     elif rel == "support":
         on_anchor = [o for o in _matching(objects, target.category) if o.on == d.extra["anchor"]]
         assert on_anchor == [target] or [o.id for o in on_anchor] == [target.id]
-    elif rel in ("nearest", "farthest"):
-        dists = {o.id: sim.geodesic_distance(d.start_pose, o.position) for o in _matching(objects, target.category)}
+    elif rel in ("nearest", "farthest"):  # path length with every door open
+        with all_doors_open(sim):
+            dists = {o.id: sim.geodesic_distance(d.start_pose, o.position) for o in cands}
         best = min(dists, key=dists.get) if rel == "nearest" else max(dists, key=dists.get)
         assert best == target.id
         others = [v for i, v in dists.items() if i != target.id]
         assert all(abs(v - dists[target.id]) >= spatial.EXTREME_MARGIN for v in others)
+        assert abs(sim.geodesic_distance(d.start_pose, target.position) - dists[target.id]) <= 0.05, "no door on its route"
     elif rel == "room":
         rooms = sim.rooms()
         room = room_of(target, rooms)
@@ -134,6 +160,7 @@ def test_spatial_semantic_referent_is_unique(house_sim, relation):
     for k, d in drafts(house_sim, "spatial_semantic", 2, start_seed=300, relation=relation):
         load(house_sim, k)
         _check_unique_referent(house_sim, d)
+        _away_from_blind_walks(house_sim, d)
 
 
 def test_multi_stage_has_ordered_distinct_reach_subgoals(house_sim):
@@ -149,11 +176,15 @@ def test_multi_stage_has_ordered_distinct_reach_subgoals(house_sim):
         assert all(p >= 0 for p in positions) and positions == sorted(positions), d.instruction
 
 
-def test_open_door_targets_a_closed_door_named_by_its_rooms(house_sim):
+def test_open_door_names_one_of_several_closed_doors_and_keeps_the_others_closed(house_sim):
     for k, d in drafts(house_sim, "open_door", 3):
         load(house_sim, k)
-        door = house_sim.objects()[d.subgoals[0].target]
+        objects = house_sim.objects()
+        door = objects[d.subgoals[0].target]
+        closed = {o.id for o in objects.values() if o.kind == "door" and not o.is_open}
         assert d.subgoals[0].type == "open" and door.kind == "door" and door.is_open is False
+        assert len(closed) >= interaction.MIN_CLOSED_DOORS and len(d.extra["reachable_doors"]) >= 2
+        assert set(d.subgoals[0].keep_closed) == closed - {door.id}
         kinds = {r.id: r.kind.replace("_", " ") for r in house_sim.rooms()}
         assert kinds[d.extra["door_rooms"][1]] in d.instruction
 

@@ -1,10 +1,12 @@
-"""Official suites: deterministic (byte-identical) generation, the CLI contract, the shipped
-house-v1 files' sizes, tags and held-out categories, and the oracle succeeding on every shipped
-episode (demonstrations replayed in a fresh simulator, and a sample through the Gymnasium env)."""
+"""Official suites: deterministic (byte-identical) generation, the CLI contract (generation runs
+the audit), the shipped house-v2 files' sizes, tags, held-out categories, layouts and templates,
+the oracle succeeding on every shipped episode (demonstrations replayed in a fresh simulator,
+and a sample through the Gymnasium env), and deprecated house-v1 still loading."""
 
 from __future__ import annotations
 
 import collections
+import json
 
 import gymnasium as gym
 import pytest
@@ -16,38 +18,43 @@ from embodied_gym.episodes.spec import CATEGORIES, load_episodes, resolve_ref
 from embodied_gym.episodes.suites import HELD_OUT_CATEGORIES, IN_DOMAIN_CATEGORIES, SUITES, generate_suite
 from embodied_gym.sims import make_simulator
 
-SHIPPED = {split: resolve_ref(f"house-v1:{split}") for split in ("val", "test", "ood")}
+SHIPPED = {split: resolve_ref(f"house-v2:{split}") for split in ("val", "test", "ood")}
+V1 = {split: resolve_ref(f"house-v1:{split}") for split in ("val", "test", "ood")}
 
 
 def test_generation_is_byte_identical_and_seed_dependent(tmp_path):
-    assert egym(["generate", "--suite", "house-v1", "--split", "test", "--n", "1", "--seed", "3", "--out", str(tmp_path / "a")]) == 0
+    assert egym(["generate", "--suite", "house-v2", "--split", "test", "--n", "1", "--seed", "3", "--out", str(tmp_path / "a")]) == 0
     first = (tmp_path / "a" / "test.jsonl").read_bytes()
-    again = generate_suite("house-v1", "test", n=1, seed=3, out=tmp_path / "b")[0].read_bytes()
+    report = json.loads((tmp_path / "a" / "test.audit.json").read_text())  # the audit ran on it
+    assert report["family"] == "closed_loop" and report["passed"] and "walking_policies" in report["checks"]
+    again = generate_suite("house-v2", "test", n=1, seed=3, out=tmp_path / "b")[0].read_bytes()
     assert first == again
     eps = load_episodes(tmp_path / "a" / "test.jsonl")
     assert [e.category for e in eps] == list(CATEGORIES)
-    other = generate_suite("house-v1", "test", n=1, seed=4, out=tmp_path / "c")[0].read_bytes()
+    other = generate_suite("house-v2", "test", n=1, seed=4, out=tmp_path / "c")[0].read_bytes()
     assert other != first
 
 
 def test_bad_suite_arguments_are_value_errors(tmp_path):
     """Unknown suites (listing both known ones, and not a near-miss of the BEAR name), unknown
     splits and non-positive sizes are ValueErrors naming the value."""
-    with pytest.raises(ValueError, match="unknown suite 'nope'; known: house-v1, bear-lh-v1"):
+    with pytest.raises(ValueError, match="unknown suite 'nope'; known: house-v2, bear-lh-v1"):
         generate_suite("nope", "test", n=1, out=tmp_path)
     with pytest.raises(ValueError, match="unknown suite 'bear-lh-v2'"):
         generate_suite("bear-lh-v2", "test", n=1, out=tmp_path)
     with pytest.raises(ValueError, match="no split 'dev'"):
-        generate_suite("house-v1", "dev", n=1, out=tmp_path)
+        generate_suite("house-v2", "dev", n=1, out=tmp_path)
     with pytest.raises(ValueError, match="n: expected a positive"):
-        generate_suite("house-v1", "test", n=0, out=tmp_path)
+        generate_suite("house-v2", "test", n=0, out=tmp_path)
 
 
 def test_held_out_categories_are_disjoint_from_in_domain_ones():
     assert HELD_OUT_CATEGORIES and not set(HELD_OUT_CATEGORIES) & set(IN_DOMAIN_CATEGORIES)
-    splits = SUITES["house-v1"].splits
+    splits = SUITES["house-v2"].splits
     assert splits["ood"].categories == HELD_OUT_CATEGORIES and splits["ood"].style == "ood"
     assert all(splits[s].categories == IN_DOMAIN_CATEGORIES and splits[s].style == "train" for s in ("train", "val", "test"))
+    # held-out house sizes (and so floor plans): ood houses are larger than any in-domain one
+    assert splits["ood"].rooms[0] > max(splits[s].rooms[1] for s in ("train", "val", "test"))
 
 
 def test_shipped_suite_sizes_tags_and_categories():
@@ -55,13 +62,15 @@ def test_shipped_suite_sizes_tags_and_categories():
     for split, path in SHIPPED.items():
         eps = load_episodes(path)
         counts = collections.Counter(e.category for e in eps)
-        minimum = 50 if split in ("val", "test") else 20
+        minimum = {"val": 20, "test": 50, "ood": 40}[split]
         assert set(counts) == set(CATEGORIES) and min(counts.values()) >= minimum, (split, counts)
         domain = "ood" if split == "ood" else "in_domain"
         allowed = set(HELD_OUT_CATEGORIES if split == "ood" else IN_DOMAIN_CATEGORIES)
         for e in eps:
             assert e.split == split and e.domain == domain and e.tags["scene_family"]
             assert e.scene["style"] == ("ood" if split == "ood" else "train")
+            lo, hi = SUITES["house-v2"].splits[split].rooms
+            assert lo <= len(e.scene["rooms"]) <= hi, e.id
             assert {o["category"] for o in e.scene["objects"]} <= allowed, e.id
             assert e.demonstration is not None and e.demonstration.actions[-1] == "Finish"
             assert len(e.demonstration.actions) < e.max_steps
@@ -105,3 +114,45 @@ def test_live_oracle_through_the_gym_env_succeeds():
             assert info["episode_result"]["success"], ep.id
     finally:
         env.close()
+
+
+def _templates() -> dict[str, list[str]]:
+    """Every instruction template of the generators by domain (``in_domain`` / ``ood``)."""
+    import re
+
+    from embodied_gym.episodes.generators import interaction, navigation, spatial
+
+    out: dict[str, list[str]] = {"in_domain": [], "ood": []}
+    for mod in (navigation, interaction, spatial):
+        for name, family in vars(mod).items():
+            if not name.endswith("_TEMPLATES"):
+                continue
+            assert set(family) == {"in_domain", "ood"}, name
+            for dom, temps in family.items():
+                out[dom] += [t for v in temps.values() for t in v] if isinstance(temps, dict) else list(temps)
+    return {d: [re.compile("^" + re.sub(r"\\{[a-z]+\\}", "(.+)", re.escape(t)) + "$", re.I) for t in ts]
+            for d, ts in out.items()}
+
+
+def test_ood_instructions_use_held_out_templates():
+    """Every shipped instruction matches a template of its own domain and none of the other's."""
+    temps = _templates()
+    assert len(temps["ood"]) >= 20 and len(temps["in_domain"]) >= 30
+    for split, path in SHIPPED.items():
+        dom, other = ("ood", "in_domain") if split == "ood" else ("in_domain", "ood")
+        for e in load_episodes(path):
+            assert any(t.match(e.instruction) for t in temps[dom]), (split, e.instruction)
+            assert not any(t.match(e.instruction) for t in temps[other]), (split, e.instruction)
+
+
+def test_house_v1_is_deprecated_but_still_loads():
+    """house-v1 stays loadable for reproducibility (same files, same ids); it is no default and is
+    listed as deprecated."""
+    from embodied_gym.episodes.suites import DEPRECATED_SUITES
+
+    assert "house-v1" in DEPRECATED_SUITES and "house-v1" not in SUITES
+    sizes = {split: len(load_episodes(path)) for split, path in V1.items()}
+    assert sizes == {"val": 300, "test": 300, "ood": 120}
+    for env_id in ("EmbodiedTask-v0", "EmbraceExploration-v0", "EmbraceSpatial-v0", "EmbraceMultiStage-v0",
+                   "EmbraceInteraction-v0"):
+        assert gym.spec(env_id).kwargs["episodes"] == "house-v2:test"
