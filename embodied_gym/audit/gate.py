@@ -3,12 +3,13 @@
 :func:`generate_audited` generates a split into a scratch folder next to ``out``, runs every
 registered check of the suite's family on it (:func:`~.core.audit`, learned baselines fitted on
 the split's two halves), and only then moves ``<split>.jsonl`` into ``out`` with the audit's
-report beside it (``<split>.audit.json``). A split that fails is not written: it is kept as
+report beside it (``<split>.audit.json``, with the SHA-256 of the episode file it audited). A split that fails is not written: it is kept as
 ``<split>.jsonl.rejected`` for inspection and :class:`~.core.AuditFailed` is raised with the report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -37,6 +38,7 @@ def generate_audited(suite: str, split: str, n: int | None = None, seed: int = 0
                     shutil.move(str(path), str(final) + ".rejected")
                     raise AuditFailed(f"{suite}:{split} fails the audit, not written (kept as {final}.rejected): "
                                       + "; ".join(report["failures"]), report)
+                report["episodes_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
                 final.with_suffix(".audit.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
             shutil.move(str(path), str(final))
             written.append(final)

@@ -136,16 +136,19 @@ class WallFollow(Walker):
     open_doors: str = "none"  # "none" | "block" | "every"
     interact: bool = False
     probe: int = 3
+    #: no OpenDoor / PickObject / DropObject before this many actions (skips the doors near the start)
+    act_after: int = 0
 
     def __post_init__(self) -> None:
         extra = "" if self.open_doors == "none" else f"+open-{self.open_doors}"
+        extra += f"-after{self.act_after}" if self.act_after else ""
         self.name = f"wall-{self.hand}{extra}" + ("+interact" if self.interact else "")
         self.toward, self.away = ("TurnLeft", "TurnRight") if self.hand == "left" else ("TurnRight", "TurnLeft")
         self.interacts = self.open_doors != "none" or self.interact
 
     def reset(self, instruction: str, seed: int) -> None:
         super().reset(instruction, seed)
-        self.since, self.holding = 0, False
+        self.since, self.holding, self.steps = 0, False, 0
         self.queue: list[str] = []
 
     def act(self, ok: bool, feedback: str, public: dict) -> str | None:
@@ -153,6 +156,9 @@ class WallFollow(Walker):
             self.holding = True
         if self.last == "DropObject" and ok:
             self.holding = False
+        self.steps += 1
+        if self.steps <= self.act_after:
+            self.queue = [a for a in self.queue if a not in ("OpenDoor", "PickObject", "DropObject")]
         if self.queue:
             return self._do(self.queue.pop(0))
         if self.last == "MoveForward" and ok:
@@ -227,7 +233,9 @@ def default_walkers() -> dict[str, list[Walker]]:
     long: list[Walker] = [
         WallFollow("left"), WallFollow("right"),
         WallFollow("left", open_doors="block"), WallFollow("right", open_doors="block"),
-        WallFollow("left", open_doors="every"), WallFollow("right", interact=True),
+        WallFollow("left", open_doors="every"), WallFollow("right", open_doors="every"), WallFollow("right", interact=True),
+        WallFollow("left", open_doors="block", act_after=15), WallFollow("right", open_doors="block", act_after=15),
+        WallFollow("left", open_doors="every", act_after=25), WallFollow("right", open_doors="every", act_after=25),
         RandomWalk(0), RandomWalk(1), RandomWalk(2, interact=True), RandomWalk(3, interact=True),
         SignalStop(0), SignalStop(1, interact=True),
     ]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..sims import make_simulator, scene_source
@@ -77,6 +77,10 @@ class SuiteConfig:
     #: houses have min_rooms..max_rooms rooms (small houses keep demonstrations and files short)
     min_rooms: int = 2
     max_rooms: int = 5
+    #: per task category, the share of passages that are closed doors in its scenes (the
+    #: ``doors`` option of :meth:`~embodied_gym.sims.scenes.SceneSource.generate`; absent: the
+    #: backend's own mix). ``open_door`` needs several closed doors around the agent.
+    door_share: dict[str, float] = field(default_factory=dict)
 
     def max_steps(self, demo_length: int) -> int:
         """Step budget of an episode whose demonstration has ``demo_length`` actions."""
@@ -94,6 +98,7 @@ SUITES: dict[str, SuiteConfig] = {
             "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 40, rooms=(6, 7)),
         },
         max_attempts=100,
+        door_share={"open_door": 0.8},
     ),
 }
 """Known suites. ``house-v2`` is the default closed-loop suite; ``train`` is not shipped
@@ -134,7 +139,8 @@ def generate_episode(
         house_seed = derive_seed("house", *key)
         lo, hi = cfg.rooms or (suite.min_rooms, suite.max_rooms)
         n_rooms = lo + derive_seed("rooms", *key) % (hi - lo + 1)
-        sim.reset(scenes.generate(house_seed, size=n_rooms, style=cfg.style, categories=cfg.categories))
+        doors = suite.door_share.get(category)
+        sim.reset(scenes.generate(house_seed, size=n_rooms, style=cfg.style, categories=cfg.categories, doors=doors))
         rng = random.Random(derive_seed("task", *key))
         try:
             options: dict = {"relation": relation, "strict": attempt < suite.strict_attempts} if relation else {}

@@ -22,12 +22,14 @@ class SceneSource(ABC):
 
     @abstractmethod
     def generate(
-        self, seed: int, *, style: str = "train", categories: Sequence[str] | None = None, size: int | None = None
+        self, seed: int, *, style: str = "train", categories: Sequence[str] | None = None, size: int | None = None,
+        doors: float | None = None,
     ) -> Any:
         """A scene ``Simulator.reset`` of :attr:`backend` accepts, drawn deterministically from
         ``seed``: ``style`` one of :attr:`styles`, movable objects from ``categories`` (default:
-        the style's), ``size`` the number of rooms (default: drawn from the seed). Raises
-        ``ValueError`` naming the bad argument."""
+        the style's), ``size`` the number of rooms (default: drawn from the seed), ``doors`` the
+        share of passages between rooms that are closed doors (default: the backend's own mix).
+        Raises ``ValueError`` naming the bad argument."""
 
     @abstractmethod
     def object_categories(self, domain: str) -> tuple[str, ...]:

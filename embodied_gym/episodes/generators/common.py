@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ...sims.base import ObjectInfo, Observation, Pose, RoomInfo, Simulator
+from ...sims.geometry import room_of
 from ..spec import Subgoal
 
 
@@ -69,17 +70,6 @@ def plural(word: str) -> str:
 def room_phrase(room: RoomInfo) -> str:
     """How instructions name a room: its kind (``"kitchen"``) with underscores as spaces."""
     return room.kind.replace("_", " ")
-
-
-def room_of(obj: ObjectInfo, rooms: Sequence[RoomInfo]) -> RoomInfo | None:
-    """The room holding ``obj`` (its ``room`` field, else the room whose footprint contains it)."""
-    for r in rooms:
-        if obj.room is not None and r.id == obj.room:
-            return r
-    for r in rooms:
-        if r.contains(obj.position[0], obj.position[2]):
-            return r
-    return None
 
 
 def unique_room_kinds(rooms: Sequence[RoomInfo]) -> dict[str, RoomInfo]:
@@ -279,54 +269,37 @@ def phrasing(templates: dict[str, Sequence[str]], domain: str) -> Sequence[str]:
     return templates[domain]
 
 
-class _Navigable:
-    """Ground points near the navigable grid of ``reachable_positions`` from the current pose (a
-    point counts as navigable within 0.75 cells of a navigable cell centre)."""
-
-    def __init__(self, sim: Simulator):
-        self.cells = np.asarray(sim.reachable_positions(), dtype=float).reshape(-1, 2)
-        xs = np.unique(np.round(self.cells[:, 0], 6)) if len(self.cells) else np.zeros(0)
-        gaps = np.diff(xs)
-        self.tol = 0.75 * (float(gaps[gaps > 1e-6].min()) if (gaps > 1e-6).any() else 0.25)
-
-    def __call__(self, x: float, z: float) -> bool:
-        return bool(len(self.cells)) and float(np.min(np.hypot(self.cells[:, 0] - x, self.cells[:, 1] - z))) <= self.tol
-
-
-def _straight(nav: _Navigable, x: float, z: float, yaw: float, step: float, length: float) -> list[tuple[float, float]]:
-    """Points passed walking straight from ``(x, z)`` along ``yaw`` until leaving navigable space."""
+def _straight(sim: Simulator, x: float, z: float, yaw: float, length: float) -> list[tuple[float, float]]:
+    """Points passed walking straight from ``(x, z)`` along ``yaw`` (one per ``sim.move_step``,
+    the start included) until the next would not be navigable (``sim.navigable``)."""
     r = math.radians(yaw)
-    fx, fz = math.cos(r), -math.sin(r)
-    pts = [(x, z)]
-    for k in range(1, int(length / step) + 1):
-        p = (x + k * step * fx, z + k * step * fz)
-        if not nav(*p):
-            break
-        pts.append(p)
-    return pts
+    step = float(sim.move_step)
+    k = np.arange(1, int(length / step) + 1, dtype=float)
+    pts = np.column_stack([x + k * step * math.cos(r), z - k * step * math.sin(r)])
+    ok = np.asarray(sim.navigable(pts), dtype=bool)
+    stop = int(np.argmin(ok)) if not ok.all() else len(ok)
+    return [(x, z)] + [tuple(p) for p in pts[:stop]]
 
 
 def forward_walk(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -> np.ndarray:
     """``K x 2`` ground points the agent passes walking straight ahead from ``start`` (one per
-    ``sim.move_step``, the start included) until it would leave navigable space; call with the
-    agent at ``start`` (the grid is ``reachable_positions`` from the current pose)."""
-    return np.asarray(_straight(_Navigable(sim), start.x, start.z, start.yaw, float(sim.move_step), length))
+    ``sim.move_step``, the start included) until it would leave navigable space."""
+    return np.asarray(_straight(sim, start.x, start.z, start.yaw, length))
 
 
 def blind_walks(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -> np.ndarray:
-    """Where simple blind walks from ``start`` take the agent (call with the agent at ``start``):
+    """Where simple blind walks from ``start`` take the agent:
     every point of the straight walk ahead, plus the resting point of the straight walk along each
     other heading (``k * turn_step``) and of each two-leg walk (straight ahead until blocked, turn
     ``k`` steps, straight until blocked). A target kept :data:`CORRIDOR_CLEARANCE` m away from
     all of them cannot be reached by walking straight and stopping where a wall stops you."""
-    nav = _Navigable(sim)
-    step, turn = float(sim.move_step), float(sim.turn_step)
+    turn = float(sim.turn_step)
     n = max(1, int(round(360.0 / turn)))
-    ahead = _straight(nav, start.x, start.z, start.yaw, step, length)
+    ahead = _straight(sim, start.x, start.z, start.yaw, length)
     points = list(ahead)
     for k in range(1, n):
-        points.append(_straight(nav, start.x, start.z, start.yaw + k * turn, step, length)[-1])
-        points.append(_straight(nav, *ahead[-1], start.yaw + k * turn, step, length)[-1])
+        points.append(_straight(sim, start.x, start.z, start.yaw + k * turn, length)[-1])
+        points.append(_straight(sim, *ahead[-1], start.yaw + k * turn, length)[-1])
     return np.asarray(points)
 
 

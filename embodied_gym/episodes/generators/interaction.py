@@ -6,14 +6,17 @@ from __future__ import annotations
 import math
 import random
 
-from ...sims.base import ObjectInfo, RoomInfo, Simulator
+from ...sims.base import RoomInfo, Simulator
+from ...sims.geometry import door_rooms
 from ..spec import Subgoal
 from .common import (
     Rejected,
     TaskDraft,
     approach_distance,
+    blind_walks,
     choose,
     items,
+    off_corridor,
     phrasing,
     room_of,
     room_phrase,
@@ -25,8 +28,14 @@ from .common import (
 ATTEMPTS = 16
 #: an open_door house has at least this many closed doors ...
 MIN_CLOSED_DOORS = 3
-#: ... and at least this many of them can be reached from the start without opening any door
+#: ... at least this many of them can be reached from the start without opening any door ...
 MIN_REACHABLE_DOORS = 2
+#: ... and at least this many of those are nearer to the start than the named one (by this margin
+#: in metres of path length), so a blind agent that opens the first door it meets opens a wrong one
+NEARER_RIVALS = 1
+NEARER_MARGIN = 0.5
+#: metres beyond the interaction distance the named door keeps from the blind walks' resting points
+DOOR_CLEARANCE_MARGIN = 0.5
 
 OPEN_TEMPLATES = {
     "in_domain": (
@@ -67,18 +76,16 @@ PICK_DROP_TEMPLATES = {
 }
 
 
-def door_rooms(door: ObjectInfo, rooms: list[RoomInfo]) -> list[RoomInfo]:
-    """The rooms a door connects: those whose footprint (inclusive) contains its position."""
-    return [r for r in rooms if r.contains(door.position[0], door.position[2])]
-
-
 def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
     """One of several closed doors, named by the room behind it (when that room's kind is unique
     and it has no other door) or by the two rooms it joins. The house has at least
     :data:`MIN_CLOSED_DOORS` closed doors, at least :data:`MIN_REACHABLE_DOORS` of them reachable
-    from the start without opening any door (the target is drawn uniformly among those that can
-    be named); the subgoal's ``keep_closed`` lists every other closed door, so opening a wrong
-    door fails the episode."""
+    from the start without opening any door; the target is drawn uniformly among the nameable
+    reachable doors with at least :data:`NEARER_RIVALS` reachable closed doors nearer to the start
+    (path length to a point within 0.8 m of the door) and none of the blind walks from the start
+    (:func:`~.common.blind_walks`) passes or stops within ``interact_distance`` +
+    :data:`DOOR_CLEARANCE_MARGIN` of it. The subgoal's ``keep_closed`` lists every other closed
+    door, so opening a wrong door fails the episode."""
     objects, rooms = sim.objects(), sim.rooms()
     named = unique_room_kinds(rooms)
     doors = [d for d in items(objects, "door") if d.openable and not d.is_open]
@@ -86,11 +93,17 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
         raise Rejected(f"only {len(doors)} closed doors (need {MIN_CLOSED_DOORS})")
     for _ in range(ATTEMPTS):
         start = sample_start_pose(sim, rng)
-        reachable = [d for d in doors if 1.5 <= approach_distance(sim, start, d, within=0.8) <= 12.0]
+        reach = {d.id: approach_distance(sim, start, d, within=0.8) for d in doors}
+        reachable = [d for d in doors if 1.5 <= reach[d.id] <= 15.0]
         if len(reachable) < MIN_REACHABLE_DOORS:
             continue
+        walks = blind_walks(sim, start)
         options = []
         for door in reachable:
+            if sum(1 for d in reachable if reach[d.id] <= reach[door.id] - NEARER_MARGIN) < NEARER_RIVALS:
+                continue
+            if not off_corridor(walks, door, sim.interact_distance + DOOR_CLEARANCE_MARGIN):
+                continue  # a blind walk would come to rest within reach of it
             joined = door_rooms(door, rooms)
             if len(joined) != 2:
                 continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 from ...sims.base import ObjectInfo, Pose, Simulator
-from ..planner import relative_bearing
+from ...sims.geometry import relative_bearing
 from .common import (
     Rejected,
     TaskDraft,

@@ -30,7 +30,7 @@ import random
 from collections.abc import Callable
 
 from ...sims.base import ObjectInfo, Observation, Pose, Simulator
-from ..planner import relative_bearing
+from ...sims.geometry import relative_bearing
 from .common import (
     Rejected,
     TaskDraft,

@@ -30,13 +30,19 @@ def generate_house_spec(
     n_rooms: int | None = None,
     style: str = "train",
     categories: Sequence[str] | None = None,
+    door_share: float | None = None,
 ) -> HouseSpec:
     """A valid, fully reachable house drawn from ``seed``.
 
     ``n_rooms``: 2..8 (default: drawn from the seed). ``style``: ``"train"`` or ``"ood"`` (held-out
     wall/floor/door textures for every room kind). ``categories``: object categories to use
     (default: :data:`catalog.TRAIN_OBJECT_CATEGORIES` for "train", every category for "ood").
+    ``door_share``: the probability that a link between two rooms is a closed door rather than an
+    open doorway (default: 0.6 for links touching a bedroom, bathroom, office or storage, else
+    0.25); the same draws are made either way, so only the door/doorway choice changes.
     """
+    if door_share is not None and not (isinstance(door_share, (int, float)) and 0.0 <= door_share <= 1.0):
+        raise ValueError(f"door_share: expected a probability in 0..1 (got {door_share!r})")
     if style not in STYLES:
         raise ValueError(f"style: expected one of {STYLES} (got {style!r})")
     if n_rooms is not None and not (isinstance(n_rooms, int) and 2 <= n_rooms <= 8):
@@ -52,17 +58,18 @@ def generate_house_spec(
         raise ValueError(f"seed: expected an integer (got {seed!r})")
     for attempt in range(64):
         rng = random.Random(f"house:{int(seed)}:{n_rooms}:{style}:{','.join(cats)}:{attempt}")
-        spec = _attempt(rng, int(seed), n_rooms, style, cats)
+        spec = _attempt(rng, int(seed), n_rooms, style, cats, door_share)
         if spec is not None:
             spec.validate()
             return spec
     raise RuntimeError(f"could not generate a house for seed {seed}")  # pragma: no cover
 
 
-def _attempt(rng: random.Random, seed: int, n_rooms: int | None, style: str, cats: list[str]) -> HouseSpec | None:
+def _attempt(rng: random.Random, seed: int, n_rooms: int | None, style: str, cats: list[str],
+             door_share: float | None = None) -> HouseSpec | None:
     n = n_rooms if n_rooms is not None else rng.randint(2, 8)
     rooms, adjacency = _floor_plan(rng, n, style)
-    openings = _openings(rng, rooms, adjacency, style)
+    openings = _openings(rng, rooms, adjacency, style, door_share)
     next_id = iter(range(1, 255))
     for o in openings:
         if o.kind == "door":
@@ -112,7 +119,7 @@ def _floor_plan(rng: random.Random, n: int, style: str) -> tuple[list[RoomSpec],
 
 
 def _openings(rng: random.Random, rooms: list[RoomSpec], adjacency: list[tuple[int, int]],
-              style: str) -> list[OpeningSpec]:
+              style: str, door_share: float | None = None) -> list[OpeningSpec]:
     n = len(rooms)
     links: list[tuple[int, int]] = []
     connected = {0}
@@ -128,7 +135,8 @@ def _openings(rng: random.Random, rooms: list[RoomSpec], adjacency: list[tuple[i
     kinds = []
     for a, b in links:
         private = rooms[a].kind in _PRIVATE or rooms[b].kind in _PRIVATE
-        kinds.append("door" if rng.random() < (0.6 if private else 0.25) else "doorway")
+        share = door_share if door_share is not None else (0.6 if private else 0.25)
+        kinds.append("door" if rng.random() < share else "doorway")
     if "door" not in kinds:
         kinds[rng.randrange(len(kinds))] = "door"
     textures = catalog.DOOR_TEXTURES[style]

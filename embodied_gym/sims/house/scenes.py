@@ -24,9 +24,11 @@ class HouseScenes(SceneSource):
     styles = tuple(STYLES)
 
     def generate(
-        self, seed: int, *, style: str = "train", categories: Sequence[str] | None = None, size: int | None = None
+        self, seed: int, *, style: str = "train", categories: Sequence[str] | None = None, size: int | None = None,
+        doors: float | None = None,
     ) -> HouseSpec:
-        return generate_house_spec(seed, n_rooms=size, style=style, categories=None if categories is None else list(categories))
+        return generate_house_spec(seed, n_rooms=size, style=style, categories=None if categories is None else list(categories),
+                                   door_share=doors)
 
     def object_categories(self, domain: str) -> tuple[str, ...]:
         if domain == "in_domain":
