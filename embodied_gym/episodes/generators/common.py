@@ -260,6 +260,10 @@ CORRIDOR_CLEARANCE = 1.6
 RIVAL_SEPARATION = 2.5
 #: the longest straight walk considered (metres)
 CORRIDOR_LENGTH = 15.0
+#: actions of the wall-following walks that targets keep clear of ...
+WALL_FOLLOW_ACTIONS = 40
+#: ... by this many metres (ground plane)
+WALL_CLEARANCE = 1.25
 
 
 def phrasing(templates: dict[str, Sequence[str]], domain: str) -> Sequence[str]:
@@ -301,6 +305,54 @@ def blind_walks(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) ->
         points.append(_straight(sim, start.x, start.z, start.yaw + k * turn, length)[-1])
         points.append(_straight(sim, *ahead[-1], start.yaw + k * turn, length)[-1])
     return np.asarray(points)
+
+
+def wall_walks(sim: Simulator, start: Pose) -> np.ndarray:
+    """Every position of the left- and right-hand wall-following walks from ``start``
+    (:func:`wall_follow`), ``K x 2``."""
+    return np.asarray(wall_follow(sim, start, 1) + wall_follow(sim, start, -1))
+
+
+def blind_safe(sim: Simulator, start: Pose):
+    """A predicate on objects: more than :data:`CORRIDOR_CLEARANCE` m from every point of
+    :func:`blind_walks` and more than :data:`WALL_CLEARANCE` m from every point of
+    :func:`wall_walks` from ``start`` (the walks are computed once)."""
+    straight = blind_walks(sim, start)
+    walls: list[np.ndarray] = []
+
+    def safe(obj: ObjectInfo) -> bool:
+        if not off_corridor(straight, obj):
+            return False
+        if not walls:  # the wall walks only when needed (they cost one navigability test a step)
+            walls.append(wall_walks(sim, start))
+        return off_corridor(walls[0], obj, WALL_CLEARANCE)
+
+    return safe
+
+
+def wall_follow(sim: Simulator, start: Pose, hand: int, actions: int = WALL_FOLLOW_ACTIONS) -> list[tuple[float, float]]:
+    """The positions of a blind agent that keeps its left (``hand=1``) or right (``-1``) hand on
+    the wall for ``actions`` actions from ``start``: it walks straight, turns toward the wall every
+    third step and turns away when a step is blocked (``sim.navigable``)."""
+    x, z, yaw = start.x, start.z, start.yaw
+    step, turn = float(sim.move_step), float(sim.turn_step)
+    out, since, probe = [(x, z)], 0, False
+    used = 0
+    while used < actions:
+        r = math.radians(yaw)
+        nx, nz = x + step * math.cos(r), z - step * math.sin(r)
+        used += 1
+        if bool(np.asarray(sim.navigable(np.array([[nx, nz]])))[0]):
+            x, z = nx, nz
+            out.append((x, z))
+            since += 1
+            if since % 3 == 0:
+                yaw += hand * turn  # probe toward the wall
+                used += 1
+        else:
+            yaw -= hand * turn  # blocked: turn away from the wall
+            used += 1
+    return out
 
 
 def off_corridor(walk: np.ndarray, obj: ObjectInfo, clearance: float = CORRIDOR_CLEARANCE) -> bool:

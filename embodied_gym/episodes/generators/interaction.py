@@ -82,9 +82,10 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
     :data:`MIN_CLOSED_DOORS` closed doors, at least :data:`MIN_REACHABLE_DOORS` of them reachable
     from the start without opening any door; the target is drawn uniformly among the nameable
     reachable doors with at least :data:`NEARER_RIVALS` reachable closed doors nearer to the start
-    (path length to a point within 0.8 m of the door) and none of the blind walks from the start
-    (:func:`~.common.blind_walks`) passes or stops within ``interact_distance`` +
-    :data:`DOOR_CLEARANCE_MARGIN` of it. The subgoal's ``keep_closed`` lists every other closed
+    (path length to a point within 0.8 m of the door) and none of the straight blind walks from
+    the start (:func:`~.common.blind_walks`) passes or stops within ``interact_distance`` +
+    :data:`DOOR_CLEARANCE_MARGIN` of it (wall following passes every door of a room: the nearer
+    rival and ``keep_closed`` answer that). The subgoal's ``keep_closed`` lists every other closed
     door, so opening a wrong door fails the episode."""
     objects, rooms = sim.objects(), sim.rooms()
     named = unique_room_kinds(rooms)

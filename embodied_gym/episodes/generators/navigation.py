@@ -13,11 +13,10 @@ from .common import (
     TaskDraft,
     apart_from_rivals,
     choose,
-    blind_walks,
+    blind_safe,
     geodesic,
     min_pixels,
     navigation_targets,
-    off_corridor,
     phrasing,
     pixels,
     reach,
@@ -109,8 +108,8 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
     """A target among visible distractors: the start frame shows at least :data:`MIN_VISIBLE`
     clearly visible navigation targets (segmentation), at least two of them
     :data:`DISTRACTOR_BEARING` degrees or more from the target's bearing; the target has a
-    house-wide unique name, lies 2.5-10 m away (path length), :data:`CORRIDOR_CLEARANCE` m from
-    every point of the simple blind walks from the start (:func:`~.common.blind_walks`) and
+    house-wide unique name, lies 2.5-10 m away (path length), away from the blind walks from the
+    start (:func:`~.common.blind_safe`) and
     :data:`RIVAL_SEPARATION` m from any other object of its category. A target is drawn first,
     then start poses 3-9 m from it that face it give or take one turn, so its place in the view
     is spread over the field of view."""
@@ -120,11 +119,15 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
              and apart_from_rivals(o, same_category(o, objects))]
     rng.shuffle(named)
     for obj, expr in named[:8]:
-        poses = [p for p in _poses_seeing(sim, rng, obj) if off_corridor(blind_walks(sim, p), obj)]
+        poses = _poses_seeing(sim, rng, obj)
         rng.shuffle(poses)
-        for start in poses[:4]:
-            if not (2.5 <= geodesic(sim, start, obj) <= 10.0):
+        rendered = 0
+        for start in poses:
+            if rendered == 4:
+                break
+            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start)(obj):
                 continue
+            rendered += 1
             obs = view_from(sim, start)
             visible = [o for o in navigation_targets(sim) if pixels(obs, o.id) >= px]
             if all(o.id != obj.id for o in visible) or len(visible) < MIN_VISIBLE:
@@ -167,8 +170,8 @@ def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_d
     for _ in range(ATTEMPTS):
         start = sample_start_pose(sim, rng)
         obs = view_from(sim, start)
-        walk = blind_walks(sim, start)
-        cands = [o for o in reachable_targets(sim, start) if pixels(obs, o.id) == 0 and off_corridor(walk, o)]
+        safe = blind_safe(sim, start)
+        cands = [o for o in reachable_targets(sim, start) if pixels(obs, o.id) == 0 and safe(o)]
         rng.shuffle(cands)
         for obj in cands[:4]:
             expr = unique_expression(obj, objects, rooms)
@@ -199,12 +202,12 @@ def generate_multi_stage(sim: Simulator, rng: random.Random, domain: str = "in_d
         start = sample_start_pose(sim, rng)
         named = [(o, e) for o in reachable_targets(sim, start) if (e := unique_expression(o, objects, rooms))]
         rng.shuffle(named)
-        walk = blind_walks(sim, start)
+        safe = blind_safe(sim, start)
         chosen: list[tuple[ObjectInfo, str]] = []
         prev = None
         for obj, expr in named:
             d = geodesic(sim, start, obj) if prev is None else sim.geodesic_distance(prev.position, obj.position)
-            if not (2.0 <= d <= 6.0) or (prev is None and not off_corridor(walk, obj)):
+            if not (2.0 <= d <= 6.0) or (prev is None and not safe(obj)):
                 continue
             chosen.append((obj, expr))
             prev = obj

@@ -36,12 +36,11 @@ from .common import (
     TaskDraft,
     apart_from_rivals,
     choose,
-    blind_walks,
+    blind_safe,
     geodesic,
     min_pixels,
     navigation_targets,
     noun,
-    off_corridor,
     path_lengths,
     phrasing,
     pixels,
@@ -119,9 +118,9 @@ def _in_range(sim: Simulator, start: Pose, obj: ObjectInfo) -> bool:
     return lo <= geodesic(sim, start, obj) <= hi
 
 
-def _fair(sim: Simulator, start: Pose, obj: ObjectInfo, walk) -> bool:
-    """The target rules shared by every relation: in range, off the walk ahead, apart from rivals."""
-    return _in_range(sim, start, obj) and off_corridor(walk, obj) and apart_from_rivals(obj, same_category(obj, sim.objects()))
+def _fair(sim: Simulator, start: Pose, obj: ObjectInfo, safe) -> bool:
+    """The target rules shared by every relation: in range, away from blind walks, apart from rivals."""
+    return _in_range(sim, start, obj) and safe(obj) and apart_from_rivals(obj, same_category(obj, sim.objects()))
 
 
 def _candidates(sim: Simulator, obs: Observation, start: Pose, category: str) -> list[tuple[ObjectInfo, float]] | None:
@@ -148,7 +147,7 @@ def _visible_categories(sim: Simulator, obs: Observation) -> list[str]:
 
 
 def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
-    walk = blind_walks(sim, start)
+    safe = blind_safe(sim, start)
     cats = _visible_categories(sim, obs)
     rng.shuffle(cats)
     for cat in cats:
@@ -157,7 +156,7 @@ def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
             continue
         side = rng.choice(("left", "right"))
         order = group if side == "left" else group[::-1]
-        ks = [k for k in range(len(order)) if _fair(sim, start, order[k][0], walk)]
+        ks = [k for k in range(len(order)) if _fair(sim, start, order[k][0], safe)]
         if not ks:
             continue
         k = rng.choice(ks)
@@ -173,7 +172,7 @@ def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
 def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
     px = min_pixels(sim)
     objects = sim.objects()
-    walk = blind_walks(sim, start)
+    safe = blind_safe(sim, start)
     cats = _visible_categories(sim, obs)
     anchors = []
     for c in cats:
@@ -193,7 +192,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
                 sign = 1.0 if side == "left" else -1.0
                 hits = [o for o, b in group if sign * (b - ab) >= MIN_BEARING_GAP]
                 others_ok = all(sign * (ab - b) >= MIN_BEARING_GAP for o, b in group if o not in hits)
-                if len(hits) != 1 or not others_ok or not _fair(sim, start, hits[0], walk):
+                if len(hits) != 1 or not others_ok or not _fair(sim, start, hits[0], safe):
                     continue
                 target = hits[0]
                 a_name = f"the {noun(anchor, color=False)}"
@@ -210,7 +209,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
         same = same_category(target, objects)
         if a_name is None or len(same) < 2 or sum(1 for o in same if o.on == anchor.id) != 1:
             continue
-        if not _fair(sim, start, target, walk):
+        if not _fair(sim, start, target, safe):
             continue
         name = noun(target, color=False)
         text = choose(rng, phrasing(SUPPORT_TEMPLATES, domain), cat=name, anchor=a_name)
@@ -220,7 +219,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
 
 
 def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
-    walk = blind_walks(sim, start)
+    safe = blind_safe(sim, start)
     by_cat: dict[str, list[ObjectInfo]] = {}
     for o in navigation_targets(sim):
         by_cat.setdefault(o.category, []).append(o)
@@ -238,7 +237,7 @@ def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
             target = group[best]
             if abs(opened[runner] - opened[best]) < EXTREME_MARGIN or abs(now[best] - opened[best]) > 0.05:
                 continue  # no clear winner, or the route to it needs a door
-            if not _fair(sim, start, target, walk):
+            if not _fair(sim, start, target, safe):
                 continue
             name = noun(target, color=False)
             text = choose(rng, phrasing(EXTREME_TEMPLATES, domain)[which], cat=name, cats=plural(name))
@@ -252,7 +251,7 @@ def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, dom
     rooms = sim.rooms()
     named = unique_room_kinds(rooms)
     objects = sim.objects()
-    walk = blind_walks(sim, start)
+    safe = blind_safe(sim, start)
     cands = [o for o in navigation_targets(sim) if len(same_category(o, objects)) >= 2]
     rng.shuffle(cands)
     for target in cands:
@@ -260,7 +259,7 @@ def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, dom
         if room is None or room.id not in named:
             continue
         in_room = [o for o in same_category(target, objects) if (r := room_of(o, rooms)) is not None and r.id == room.id]
-        if len(in_room) != 1 or not _fair(sim, start, target, walk):
+        if len(in_room) != 1 or not _fair(sim, start, target, safe):
             continue
         name = noun(target, color=False)
         text = choose(rng, phrasing(ROOM_TEMPLATES, domain), cat=name, cats=plural(name), room=room_phrase(room))
