@@ -57,8 +57,8 @@ def _merge(a: dict[str, Figure], b: dict[str, Figure]) -> dict[str, Figure]:
 
 
 def _run(check: Check, target: Sequence[Episode], fit: Sequence[Episode] | None, ctx: AuditContext) -> dict[str, Figure]:
-    if fit:
-        return check.fn(target, fit, ctx)
+    if fit or not check.fits:
+        return check.fn(target, fit or [], ctx)
     a, b = _halves(target)  # no other split: fit on one half, score the other, both ways
     return _merge(check.fn(a, b, ctx), check.fn(b, a, ctx))
 

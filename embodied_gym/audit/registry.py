@@ -72,19 +72,23 @@ class Check:
     description: str
     fn: CheckFn
     renders: bool = False
+    #: whether it learns anything from ``fit`` (a check that does not runs once on the whole target)
+    fits: bool = True
 
 
 CHECKS: dict[str, dict[str, Check]] = {"bear": {}, "closed_loop": {}}
 
 
-def register(family: str, name: str, description: str, *, renders: bool = False) -> Callable[[CheckFn], CheckFn]:
-    """Decorator adding ``fn`` to the checks of ``family`` under ``name`` (unique per family)."""
+def register(family: str, name: str, description: str, *, renders: bool = False,
+             fits: bool = True) -> Callable[[CheckFn], CheckFn]:
+    """Decorator adding ``fn`` to the checks of ``family`` under ``name`` (unique per family);
+    ``fits=False`` for checks that learn nothing from the fit episodes."""
 
     def deco(fn: CheckFn) -> CheckFn:
         checks = CHECKS.setdefault(family, {})
         if name in checks:
             raise ValueError(f"audit: check {name!r} is already registered for family {family!r}")
-        checks[name] = Check(family, name, description, fn, renders)
+        checks[name] = Check(family, name, description, fn, renders, fits)
         return fn
 
     return deco

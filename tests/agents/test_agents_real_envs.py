@@ -23,7 +23,7 @@ def _generate(tmp_path_factory, suite, n):
 
 @pytest.fixture(scope="module")
 def house_episodes(tmp_path_factory):
-    return _generate(tmp_path_factory, "house-v1", 1)  # one episode per category
+    return _generate(tmp_path_factory, "house-v2", 1)  # one episode per category
 
 
 @pytest.fixture(scope="module")

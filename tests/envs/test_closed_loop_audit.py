@@ -89,3 +89,19 @@ def test_walkers_never_see_a_frame():
         assert list(inspect.signature(cls.reset).parameters) == ["self", "instruction", "seed"]
     names = [w.name for ws in walkers_mod.default_walkers().values() for w in ws]
     assert len(names) == len(set(names)) and {"spin0", "L1", "wall-left+open-block", "signal-stop0"} <= set(names)
+
+
+def test_no_agent_and_not_the_runner_reads_info_privileged():
+    """``info["privileged"]`` is the evaluator's view: no module of embodied_gym.agents or of the
+    runner (embodied_gym.eval) indexes it (the reports and the audit do)."""
+    import re
+    from pathlib import Path
+
+    import embodied_gym
+
+    root = Path(embodied_gym.__file__).parent
+    key = re.compile(r"""[\[(,]\s*["']privileged["']""")
+    readers = [str(p.relative_to(root)) for sub in ("agents", "eval") for p in (root / sub).rglob("*.py")
+               if key.search(p.read_text(encoding="utf-8"))]
+    assert readers == []
+    assert key.search((root / "audit" / "closed_loop.py").read_text())  # the pattern does find a reader

@@ -27,7 +27,7 @@ def make_episode(house_sim):
     def make(category: str, index: int, seed: int = 7):
         key = (category, index, seed)
         if key not in _CACHE:
-            _CACHE[key] = generate_episode(house_sim, SUITES["house-v1"], "val", category, index, seed)
+            _CACHE[key] = generate_episode(house_sim, SUITES["house-v2"], "val", category, index, seed)
         return _CACHE[key]
 
     return make
