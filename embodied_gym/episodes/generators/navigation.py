@@ -104,19 +104,20 @@ def reachable_targets(sim: Simulator, start) -> list[ObjectInfo]:
     return [o for o in navigation_targets(sim) if geodesic(sim, start, o) < float("inf")]
 
 
-def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
+def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain", relaxed: bool = False) -> TaskDraft:
     """A target among visible distractors: the start frame shows at least :data:`MIN_VISIBLE`
     clearly visible navigation targets (segmentation), at least two of them
     :data:`DISTRACTOR_BEARING` degrees or more from the target's bearing; the target has a
     house-wide unique name, lies 2.5-10 m away (path length), away from the blind walks from the
     start (:func:`~.common.blind_safe`) and
     :data:`RIVAL_SEPARATION` m from any other object of its category. A target is drawn first,
-    then start poses 3-9 m from it that face it give or take one turn, so its place in the view
-    is spread over the field of view."""
+    then start poses 3-9 m from it that put it within :data:`VIEW_BEARING` degrees of the view's
+    centre, so its place in the view is spread over the field of view. ``relaxed``: see
+    :data:`~.common.RELAXED_DOC`."""
     objects, rooms = sim.objects(), sim.rooms()
     px = min_pixels(sim)
     named = [(o, e) for o in reachable_targets(sim, sim.pose) if (e := unique_expression(o, objects, rooms))
-             and apart_from_rivals(o, same_category(o, objects))]
+             and (relaxed or apart_from_rivals(o, same_category(o, objects)))]
     rng.shuffle(named)
     for obj, expr in named[:8]:
         poses = _poses_seeing(sim, rng, obj)
@@ -125,15 +126,15 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
         for start in poses:
             if rendered == 4:
                 break
-            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start)(obj):
+            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed)(obj):
                 continue
             rendered += 1
             obs = view_from(sim, start)
             visible = [o for o in navigation_targets(sim) if pixels(obs, o.id) >= px]
-            if all(o.id != obj.id for o in visible) or len(visible) < MIN_VISIBLE:
+            if all(o.id != obj.id for o in visible) or len(visible) < (1 if relaxed else MIN_VISIBLE):
                 continue
             bearings = {o.id: relative_bearing(start, o.position) for o in visible}
-            if sum(1 for o in visible if abs(bearings[o.id] - bearings[obj.id]) >= DISTRACTOR_BEARING) < 2:
+            if not relaxed and sum(1 for o in visible if abs(bearings[o.id] - bearings[obj.id]) >= DISTRACTOR_BEARING) < 2:
                 continue
             text = choose(rng, phrasing(BASIC_TEMPLATES, domain), t=expr)
             extra = {"target_pixels": pixels(obs, obj.id), "bearing": round(bearings[obj.id], 1),
@@ -160,7 +161,7 @@ def _poses_seeing(sim: Simulator, rng: random.Random, obj: ObjectInfo, tries: in
     return out
 
 
-def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
+def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_domain", relaxed: bool = False) -> TaskDraft:
     """A target with no pixel in the start frame's segmentation. ``extra["search"]`` is
     ``"turn"`` when a full turn in place reveals it, ``"move"`` when the agent must walk to see it
     (preferred: two attempts in three insist on ``"move"``). The target lies
@@ -170,7 +171,7 @@ def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_d
     for _ in range(ATTEMPTS):
         start = sample_start_pose(sim, rng)
         obs = view_from(sim, start)
-        safe = blind_safe(sim, start)
+        safe = blind_safe(sim, start, relaxed)
         cands = [o for o in reachable_targets(sim, start) if pixels(obs, o.id) == 0 and safe(o)]
         rng.shuffle(cands)
         for obj in cands[:4]:
@@ -192,7 +193,7 @@ def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_d
     raise Rejected("no target hidden from the start view")
 
 
-def generate_multi_stage(sim: Simulator, rng: random.Random, domain: str = "in_domain") -> TaskDraft:
+def generate_multi_stage(sim: Simulator, rng: random.Random, domain: str = "in_domain", relaxed: bool = False) -> TaskDraft:
     """Two (or, one time in four, three) distinct uniquely named targets visited in order; the
     first ones are *midway targets* (``extra["midway"]`` lists their subgoal indices). The first
     target lies :data:`CORRIDOR_CLEARANCE` m off the straight walk ahead."""
@@ -202,7 +203,7 @@ def generate_multi_stage(sim: Simulator, rng: random.Random, domain: str = "in_d
         start = sample_start_pose(sim, rng)
         named = [(o, e) for o in reachable_targets(sim, start) if (e := unique_expression(o, objects, rooms))]
         rng.shuffle(named)
-        safe = blind_safe(sim, start)
+        safe = blind_safe(sim, start, relaxed)
         chosen: list[tuple[ObjectInfo, str]] = []
         prev = None
         for obj, expr in named:

@@ -118,9 +118,9 @@ def _in_range(sim: Simulator, start: Pose, obj: ObjectInfo) -> bool:
     return lo <= geodesic(sim, start, obj) <= hi
 
 
-def _fair(sim: Simulator, start: Pose, obj: ObjectInfo, safe) -> bool:
+def _fair(sim: Simulator, start: Pose, obj: ObjectInfo, safe, relaxed: bool = False) -> bool:
     """The target rules shared by every relation: in range, away from blind walks, apart from rivals."""
-    return _in_range(sim, start, obj) and safe(obj) and apart_from_rivals(obj, same_category(obj, sim.objects()))
+    return _in_range(sim, start, obj) and safe(obj) and (relaxed or apart_from_rivals(obj, same_category(obj, sim.objects())))
 
 
 def _candidates(sim: Simulator, obs: Observation, start: Pose, category: str) -> list[tuple[ObjectInfo, float]] | None:
@@ -146,8 +146,9 @@ def _visible_categories(sim: Simulator, obs: Observation) -> list[str]:
     return sorted({o.category for o in navigation_targets(sim) if pixels(obs, o.id) > 0})
 
 
-def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
-    safe = blind_safe(sim, start)
+def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str,
+             relaxed: bool = False) -> TaskDraft | None:
+    safe = blind_safe(sim, start, relaxed)
     cats = _visible_categories(sim, obs)
     rng.shuffle(cats)
     for cat in cats:
@@ -156,7 +157,7 @@ def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
             continue
         side = rng.choice(("left", "right"))
         order = group if side == "left" else group[::-1]
-        ks = [k for k in range(len(order)) if _fair(sim, start, order[k][0], safe)]
+        ks = [k for k in range(len(order)) if _fair(sim, start, order[k][0], safe, relaxed)]
         if not ks:
             continue
         k = rng.choice(ks)
@@ -169,10 +170,11 @@ def _ordinal(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
     return None
 
 
-def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
+def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str,
+              relaxed: bool = False) -> TaskDraft | None:
     px = min_pixels(sim)
     objects = sim.objects()
-    safe = blind_safe(sim, start)
+    safe = blind_safe(sim, start, relaxed)
     cats = _visible_categories(sim, obs)
     anchors = []
     for c in cats:
@@ -192,7 +194,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
                 sign = 1.0 if side == "left" else -1.0
                 hits = [o for o, b in group if sign * (b - ab) >= MIN_BEARING_GAP]
                 others_ok = all(sign * (ab - b) >= MIN_BEARING_GAP for o, b in group if o not in hits)
-                if len(hits) != 1 or not others_ok or not _fair(sim, start, hits[0], safe):
+                if len(hits) != 1 or not others_ok or not _fair(sim, start, hits[0], safe, relaxed):
                     continue
                 target = hits[0]
                 a_name = f"the {noun(anchor, color=False)}"
@@ -209,7 +211,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
         same = same_category(target, objects)
         if a_name is None or len(same) < 2 or sum(1 for o in same if o.on == anchor.id) != 1:
             continue
-        if not _fair(sim, start, target, safe):
+        if not _fair(sim, start, target, safe, relaxed):
             continue
         name = noun(target, color=False)
         text = choose(rng, phrasing(SUPPORT_TEMPLATES, domain), cat=name, anchor=a_name)
@@ -218,8 +220,9 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
     return None
 
 
-def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
-    safe = blind_safe(sim, start)
+def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str,
+             relaxed: bool = False) -> TaskDraft | None:
+    safe = blind_safe(sim, start, relaxed)
     by_cat: dict[str, list[ObjectInfo]] = {}
     for o in navigation_targets(sim):
         by_cat.setdefault(o.category, []).append(o)
@@ -237,7 +240,7 @@ def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
             target = group[best]
             if abs(opened[runner] - opened[best]) < EXTREME_MARGIN or abs(now[best] - opened[best]) > 0.05:
                 continue  # no clear winner, or the route to it needs a door
-            if not _fair(sim, start, target, safe):
+            if not _fair(sim, start, target, safe, relaxed):
                 continue
             name = noun(target, color=False)
             text = choose(rng, phrasing(EXTREME_TEMPLATES, domain)[which], cat=name, cats=plural(name))
@@ -247,11 +250,12 @@ def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, 
     return None
 
 
-def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str) -> TaskDraft | None:
+def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str,
+          relaxed: bool = False) -> TaskDraft | None:
     rooms = sim.rooms()
     named = unique_room_kinds(rooms)
     objects = sim.objects()
-    safe = blind_safe(sim, start)
+    safe = blind_safe(sim, start, relaxed)
     cands = [o for o in navigation_targets(sim) if len(same_category(o, objects)) >= 2]
     rng.shuffle(cands)
     for target in cands:
@@ -259,7 +263,7 @@ def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, dom
         if room is None or room.id not in named:
             continue
         in_room = [o for o in same_category(target, objects) if (r := room_of(o, rooms)) is not None and r.id == room.id]
-        if len(in_room) != 1 or not _fair(sim, start, target, safe):
+        if len(in_room) != 1 or not _fair(sim, start, target, safe, relaxed):
             continue
         name = noun(target, color=False)
         text = choose(rng, phrasing(ROOM_TEMPLATES, domain), cat=name, cats=plural(name), room=room_phrase(room))
@@ -287,7 +291,7 @@ def _viewpoint(sim: Simulator, rng: random.Random) -> Pose:
     return sample_start_pose(sim, rng)
 
 
-RELATIONS: dict[str, Callable[[Simulator, random.Random, Pose, Observation, str], TaskDraft | None]] = {
+RELATIONS: dict[str, Callable[..., TaskDraft | None]] = {
     "ordinal": _ordinal,
     "relative": _relative,
     "extreme": _extreme,
@@ -296,7 +300,8 @@ RELATIONS: dict[str, Callable[[Simulator, random.Random, Pose, Observation, str]
 
 
 def generate_spatial_semantic(
-    sim: Simulator, rng: random.Random, relation: str | None = None, strict: bool = False, domain: str = "in_domain"
+    sim: Simulator, rng: random.Random, relation: str | None = None, strict: bool = False, domain: str = "in_domain",
+    relaxed: bool = False,
 ) -> TaskDraft:
     """A target named by a relation. ``relation`` names the preferred kind of :data:`RELATIONS`
     (else kinds are tried in an order drawn by ``rng``); after half the attempts every kind is
@@ -313,7 +318,7 @@ def generate_spatial_semantic(
         fallback = not strict and attempt >= ATTEMPTS // 2
         kinds = preferred + [k for k in others if k not in preferred] if fallback else preferred
         for kind in kinds:
-            draft = RELATIONS[kind](sim, rng, start, obs, domain)
+            draft = RELATIONS[kind](sim, rng, start, obs, domain, relaxed)
             if draft is not None:
                 return draft
     raise Rejected("no spatial-semantic referent in this scene")
