@@ -260,8 +260,10 @@ CORRIDOR_CLEARANCE = 1.6
 RIVAL_SEPARATION = 2.5
 #: the longest straight walk considered (metres)
 CORRIDOR_LENGTH = 15.0
-#: actions of the wall-following walks that targets keep clear of ...
+#: actions of the wall-following walks that targets in view keep clear of (targets out of view,
+#: searched for: :data:`SEARCH_WALL_ACTIONS`) ...
 WALL_FOLLOW_ACTIONS = 40
+SEARCH_WALL_ACTIONS = 80
 #: ... by this many metres (ground plane)
 WALL_CLEARANCE = 1.25
 
@@ -313,17 +315,17 @@ def blind_walks(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) ->
     return np.asarray(points)
 
 
-def wall_walks(sim: Simulator, start: Pose) -> np.ndarray:
+def wall_walks(sim: Simulator, start: Pose, actions: int = WALL_FOLLOW_ACTIONS) -> np.ndarray:
     """Every position of the left- and right-hand wall-following walks from ``start``
-    (:func:`wall_follow`), ``K x 2``."""
-    return np.asarray(wall_follow(sim, start, 1) + wall_follow(sim, start, -1))
+    (:func:`wall_follow`, ``actions`` actions each), ``K x 2``."""
+    return np.asarray(wall_follow(sim, start, 1, actions) + wall_follow(sim, start, -1, actions))
 
 
-def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False):
+def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False, wall_actions: int = WALL_FOLLOW_ACTIONS):
     """A predicate on objects: more than :data:`CORRIDOR_CLEARANCE` m from every point of
-    :func:`blind_walks` and more than :data:`WALL_CLEARANCE` m from every point of
-    :func:`wall_walks` from ``start`` (the walks are computed once). ``relaxed``: always true (see
-    :data:`RELAXED_DOC`)."""
+    :func:`blind_walks` and more than :data:`WALL_CLEARANCE` m from every point of the first
+    ``wall_actions`` actions of :func:`wall_walks` from ``start`` (the walks are computed once).
+    ``relaxed``: always true (see :data:`RELAXED_DOC`)."""
     if relaxed:
         return lambda obj: True
     straight = blind_walks(sim, start)
@@ -333,7 +335,7 @@ def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False):
         if not off_corridor(straight, obj):
             return False
         if not walls:  # the wall walks only when needed (they cost one navigability test a step)
-            walls.append(wall_walks(sim, start))
+            walls.append(wall_walks(sim, start, wall_actions))
         return off_corridor(walls[0], obj, WALL_CLEARANCE)
 
     return safe

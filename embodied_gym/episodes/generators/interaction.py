@@ -17,6 +17,7 @@ from .common import (
     choose,
     items,
     off_corridor,
+    wall_follow,
     phrasing,
     room_of,
     room_phrase,
@@ -36,6 +37,8 @@ NEARER_RIVALS = 1
 NEARER_MARGIN = 0.5
 #: metres beyond the interaction distance the named door keeps from the blind walks' resting points
 DOOR_CLEARANCE_MARGIN = 0.5
+#: the named door is not the first door met in this many actions of left- or right-hand wall following
+WALL_DOOR_ACTIONS = 120
 
 OPEN_TEMPLATES = {
     "in_domain": (
@@ -85,7 +88,8 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
     (path length to a point within 0.8 m of the door) and none of the straight blind walks from
     the start (:func:`~.common.blind_walks`) passes or stops within ``interact_distance`` +
     :data:`DOOR_CLEARANCE_MARGIN` of it (wall following passes every door of a room: the nearer
-    rival and ``keep_closed`` answer that). The subgoal's ``keep_closed`` lists every other closed
+    rival and ``keep_closed`` answer that), and it is not the first door a left- or right-hand
+    wall-following walk from the start comes within reach of. The subgoal's ``keep_closed`` lists every other closed
     door, so opening a wrong door fails the episode."""
     objects, rooms = sim.objects(), sim.rooms()
     named = unique_room_kinds(rooms)
@@ -100,12 +104,15 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
         if len(reachable) < need_reachable:
             continue
         walks = blind_walks(sim, start) if not relaxed else None
+        first_met = set() if relaxed else {_first_door_met(sim, start, hand, reachable) for hand in (1, -1)}
         options = []
         for door in reachable:
             if sum(1 for d in reachable if reach[d.id] <= reach[door.id] - NEARER_MARGIN) < need_nearer:
                 continue
             if not relaxed and not off_corridor(walks, door, sim.interact_distance + DOOR_CLEARANCE_MARGIN):
                 continue  # a blind walk would come to rest within reach of it
+            if door.id in first_met:
+                continue  # the first door a wall-following agent meets
             joined = door_rooms(door, rooms)
             if len(joined) != 2:
                 continue
@@ -134,6 +141,16 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
         extra = {"door_rooms": [near.id, far.id], "naming": how, "reachable_doors": [d.id for d in reachable]}
         return TaskDraft("open_door", text, [subgoal], start, extra)
     raise Rejected("no start with several reachable closed doors, one of them nameable")
+
+
+def _first_door_met(sim: Simulator, start, hand: int, doors) -> int | None:
+    """The first of ``doors`` that a blind agent following the left (``hand=1``) or right wall
+    from ``start`` comes within ``interact_distance`` of (``None``: none within the walk)."""
+    for x, z in wall_follow(sim, start, hand, WALL_DOOR_ACTIONS):
+        near = [d for d in doors if ((d.position[0] - x) ** 2 + (d.position[2] - z) ** 2) ** 0.5 <= sim.interact_distance]
+        if near:
+            return min(near, key=lambda d: (d.position[0] - x) ** 2 + (d.position[2] - z) ** 2).id
+    return None
 
 
 def text_of(how: str, near: RoomInfo, far: RoomInfo) -> str:

@@ -9,6 +9,7 @@ import random
 from ...sims.base import ObjectInfo, Pose, Simulator
 from ...sims.geometry import relative_bearing
 from .common import (
+    SEARCH_WALL_ACTIONS,
     Rejected,
     TaskDraft,
     apart_from_rivals,
@@ -171,7 +172,7 @@ def generate_exploration(sim: Simulator, rng: random.Random, domain: str = "in_d
     for _ in range(ATTEMPTS):
         start = sample_start_pose(sim, rng)
         obs = view_from(sim, start)
-        safe = blind_safe(sim, start, relaxed)
+        safe = blind_safe(sim, start, relaxed, SEARCH_WALL_ACTIONS)
         cands = [o for o in reachable_targets(sim, start) if pixels(obs, o.id) == 0 and safe(o)]
         rng.shuffle(cands)
         for obj in cands[:4]:
@@ -203,7 +204,7 @@ def generate_multi_stage(sim: Simulator, rng: random.Random, domain: str = "in_d
         start = sample_start_pose(sim, rng)
         named = [(o, e) for o in reachable_targets(sim, start) if (e := unique_expression(o, objects, rooms))]
         rng.shuffle(named)
-        safe = blind_safe(sim, start, relaxed)
+        safe = blind_safe(sim, start, relaxed, SEARCH_WALL_ACTIONS)
         chosen: list[tuple[ObjectInfo, str]] = []
         prev = None
         for obj, expr in named:

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from ...sims.base import ObjectInfo, Observation, Pose, Simulator
 from ...sims.geometry import relative_bearing
 from .common import (
+    SEARCH_WALL_ACTIONS,
     Rejected,
     TaskDraft,
     apart_from_rivals,
@@ -174,7 +175,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
               relaxed: bool = False) -> TaskDraft | None:
     px = min_pixels(sim)
     objects = sim.objects()
-    safe = blind_safe(sim, start, relaxed)
+    safe = blind_safe(sim, start, relaxed, SEARCH_WALL_ACTIONS)
     cats = _visible_categories(sim, obs)
     anchors = []
     for c in cats:
@@ -222,7 +223,7 @@ def _relative(sim: Simulator, rng: random.Random, start: Pose, obs: Observation,
 
 def _extreme(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, domain: str,
              relaxed: bool = False) -> TaskDraft | None:
-    safe = blind_safe(sim, start, relaxed)
+    safe = blind_safe(sim, start, relaxed, SEARCH_WALL_ACTIONS)
     by_cat: dict[str, list[ObjectInfo]] = {}
     for o in navigation_targets(sim):
         by_cat.setdefault(o.category, []).append(o)
@@ -255,7 +256,7 @@ def _room(sim: Simulator, rng: random.Random, start: Pose, obs: Observation, dom
     rooms = sim.rooms()
     named = unique_room_kinds(rooms)
     objects = sim.objects()
-    safe = blind_safe(sim, start, relaxed)
+    safe = blind_safe(sim, start, relaxed, SEARCH_WALL_ACTIONS)
     cands = [o for o in navigation_targets(sim) if len(same_category(o, objects)) >= 2]
     rng.shuffle(cands)
     for target in cands:
