@@ -28,8 +28,8 @@ from embodied_gym.episodes.generators.common import (
     turn_in_place_views,
     view_from,
 )
-from embodied_gym.sims.geometry import relative_bearing
 from embodied_gym.episodes.spec import CATEGORIES
+from embodied_gym.sims.geometry import relative_bearing
 from embodied_gym.sims.house import generate_house_spec
 
 

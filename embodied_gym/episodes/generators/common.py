@@ -347,7 +347,7 @@ def wall_follow(sim: Simulator, start: Pose, hand: int, actions: int = WALL_FOLL
     third step and turns away when a step is blocked (``sim.navigable``)."""
     x, z, yaw = start.x, start.z, start.yaw
     step, turn = float(sim.move_step), float(sim.turn_step)
-    out, since, probe = [(x, z)], 0, False
+    out, since = [(x, z)], 0
     used = 0
     while used < actions:
         r = math.radians(yaw)

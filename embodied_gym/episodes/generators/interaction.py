@@ -17,13 +17,13 @@ from .common import (
     choose,
     items,
     off_corridor,
-    wall_follow,
     phrasing,
     room_of,
     room_phrase,
     sample_start_pose,
     unique_expression,
     unique_room_kinds,
+    wall_follow,
 )
 
 ATTEMPTS = 16
