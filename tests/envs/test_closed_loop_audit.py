@@ -72,7 +72,7 @@ def test_task_progress_in_public_info_is_caught(monkeypatch):
     monkeypatch.setattr(ClosedLoopEnv, "step", leaky_step)
     ball = Subgoal("reach_object", target=1, radius=0.6)
     eps = [Episode(f"leak-{i}", "fake", {"fake": True}, Pose(1.0, 0.0, 1.0 + 0.1 * i, 90.0 * (i % 4)), "Go to the red ball.",
-                   "exploration", [ball], 30) for i in range(6)]
+                   "exploration", [ball], 80) for i in range(8)]
     report = audit(eps, None, config())
     pub = report["checks"]["public_info"]["by_group"]["all"]
     assert not pub["passed"] and "subgoals_met" in pub["note"]
