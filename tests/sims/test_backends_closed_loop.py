@@ -171,3 +171,22 @@ def test_hung_unity_mid_episode_is_an_infrastructure_failure_not_a_model_failure
     assert len(infra) == 1 and "InfrastructureError" in infra[0]["error"] and "restarted" in infra[0]["error"]
     (episode,) = [r for r in records if r.get("type") == "episode"]
     assert episode["result"]["success"]
+
+
+def test_egym_bench_sim_backend_measures_thor_through_the_interface(capsys):
+    """``egym bench sim --backend thor --sim-arg KEY=VALUE``: steps/s of the backend at its
+    resolution, each step with RGB, segmentation, depth and records (here on the fake player)."""
+    import json
+
+    from embodied_gym.cli import main
+
+    case = BACKENDS["thor"]
+    if not case.is_available():
+        pytest.skip("ai2thor missing")
+    exe = case.lazy_kwargs()["local_executable_path"]
+    assert main(["bench", "sim", "--backend", "thor", "--sim-arg", f"local_executable_path={exe}",
+                 "--sim-arg", "x_display=:0", "--sim-arg", "width=64", "--sim-arg", "height=48",
+                 "--scene", "FloorPlan1", "--steps", "5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["backend"] == "thor" and result["resolution"] == "64x48" and result["depth"] is True
+    assert result["steps_per_s"] > 0 and len(result["rounds"]) == 3
