@@ -67,11 +67,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         config = config_from_args(EvalConfig, args)
         summary = run_eval(config)
     except ConfigError as exc:  # a library error names the field; the user typed the flag
+        owner = exc.owner
+
         def name_of(field: str) -> str:
             try:
                 return flag_of(EvalConfig, field)
             except KeyError:  # a field of another config (agent settings): named as such
-                return f"{exc.owner} field '{field}'"
+                return f"{owner} field '{field}'"
 
         raise ValueError(f"{name_of(exc.field)}: {exc.render(name_of)}") from None
     except KeyboardInterrupt:
