@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..envs.prompts import _options_text, _text
 from ..sims.base import ACTIONS
 from .base import Agent, AgentReply, StepContext
-from ..envs.prompts import _options_text, _text
 
 
 def _rng(seed: int, episode_id: str, step: int) -> random.Random:

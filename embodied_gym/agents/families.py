@@ -28,11 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..envs.prompts import PROMPT_FAMILIES, PromptFamily
 from ..rewards.bear import summarize_bear
 from ..rewards.metrics import summarize_closed_loop
 from ..rewards.replay import summarize_replay
 from .baselines import random_bear_answer, random_closed_loop_action, random_recorded_action
-from ..envs.prompts import PROMPT_FAMILIES, PromptFamily
 
 Summarizer = Callable[[list[dict[str, Any]]], dict[str, Any]]
 

@@ -31,10 +31,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .base import Agent, AgentReply, StepContext
-from .cache import ResponseCache, request_key
 from ..envs.images import to_pil
 from ..envs.prompts import PromptBuilder
+from .base import Agent, AgentReply, StepContext
+from .cache import ResponseCache, request_key
 from .settings import AgentSettings, HFOptions
 
 __all__ = ["HFAgent", "HFOptions"]

@@ -50,11 +50,11 @@ import numpy as np
 import openai
 from openai.types.chat import ChatCompletion
 
+from ..envs.images import to_pil
+from ..envs.prompts import PromptBuilder
 from .base import Agent, AgentFatalError, AgentReply, StepContext
 from .cache import ResponseCache, request_key
 from .redact import Redactor
-from ..envs.images import to_pil
-from ..envs.prompts import PromptBuilder
 from .settings import AgentSettings, Pricing
 
 RETRYABLE_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))

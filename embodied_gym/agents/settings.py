@@ -16,7 +16,6 @@ from typing import Any
 from ..envs.prompts import PromptConfig, configs_dir, load_config_file
 
 
-
 class ConfigError(ValueError):
     """A bad value of a config field. ``field`` names it; ``owner`` the config (``EvalConfig``,
     ``agent settings``). The message may refer to other fields as ``{name}`` placeholders

@@ -8,9 +8,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
+from embodied_gym.cli import main
 from embodied_gym.envs.light import LightClosedLoopEnv
 from embodied_gym.eval.bench import bench_harness, format_harness_report
-from embodied_gym.cli import main
 
 
 def test_light_env_follows_the_env_contract():

@@ -12,8 +12,8 @@ from embodied_gym.agents.base import StepContext
 from embodied_gym.agents.baselines import random_bear_answer
 from embodied_gym.agents.factory import parse_agent_spec
 from embodied_gym.agents.openai_agent import extract_text, parse_retry_after
-from embodied_gym.envs.prompts import PromptBuilder, PromptConfig
 from embodied_gym.agents.settings import Pricing
+from embodied_gym.envs.prompts import PromptBuilder, PromptConfig
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),

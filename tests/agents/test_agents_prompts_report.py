@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from embodied_gym.agents.base import StepContext
-from embodied_gym.envs.prompts import PromptBuilder, PromptConfig
 from embodied_gym.agents.settings import AgentSettings
+from embodied_gym.envs.prompts import PromptBuilder, PromptConfig
 from embodied_gym.report import format_report
 
 

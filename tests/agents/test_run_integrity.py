@@ -16,7 +16,6 @@ import pytest
 import toy_env  # noqa: F401  (registers EgymToy-v0)
 
 import embodied_gym.envs.light  # noqa: F401  (registers EgymLightClosedLoop-v0)
-
 from embodied_gym.agents.fake_server import Behavior, FakeOpenAIServer
 from embodied_gym.eval import EvalConfig, run_eval
 from embodied_gym.eval.lock import RunDirLocked, RunLock
