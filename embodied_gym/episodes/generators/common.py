@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ...sims.base import ObjectInfo, Observation, Pose, RoomInfo, Simulator
-from ...sims.geometry import room_of
+from ...sims.geometry import heading, room_of
+from ...sims.naming import noun, room_phrase
 from ..spec import Subgoal
 
 
@@ -51,12 +52,6 @@ def min_pixels(sim: Simulator) -> int:
     return max(20, int(MIN_VISIBLE_SHARE * sim.width * sim.height))
 
 
-def noun(obj: ObjectInfo, *, color: bool = True) -> str:
-    """``"red key"`` / ``"key"``: the object's category (underscores as spaces), maybe coloured."""
-    cat = obj.category.replace("_", " ")
-    return f"{obj.color} {cat}" if color and obj.color else cat
-
-
 def plural(word: str) -> str:
     if word.endswith(("s", "x", "ch", "sh")):
         return word + "es"
@@ -65,11 +60,6 @@ def plural(word: str) -> str:
     if word.endswith("f"):
         return word[:-1] + "ves"
     return word + "s"
-
-
-def room_phrase(room: RoomInfo) -> str:
-    """How instructions name a room: its kind (``"kitchen"``) with underscores as spaces."""
-    return room.kind.replace("_", " ")
 
 
 def unique_room_kinds(rooms: Sequence[RoomInfo]) -> dict[str, RoomInfo]:
@@ -223,7 +213,7 @@ def sample_pose_facing(
     if len(cells) == 0:
         raise Rejected("no navigable position at the wanted distance")
     x, z = (float(v) for v in cells[rng.randrange(len(cells))])
-    yaw = math.degrees(math.atan2(-(point[2] - z), point[0] - x))
+    yaw = heading((x, z), point)
     k = round(yaw / sim.turn_step) + rng.randint(-jitter, jitter)
     return Pose(round(x, 4), sim.pose.y, round(z, 4), (k * sim.turn_step) % 360.0, 0.0)
 
