@@ -24,16 +24,21 @@ Multiple-choice attacks (per skill; chance = 1/4):
   * ``letter``    the most frequent answer letter of the skill on the other split.
   * ``rule``      the best of fixed option rules on the other split: longest / shortest option,
                   "None of the above", most / least words shared with the other options
-                  (compound-of-neighbours and odd-one-out), most words shared with the question
-                  or with the instruction, most words shared with earlier questions' options.
+                  (compound-of-neighbours and odd-one-out), contained in / containing most other
+                  options, has a same-words partner (swapped steps), most words shared with the
+                  question, the instruction or earlier questions' options (``rule*``: the best
+                  rule chosen on the scored split).
   * ``lr``        a conditional-logit (softmax over the 4 options) model, numpy, L2, hashed
                   features: option bag of words and character 3-grams, letter, length and its
-                  rank, shared-word counts with the other options / question / instruction,
+                  rank, shared-word / containment / prefix / same-bag-of-words / same-step-set
+                  counts against the other options, overlap with question and instruction,
                   "None of the above", question-word x option-word crosses, the query position
-                  (``query_index``, its fraction of ``n_queries``, "last question") crossed with
-                  option words and letter, whether the option text occurred in earlier questions
-                  of the episode, and for arrow questions the arrow geometry (angle, length,
-                  binned pairwise rotation to the other arrows; target-independent).
+                  (``query_index``, ``n_queries``, fraction, questions left, earlier questions of
+                  the same skill) crossed with the option's first two words and letter, whether
+                  the option occurred in earlier questions of the episode, and for arrow questions
+                  the arrow geometry in 320x240 pixels (angle, length rank, binned pairwise
+                  rotations to the other arrows, symmetry; target-independent).
+  * ``lr_struct`` the same model without any option / question words (structure and position only).
   * ``lr+truth``  ``lr`` plus what the env's ``info["ground_truth"]`` reveals after each answer:
                   overlap of each option with the true answers of the episode's earlier questions
                   (reported separately: it shows whether per-step feedback leaks).
@@ -43,22 +48,27 @@ grid) of the other split; ``template`` the best fixed answer per question templa
 words frequent in the skill kept, the rest wildcarded) of the other split, the skill's fixed
 answer where a template is unseen; ``insplit`` the best fixed point / box on the scored split.
 
-``house`` (``EmbodiedTask-v0`` at 64x48 -- images are never read): per split up to
-``--per-category`` episodes of each category (the first ones, in file order) are rolled out
-with non-visual policies whose only inputs are the instruction, the step counter and the text
-``feedback`` of the observation (never ``info["privileged"]``):
-  * prefix walks: a fixed action sequence (forward; turn k then forward; zig-zags; a
-    bump-and-turn walker that turns right when "blocked" and tries OpenDoor/PickObject/
-    DropObject; seeded random walks) with ``Finish`` after exactly ``t`` steps for every ``t``.
-    One rollout per sequence scores every ``t``: the *evaluator* (not the policy) reads
-    ``info["privileged"]["finish_would_succeed"]`` after each step, which is what a ``Finish``
-    there would return (checked against real ``Finish`` rollouts on the first episodes, see
-    ``--verify``). The policy itself never sees it.
-  * feedback tricks (real rollouts): bump-and-turn / random walks that try ``OpenDoor`` (or
-    ``PickObject`` then ``DropObject``) every step and ``Finish`` as soon as the feedback says the
-    interaction succeeded.
-  Per category we report ``fitted`` (the best policy and ``t`` chosen on the other split, scored
-  on this one) and ``insplit`` (the best on this split, an optimistic bound over ~2000 policies).
+``house`` (``EmbodiedTask-v0`` at 64x48 -- images are never read; code in
+``redteam_closed_loop.py``): per split the first ``--per-category`` episodes (file order) of each
+category are rolled out with non-visual policies whose only inputs are the step counter and the
+text ``feedback`` of the observation (never ``info["privileged"]``); the per-category choice of
+policy is the instruction-level knowledge a blind agent has:
+  * prefix policies, scored with ``Finish`` after exactly ``t`` steps for every ``t``: fixed
+    sequences (``rightK_forward``: K 30-degree right turns then forward, K = 0..11, i.e. every
+    heading; zig-zags; spin-and-walk; back-then-forward; forward with OpenDoor / look-down-and-
+    PickObject / DropObject every third step; three seeded random sequences), ``t`` <= 40; and
+    feedback-driven bump walkers (forward until the feedback says a move was refused, then three
+    turns right or left; plain, or trying OpenDoor, or PickObject/DropObject every other step),
+    ``t`` up to the step budget. One rollout per policy scores every ``t``: the *evaluator* reads
+    ``info["privileged"]["finish_would_succeed"]`` after each step, which is what ``Finish``
+    there returns (``--verify`` replays real ``Finish`` rollouts on a few episodes and counts
+    mismatches; 0 on house-v1). The policy never sees it.
+  * feedback tricks (real rollouts, the policy decides when to Finish): bump / random walkers that
+    try ``OpenDoor`` every other step and ``Finish`` as soon as the feedback says it succeeded, or
+    ``PickObject`` until it succeeds, then ``DropObject`` until that succeeds, then ``Finish``.
+  Per category: ``fitted`` (the best policy and ``t`` chosen on the other split, scored on this
+  one), ``insplit`` (the best on this split: an optimistic bound, the maximum over ~1000 policy x
+  ``t`` combinations on a small sample) and ``fwd*`` (the best "forward ``t`` steps, Finish").
 """
 
 from __future__ import annotations
@@ -81,7 +91,7 @@ import numpy as np
 import embodied_gym  # noqa: F401  (registers the envs)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from redteam_closed_loop import run_house  # noqa: E402  (the closed-loop attacks, this folder)
+from redteam_closed_loop import run_house, suite_ref  # noqa: E402  (the closed-loop attacks, this folder)
 
 LETTERS = "ABCD"
 SPLITS = ("test", "ood")
@@ -96,7 +106,7 @@ NOTA = "none of the above"
 
 def collect_bear(suite: str, split: str) -> list[dict[str, Any]]:
     """Every question of ``suite:split`` with what a blind agent sees and the env's ground truth."""
-    env = gym.make("BearLongHorizon-v0", episodes=f"{suite}:{split}", history_frames=1)
+    env = gym.make("BearLongHorizon-v0", episodes=suite_ref(suite, split), history_frames=1)
     u = env.unwrapped
     out: list[dict[str, Any]] = []
     for i in range(len(u.episodes)):
@@ -105,7 +115,8 @@ def collect_bear(suite: str, split: str) -> list[dict[str, Any]]:
         while not done:
             q = u.queries[obs["query_index"]]
             rec = {"episode": info["episode_id"], "qi": int(obs["query_index"]), "nq": nq, "skill": str(obs["skill"]),
-                   "question": str(obs["question"]), "instruction": str(obs["instruction"]),
+                   "question": str(obs["question"]) + " " + str(obs.get("description", "")),
+                   "instruction": str(obs["instruction"]), "hl": int(obs["history_length"]),
                    "options": [re.sub(r"^[A-D]\.\s*", "", o) for o in obs["options"]],
                    "arrows": q.get("arrows"), "answer": q.get("answer") if isinstance(q.get("answer"), str) else None}
             obs, _, done, _, step_info = env.step(u.oracle_action())
@@ -189,6 +200,8 @@ def option_feats(rec: dict[str, Any], k: int, earlier: list[dict[str, Any]], tru
     f[f"verb={verb}|qi={rec['qi']}|nq={rec['nq']}"] = 1.0
     f[f"verb={verb}|frac8={int(8 * rec['qi'] / max(rec['nq'], 1))}"] = 1.0
     f[f"verb={verb}|nsame={min(nsame, 6)}"] = 1.0
+    f[f"verb={verb}|hl={rec.get('hl', 0)}"] = 1.0
+    f[f"nunits={len(units[k])}|hl={rec.get('hl', 0)}"] = 1.0
     f[f"verb={verb}|left={min(rec['nq'] - rec['qi'], 6)}"] = 1.0
     f[f"nunits={len(units[k])}|nsame={min(nsame, 6)}"] = 1.0
     seen = [x.lower() for e in earlier for x in e["options"]]
@@ -255,12 +268,12 @@ def fit_logit(idx: np.ndarray, val: np.ndarray, y: np.ndarray, dim: int = 1 << 1
     w = np.zeros(dim, np.float64)
     m, v = np.zeros(dim), np.zeros(dim)
     onehot = np.eye(4)[y]
+    flat = idx.ravel()
     for t in range(1, steps + 1):
         s = (w[idx] * val).sum(-1)
         p = np.exp(s - s.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
-        g = np.zeros(dim)
-        np.add.at(g, idx.ravel(), (val * (p - onehot)[..., None]).ravel())
+        g = np.bincount(flat, weights=(val * (p - onehot)[..., None]).ravel(), minlength=dim)
         g = g / len(y) + l2 * w
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
@@ -423,7 +436,7 @@ def run_bear(suite: str, cache: str | None = None) -> dict[str, Any]:
     data = {}
     for split in SPLITS:
         t = time.time()
-        path = f"{cache}/{suite}-{split}.pkl" if cache else None
+        path = f"{cache}/{os.path.basename(suite.rstrip('/'))}-{split}.pkl" if cache else None
         if path and os.path.exists(path):
             with open(path, "rb") as fh:
                 data[split] = pickle.load(fh)
@@ -482,11 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("family", choices=("bear", "house"))
     ap.add_argument("--suite", required=True, help="e.g. bear-lh-v2 or house-v2 (needs test and ood splits)")
     ap.add_argument("--per-category", type=int, default=20, help="house: episodes per category and split")
+    ap.add_argument("--jobs", type=int, default=1, help="house: 2 rolls the two splits out in two processes")
     ap.add_argument("--verify", action="store_true", help="house: check prefix scoring against real Finish rollouts")
     ap.add_argument("--json", help="write the full result here")
     ap.add_argument("--cache", help="bear: keep the collected questions here (pickle) and reuse them")
     args = ap.parse_args(argv)
-    res = run_bear(args.suite, args.cache) if args.family == "bear" else run_house(args.suite, args.per_category, args.verify)
+    res = run_bear(args.suite, args.cache) if args.family == "bear" else run_house(args.suite, args.per_category, args.verify, args.jobs)
     print_tables(res)
     if args.json:
         with open(args.json, "w") as fh:

@@ -3,9 +3,11 @@ fixed non-visual policies rolled out in ``EmbodiedTask-v0``. Run it through ``re
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import gymnasium as gym
@@ -14,6 +16,11 @@ import numpy as np
 import embodied_gym  # noqa: F401  (registers the envs)
 
 SPLITS = ("test", "ood")
+
+
+def suite_ref(suite: str, split: str) -> str:
+    """``SUITE:SPLIT``, or ``DIR/SPLIT.jsonl`` when ``suite`` is a folder of split files."""
+    return os.path.join(suite, f"{split}.jsonl") if os.path.isdir(suite) else f"{suite}:{split}"
 
 
 
@@ -126,7 +133,7 @@ def prefix_walkers(max_steps: int) -> dict[str, Walker]:
 
 
 def house_split(suite: str, split: str, per_category: int) -> dict[str, Any]:
-    env = gym.make("EmbodiedTask-v0", episodes=f"{suite}:{split}", width=64, height=48)
+    env = gym.make("EmbodiedTask-v0", episodes=suite_ref(suite, split), width=64, height=48)
     eps = env.unwrapped.episodes
     chosen: dict[str, list[int]] = defaultdict(list)
     for i, ep in enumerate(eps):
@@ -157,7 +164,7 @@ def house_split(suite: str, split: str, per_category: int) -> dict[str, Any]:
 def verify_prefix(suite: str, split: str, n: int = 6) -> int:
     """Mismatches between the evaluator's ``finish_would_succeed`` prefix scoring and real
     rollouts that call ``Finish`` after ``t`` steps (forward walks and a bump walker)."""
-    env = gym.make("EmbodiedTask-v0", episodes=f"{suite}:{split}", width=64, height=48)
+    env = gym.make("EmbodiedTask-v0", episodes=suite_ref(suite, split), width=64, height=48)
     bad = 0
     for i in range(0, len(env.unwrapped.episodes), max(1, len(env.unwrapped.episodes) // n)):
         ms = env.unwrapped.episodes[i].max_steps
@@ -195,12 +202,21 @@ def closed_loop_table(fit: dict[str, Any], score: dict[str, Any]) -> dict[str, A
     return out
 
 
-def run_house(suite: str, per_category: int, verify: bool) -> dict[str, Any]:
-    data = {}
-    for split in SPLITS:
-        t = time.time()
-        data[split] = house_split(suite, split, per_category)
-        print(f"rolled out {suite}:{split} in {time.time() - t:.0f}s", file=sys.stderr)
+def _timed_split(suite: str, split: str, per_category: int) -> dict[str, Any]:
+    t = time.time()
+    out = house_split(suite, split, per_category)
+    print(f"rolled out {suite}:{split} in {time.time() - t:.0f}s", file=sys.stderr)
+    return out
+
+
+def run_house(suite: str, per_category: int, verify: bool, jobs: int = 1) -> dict[str, Any]:
+    """Both splits' rollouts (``jobs=2``: the two splits in two processes), then the tables."""
+    if jobs > 1:
+        with ProcessPoolExecutor(min(jobs, len(SPLITS))) as pool:
+            futures = {split: pool.submit(_timed_split, suite, split, per_category) for split in SPLITS}
+            data = {split: f.result() for split, f in futures.items()}
+    else:
+        data = {split: _timed_split(suite, split, per_category) for split in SPLITS}
     result: dict[str, Any] = {"suite": suite, "per_category": per_category}
     if verify:
         result["prefix_verify_mismatches"] = verify_prefix(suite, "test")
