@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 _CLOSED_LOOP = "embodied_gym.envs.closed_loop:ClosedLoopEnv"
-_HOUSE_TEST = "house-v1:test"
+_HOUSE_TEST = "house-v2:test"
 
 #: id -> (entry point, default keyword arguments)
 ENV_IDS: dict[str, tuple[str, dict[str, Any]]] = {

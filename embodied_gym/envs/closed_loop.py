@@ -1,6 +1,6 @@
 """EmbRACE-style closed-loop tasks as a Gymnasium environment (:class:`ClosedLoopEnv`).
 
-Registered ids (all ``family="closed_loop"``, default episodes ``"house-v1:test"``):
+Registered ids (all ``family="closed_loop"``, default episodes ``"house-v2:test"``):
 ``EmbodiedTask-v0`` (every category), ``EmbraceExploration-v0`` (``exploration``),
 ``EmbraceSpatial-v0`` (``spatial_semantic``), ``EmbraceMultiStage-v0`` (``multi_stage``),
 ``EmbraceInteraction-v0`` (``open_door`` and ``pick_drop``).
@@ -72,7 +72,7 @@ def check_subgoal_objects(episode: Episode, objects: Any) -> None:
 class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
     """An agent acts in a simulated house until it calls ``Finish`` or runs out of steps.
 
-    Constructor: ``ClosedLoopEnv(episodes="house-v1:test", backend="house", width=320,
+    Constructor: ``ClosedLoopEnv(episodes="house-v2:test", backend="house", width=320,
     height=240, history=0, shaped_reward=False, invalid_action="noop", categories=None,
     shaping_scale=0.1, view_distance=6.0, render_mode=None, **sim_kwargs)``.
     ``episodes`` is a ref (path or ``"SUITE:SPLIT"``) or a list of :class:`Episode`;
@@ -126,7 +126,7 @@ class ClosedLoopEnv(gym.Env[dict[str, Any], Any]):
 
     def __init__(
         self,
-        episodes: str | Sequence[Episode] = "house-v1:test",
+        episodes: str | Sequence[Episode] = "house-v2:test",
         backend: str = "house",
         width: int = 320,
         height: int = 240,

@@ -1,14 +1,14 @@
 """Official episode suites: deterministic generation of ``assets/<suite>/<split>.jsonl``.
 
-``house-v2`` (backend ``house``) has three shipped splits, each episode in its own procedurally
+``house-v2`` (backend ``house``) ships ``test`` and ``ood``, each episode in its own procedurally
 generated house whose full JSON spec is stored in the episode's ``scene``:
 
-* ``val`` and ``test``: ``style="train"`` houses (the training textures) of 2-5 rooms whose
-  movable objects come from :data:`IN_DOMAIN_CATEGORIES`, instructions from the in-domain
-  paraphrases; 20 (val) / 50 (test) episodes per category by default;
+* ``train``, ``val`` and ``test``: ``style="train"`` houses (the training textures) of 2-5 rooms
+  whose movable objects come from :data:`IN_DOMAIN_CATEGORIES`, instructions from the in-domain
+  paraphrases; 30 (test) / 20 (val) / 50 (train) episodes per category by default;
 * ``ood``: held-out layouts and sizes (6-7 rooms), held-out wall, floor and door textures
   (``style="ood"``), movable objects only from :data:`HELD_OUT_CATEGORIES` (categories that never
-  appear in ``train``/``val``/``test``) and held-out instruction templates; 40 per category.
+  appear in ``train``/``val``/``test``) and held-out instruction templates; 20 per category.
 
 The generators' blind-resistance rules (targets off the walk ahead, rivals apart, several
 closed doors with the others kept closed, ...) are in :mod:`.generators`; the closed-loop audit
@@ -94,15 +94,15 @@ SUITES: dict[str, SuiteConfig] = {
         splits={
             "train": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50, rooms=(2, 5)),
             "val": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 20, rooms=(2, 5)),
-            "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50, rooms=(2, 5)),
-            "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 40, rooms=(6, 7)),
+            "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 30, rooms=(2, 5)),
+            "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 20, rooms=(6, 7)),
         },
         max_attempts=100,
         door_share={"open_door": 0.8},
     ),
 }
-"""Known suites. ``house-v2`` is the default closed-loop suite; ``train`` is not shipped
-(generate it with ``egym generate --split train``). ``ood`` houses have 6-7 rooms (every
+"""Known suites. ``house-v2`` is the default closed-loop suite; ``test`` and ``ood`` are shipped,
+``train`` and ``val`` are not (generate them with ``egym generate --split train|val``). ``ood`` houses have 6-7 rooms (every
 in-domain house has 2-5), so their floor plans are held-out layouts and sizes; their textures,
 object categories and instruction templates are held out too.
 

@@ -289,18 +289,21 @@ def forward_walk(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -
     return np.asarray(_straight(sim, start.x, start.z, start.yaw, length))
 
 
-def blind_walks(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH) -> np.ndarray:
+def blind_walks(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH, fan: int = 0) -> np.ndarray:
     """Where simple blind walks from ``start`` take the agent:
     every point of the straight walk ahead, plus the resting point of the straight walk along each
     other heading (``k * turn_step``) and of each two-leg walk (straight ahead until blocked, turn
-    ``k`` steps, straight until blocked). A target kept :data:`CORRIDOR_CLEARANCE` m away from
-    all of them cannot be reached by walking straight and stopping where a wall stops you."""
+    ``k`` steps, straight until blocked); with ``fan`` = ``f``, every point of the straight walks
+    along the headings up to ``f`` turn steps either side too. A target kept
+    :data:`CORRIDOR_CLEARANCE` m away from all of them cannot be reached by walking straight and
+    stopping where a wall stops you."""
     turn = float(sim.turn_step)
     n = max(1, int(round(360.0 / turn)))
     ahead = _straight(sim, start.x, start.z, start.yaw, length)
     points = list(ahead)
     for k in range(1, n):
-        points.append(_straight(sim, start.x, start.z, start.yaw + k * turn, length)[-1])
+        ray = _straight(sim, start.x, start.z, start.yaw + k * turn, length)
+        points += ray if min(k, n - k) <= fan else ray[-1:]
         points.append(_straight(sim, *ahead[-1], start.yaw + k * turn, length)[-1])
     return np.asarray(points)
 
@@ -311,14 +314,15 @@ def wall_walks(sim: Simulator, start: Pose, actions: int = WALL_FOLLOW_ACTIONS) 
     return np.asarray(wall_follow(sim, start, 1, actions) + wall_follow(sim, start, -1, actions))
 
 
-def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False, wall_actions: int = WALL_FOLLOW_ACTIONS):
+def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False, wall_actions: int = WALL_FOLLOW_ACTIONS,
+               fan: int = 0):
     """A predicate on objects: more than :data:`CORRIDOR_CLEARANCE` m from every point of
-    :func:`blind_walks` and more than :data:`WALL_CLEARANCE` m from every point of the first
+    :func:`blind_walks` (with ``fan``) and more than :data:`WALL_CLEARANCE` m from every point of the first
     ``wall_actions`` actions of :func:`wall_walks` from ``start`` (the walks are computed once).
     ``relaxed``: always true (see :data:`RELAXED_DOC`)."""
     if relaxed:
         return lambda obj: True
-    straight = blind_walks(sim, start)
+    straight = blind_walks(sim, start, fan=fan)
     walls: list[np.ndarray] = []
 
     def safe(obj: ObjectInfo) -> bool:

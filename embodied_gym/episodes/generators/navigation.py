@@ -110,7 +110,8 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
     clearly visible navigation targets (segmentation), at least two of them
     :data:`DISTRACTOR_BEARING` degrees or more from the target's bearing; the target has a
     house-wide unique name, lies 2.5-10 m away (path length), away from the blind walks from the
-    start (:func:`~.common.blind_safe`) and
+    start (:func:`~.common.blind_safe`, with every point of the walks straight ahead and one turn
+    either side: the headings a target in view lies near) and
     :data:`RIVAL_SEPARATION` m from any other object of its category. A target is drawn first,
     then start poses 3-9 m from it that put it within :data:`VIEW_BEARING` degrees of the view's
     centre, so its place in the view is spread over the field of view. ``relaxed``: see
@@ -127,7 +128,7 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
         for start in poses:
             if rendered == 4:
                 break
-            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed)(obj):
+            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed, fan=1)(obj):
                 continue
             rendered += 1
             obs = view_from(sim, start)
