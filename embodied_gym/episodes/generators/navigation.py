@@ -128,7 +128,7 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
         for start in poses:
             if rendered == 4:
                 break
-            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed, fan=1)(obj):
+            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed, SEARCH_WALL_ACTIONS, fan=1)(obj):
                 continue
             rendered += 1
             obs = view_from(sim, start)
