@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from ...sims import geometry
 from ...sims.base import ObjectInfo, RoomInfo
+from ...sims.geometry import door_rooms, room_at
+from ...sims.naming import noun
 from ..generators.common import room_of
 from ..spec import Subgoal
 from .options import direction_word, relative_angle
@@ -28,31 +31,9 @@ def room_label(room: RoomInfo, rooms: Sequence[RoomInfo]) -> str:
     return f"{base} {same.index(room) + 1}"
 
 
-def room_at(x: float, z: float, rooms: Sequence[RoomInfo]) -> RoomInfo | None:
-    for r in rooms:
-        if r.contains(x, z):
-            return r
-    return None
-
-
-def _cat(obj: ObjectInfo) -> str:
-    return obj.category.replace("_", " ")
-
-
 def _in_room(obj: ObjectInfo, room: RoomInfo | None, rooms: Sequence[RoomInfo]) -> bool:
     r = room_of(obj, rooms)
     return room is not None and r is not None and r.id == room.id
-
-
-def door_rooms(door: ObjectInfo, rooms: Sequence[RoomInfo]) -> list[RoomInfo]:
-    """Rooms whose (inclusive) footprint touches the door's position: the two it joins."""
-    x, z = door.position[0], door.position[2]
-    out = []
-    for r in rooms:
-        x0, z0, x1, z1 = r.bounds
-        if x0 - 0.15 <= x <= x1 + 0.15 and z0 - 0.15 <= z <= z1 + 0.15:
-            out.append(r)
-    return out
 
 
 def name_of(obj: ObjectInfo, objects: Mapping[int, ObjectInfo], rooms: Sequence[RoomInfo]) -> str | None:
@@ -72,16 +53,16 @@ def name_of(obj: ObjectInfo, objects: Mapping[int, ObjectInfo], rooms: Sequence[
     room = room_of(obj, rooms)
     if obj.kind == "object":
         if obj.color and sum(1 for o in same if o.color == obj.color) == 1:
-            return f"{obj.color} {_cat(obj)}"
+            return f"{obj.color} {noun(obj, color=False)}"
         if room is not None:
             here = [o for o in same if _in_room(o, room, rooms) and o.color == obj.color]
             if len(here) == 1:
-                return f"{obj.color + ' ' if obj.color else ''}{_cat(obj)} in the {room_label(room, rooms)}"
+                return f"{obj.color + ' ' if obj.color else ''}{noun(obj, color=False)} in the {room_label(room, rooms)}"
         return None
     if len(same) == 1:
-        return _cat(obj)
+        return noun(obj, color=False)
     if room is not None and sum(1 for o in same if _in_room(o, room, rooms)) == 1:
-        return f"{_cat(obj)} in the {room_label(room, rooms)}"
+        return f"{noun(obj, color=False)} in the {room_label(room, rooms)}"
     return None
 
 
@@ -126,8 +107,8 @@ def _simplify(path: Sequence[Sequence[float]], tol_deg: float = 20.0) -> list[tu
         changed = False
         for i in range(1, len(out) - 1):
             a, b, c = out[i - 1], out[i], out[i + 1]
-            h1 = math.degrees(math.atan2(-(b[1] - a[1]), b[0] - a[0]))
-            h2 = math.degrees(math.atan2(-(c[1] - b[1]), c[0] - b[0]))
+            h1 = geometry.heading(a, b)
+            h2 = geometry.heading(b, c)
             turn = (h2 - h1 + 180) % 360 - 180
             if abs(turn) < tol_deg or math.dist(a, b) < 0.3:
                 del out[i]
@@ -167,18 +148,18 @@ def route_clauses(
     passed: set[int] = {goal_id}
     for i in range(len(pts) - 1):
         a, b = pts[i], pts[i + 1]
-        seg_heading = math.degrees(math.atan2(-(b[1] - a[1]), b[0] - a[0]))
+        seg_heading = geometry.heading(a, b)
         word = _turn_word(relative_angle(a, heading, b))
         if word:
             clauses.append(word)
         heading = seg_heading
         # doorways and furniture along this segment, in order of travel
         n = max(2, int(math.dist(a, b) / 0.1))
-        ra = room_at(a[0], a[1], rooms)
+        ra = room_at(rooms, a[0], a[1])
         for k in range(1, n + 1):
             x = a[0] + (b[0] - a[0]) * k / n
             z = a[1] + (b[1] - a[1]) * k / n
-            r = room_at(x, z, rooms)
+            r = room_at(rooms, x, z)
             if r is not None and ra is not None and r.id != ra.id:
                 clauses.append(f"go through the doorway into the {room_label(r, rooms)}")
                 ra = r

@@ -6,13 +6,12 @@ Pure functions over plain data (no simulator), so each rule is testable on its o
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...rewards.bear import LETTERS, NONE_OF_THE_ABOVE
-from ...sims.geometry import wrap180
+from ...sims.geometry import heading, wrap180
 
 
 @dataclass
@@ -121,9 +120,7 @@ def relative_angle(agent_xz: Sequence[float], yaw: float, target_xz: Sequence[fl
     """Angle in degrees of ``target`` seen from the agent, in ``(-180, 180]``: ``0`` straight
     ahead, positive to the agent's left (counter-clockwise seen from above, the yaw convention of
     ``sims/base.py``: forward is ``(cos yaw, -sin yaw)`` on ``(x, z)``)."""
-    dx = float(target_xz[0]) - float(agent_xz[0])
-    dz = float(target_xz[1]) - float(agent_xz[1])
-    return wrap180(math.degrees(math.atan2(-dz, dx)) - yaw)
+    return wrap180(heading(agent_xz, target_xz) - yaw)
 
 
 def direction_word(angle: float) -> str:
