@@ -20,7 +20,7 @@ ENV_IDS: dict[str, tuple[str, dict[str, Any]]] = {
     "EmbraceSpatial-v0": (_CLOSED_LOOP, {"episodes": _HOUSE_TEST, "categories": ["spatial_semantic"]}),
     "EmbraceMultiStage-v0": (_CLOSED_LOOP, {"episodes": _HOUSE_TEST, "categories": ["multi_stage"]}),
     "EmbraceInteraction-v0": (_CLOSED_LOOP, {"episodes": _HOUSE_TEST, "categories": ["open_door", "pick_drop"]}),
-    "BearLongHorizon-v0": ("embodied_gym.envs.bear:BearLongHorizonEnv", {"episodes": "bear-lh-v1:test"}),
+    "BearLongHorizon-v0": ("embodied_gym.envs.bear:BearLongHorizonEnv", {"episodes": "bear-lh-v2:test"}),
     "EmbraceReplay-v0": ("embodied_gym.envs.replay:ReplayEnv", {}),
     "BearSkill-v0": ("embodied_gym.envs.bear_skill:BearSkillEnv", {}),
 }

@@ -2,7 +2,7 @@
 check of every asked-about object in the frames a question shows.
 
 Masks: v2 queries store the target's mask at generation resolution (``mask``: run-length
-encoded, see :func:`decode_mask`); older queries only have the box, and then a point counts as
+encoded, see :func:`embodied_gym.episodes.bear.grounding.decode_mask`); older queries only have the box, and then a point counts as
 a hit anywhere inside the box (an upper bound of the true hit rate).
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..episodes.bear.grounding import decode_mask
 from ..episodes.spec import Episode
 from ..rewards.bear import BOX_IOU_THRESHOLD, answer_kind
 from .registry import AuditContext, Figure, register
@@ -36,24 +37,6 @@ def _boxes() -> np.ndarray:
 
 
 BOXES = _boxes()
-
-
-def encode_mask(mask: np.ndarray) -> dict[str, Any]:
-    """``{"size": [h, w], "runs": [start, length, ...]}`` over the row-major flattened mask."""
-    flat = np.concatenate([[0], np.asarray(mask, bool).ravel().astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(flat))
-    starts, ends = edges[::2], edges[1::2]
-    runs = np.stack([starts, ends - starts], 1).ravel()
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "runs": [int(v) for v in runs]}
-
-
-def decode_mask(rle: dict[str, Any]) -> np.ndarray:
-    h, w = (int(v) for v in rle["size"])
-    flat = np.zeros(h * w, bool)
-    runs = rle["runs"]
-    for s, n in zip(runs[::2], runs[1::2], strict=True):
-        flat[int(s): int(s) + int(n)] = True
-    return flat.reshape(h, w)
 
 
 def _grounding(episodes: Sequence[Episode], kind: str) -> dict[str, list[dict[str, Any]]]:

@@ -218,6 +218,9 @@ def generate_suite(suite: str, split: str, n: int | None = None, seed: int = 0, 
         from .bear import generate_bear_suite
 
         return generate_bear_suite(split, n=n, seed=seed, out=out)
+    if suite == "bear-lh-v1":
+        raise ValueError("suite 'bear-lh-v1' is deprecated and no longer generated (its files stay loadable from "
+                         f"assets/bear-lh-v1; docs/BEAR.md lists its defects); generate {BEAR_SUITE!r} instead")
     if suite not in SUITES:
         raise ValueError(f"unknown suite {suite!r}; known: {', '.join([*SUITES, BEAR_SUITE])}")
     episodes = build_episodes(suite, split, n=n, seed=seed)

@@ -3,7 +3,7 @@ codes, the answer kind and metric of each, and the file each ships in (BEAR-data
 
 One table, :data:`BEAR_SKILLS`, in the paper's column order. Everything that names a BEAR skill
 (the importer, ``BearSkill-v0``, the summary's per-skill table, the prompt profiles) reads it.
-``trajectory_reasoning`` (the gripper-arrow questions of ``bear-lh-v1``) is an alias of
+``trajectory_reasoning`` (the gripper-arrow questions of ``bear-lh-v1`` and ``bear-lh-v2``) is an alias of
 ``trajectory_gripper``.
 """
 

@@ -28,7 +28,7 @@ def house_episodes(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bear_episodes(tmp_path_factory):
-    return _generate(tmp_path_factory, "bear-lh-v1", 2)
+    return _generate(tmp_path_factory, "bear-lh-v2", 2)
 
 
 def run(env_id, episodes, agent, out, **kw):

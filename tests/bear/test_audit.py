@@ -12,7 +12,7 @@ import pytest
 
 from embodied_gym import cli
 from embodied_gym.audit import CHECKS, AuditConfig, Figure, audit, register
-from embodied_gym.audit.bear_grounding import decode_mask, encode_mask
+from embodied_gym.episodes.bear.grounding import decode_mask, encode_mask
 from embodied_gym.episodes.spec import Episode, Subgoal, save_episodes
 from embodied_gym.sims.base import Pose
 
@@ -108,3 +108,47 @@ def test_cli_audit_json_prints_one_object_and_exit_code_says_failed(tmp_path, ca
     out = capsys.readouterr().out
     report = json.loads(out)  # exactly one JSON document
     assert rc == 1 and report["passed"] is False and "checks" in report
+
+
+@pytest.mark.parametrize("split", ["test", "ood"])
+def test_shipped_v2_suite_passes_every_blind_baseline(split):
+    """CI's audit of the shipped bear-lh-v2 splits (fitted on the other split): no text /
+    structure / position / nearest-neighbour model or heuristic above 0.40 on any
+    multiple-choice skill, no fixed point above 0.15, no fixed box above 0.10; every skill
+    present. (The frame-replaying visibility check is the slow test below.)"""
+    from embodied_gym.audit import audit_ref
+    from embodied_gym.rewards.bear import SKILLS
+
+    report = audit_ref(f"bear-lh-v2:{split}", config=AuditConfig(render=False))
+    assert report["fit"] == f"bear-lh-v2:{'ood' if split == 'test' else 'test'}"
+    assert report["passed"], report["failures"]
+    assert set(report["worst_by_group"]) == set(SKILLS)
+    assert all(w["n"] >= 40 for w in report["worst_by_group"].values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("split", ["test", "ood"])
+def test_shipped_v2_suite_shows_every_object_it_asks_about(split):
+    """Replaying the frames: every direction / route / localization question's object has
+    visible pixels in a frame the question shows, every grounding target is in view."""
+    from embodied_gym.audit import audit_ref
+
+    report = audit_ref(f"bear-lh-v2:{split}", config=AuditConfig(checks=["unseen_target"]))
+    figures = report["checks"]["unseen_target"]["by_group"]
+    assert figures and all(f["score"] == 0.0 for f in figures.values()), figures
+
+
+def test_deprecated_v1_fails_the_audit_on_its_known_shortcuts():
+    """The auditor has teeth: on bear-lh-v1 it finds the shortcuts the validity issue reported
+    (directions from the option set, arrows from their geometry, planning from the question's
+    position, fixed points)."""
+    from embodied_gym.audit import audit_ref
+
+    checks = ["option_nearest_neighbour", "structure_only", "position_prior", "fixed_point"]
+    report = audit_ref("bear-lh-v1:test", config=AuditConfig(render=False, checks=checks))
+    score = lambda c, g: report["checks"][c]["by_group"][g]["score"]  # noqa: E731
+    assert score("option_nearest_neighbour", "relative_direction") > 0.8
+    assert score("structure_only", "trajectory_reasoning") > 0.8
+    assert score("position_prior", "next_action_prediction") > 0.45
+    assert score("fixed_point", "pointing_general") > 0.3
+    assert not report["passed"]

@@ -1,4 +1,4 @@
-"""BearLongHorizon-v0 on the shipped bear-lh-v1 suite: the contract, oracle and random agents,
+"""BearLongHorizon-v0 on the shipped bear-lh-v2 suite (and the deprecated bear-lh-v1 still loading): the contract, oracle and random agents,
 check_env, stop_on_error, ground truth read from the live render, and the suite's balance."""
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from embodied_gym.agents.baselines import random_bear_answer
 from embodied_gym.envs.bear import BearLongHorizonEnv
 from embodied_gym.episodes.bear.grounding import mask_box
 from embodied_gym.episodes.spec import load_episodes
-from embodied_gym.rewards.bear import MC_SKILLS, NONE_OF_THE_ABOVE, summarize_bear
+from embodied_gym.rewards.bear import MC_SKILLS, NONE_OF_THE_ABOVE, SKILLS, summarize_bear
 
 W, H = 64, 48
 
 
 @pytest.fixture(scope="module")
 def suite():
-    return {split: load_episodes(f"bear-lh-v1:{split}") for split in ("test", "ood")}
+    return {split: load_episodes(f"bear-lh-v2:{split}") for split in ("test", "ood")}
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +45,27 @@ def run(env, episode_id, answer):
 
 
 def test_suite_size_steps_and_splits(suite):
-    """>= 100 episodes in total averaging >= 6 skill steps, test and ood splits, every query
-    stored with its skill, step, question and answer."""
+    """>= 100 episodes in total averaging >= 8 skill steps, test and ood splits with >= 40
+    questions of every skill each, ood houses of held-out sizes; every query stored with its
+    skill, step, question and answer; spatial and grounding questions in step order, the
+    planning questions after them."""
     eps = suite["test"] + suite["ood"]
     assert len(eps) >= 100
     counts = [len(e.extra["bear"]["queries"]) for e in eps]
-    assert sum(counts) / len(counts) >= 6 and min(counts) >= 6
+    assert sum(counts) / len(counts) >= 8 and min(counts) >= 8
     assert {e.tags["domain"] for e in suite["test"]} == {"in_domain"}
     assert {e.tags["domain"] for e in suite["ood"]} == {"ood"}
+    assert {e.tags["rooms"] for e in suite["test"]}.isdisjoint({e.tags["rooms"] for e in suite["ood"]})
+    for split, episodes in suite.items():
+        per_skill = Counter(q["skill"] for e in episodes for q in e.extra["bear"]["queries"])
+        assert set(per_skill) == set(SKILLS) and min(per_skill.values()) >= 40, (split, per_skill)
+    planning = ("next_action_prediction", "task_process_reasoning")
     for e in eps:
-        steps = [q["step"] for q in e.extra["bear"]["queries"]]
-        assert steps == sorted(steps) and steps[-1] <= len(e.demonstration.actions)
+        qs = e.extra["bear"]["queries"]
+        kinds = [q["skill"] in planning for q in qs]
+        assert kinds == sorted(kinds)  # planning last
+        steps = [q["step"] for q in qs if q["skill"] not in planning]
+        assert steps == sorted(steps) and max(q["step"] for q in qs) <= len(e.demonstration.actions)
         for q in e.extra["bear"]["queries"]:
             assert q["skill"] and q["question"] and q["answer"] is not None
     goals = Counter(e.tags["goal"] for e in eps)
@@ -77,13 +87,14 @@ def test_correct_letter_is_balanced_within_every_skill(suite):
     assert set(by_skill) == set(MC_SKILLS)
     for skill, c in by_skill.items():
         total = sum(c.values())
-        assert total >= 20, skill
+        assert total >= 80, skill
         assert max(c.values()) / total <= 0.30, (skill, c)
     assert nota["answer"] > 0 and nota["wrong"] > 0
 
 
 def test_default_make_works_with_defaults():
-    """The contract: gym.make('BearLongHorizon-v0') with defaults (house backend, bear-lh-v1 test)."""
+    """The contract: gym.make('BearLongHorizon-v0') with defaults (house backend, bear-lh-v2 test);
+    env.reset(seed=i) selects episode i."""
     env = gym.make("BearLongHorizon-v0")
     try:
         obs, info = env.reset(seed=0)
@@ -91,7 +102,21 @@ def test_default_make_works_with_defaults():
         assert obs["image"].shape == (240, 320, 3) and obs["history"].shape == (16, 240, 320, 3)
         assert obs["question"] and obs["skill"] and 1 <= obs["history_length"] <= 16
         assert obs in env.observation_space
-        assert env.unwrapped.episodes[0].id.startswith("bear-lh-v1-test-")
+        assert env.unwrapped.episodes[0].id.startswith("bear-lh-v2-test-")
+        for i in (0, 3, 7):
+            _, info = env.reset(seed=i)
+            assert info["episode_id"] == env.unwrapped.episodes[i].id
+    finally:
+        env.close()
+
+
+def test_deprecated_v1_still_loads_with_a_warning():
+    """bear-lh-v1 stays loadable for reproducibility, with a DeprecationWarning naming v2."""
+    with pytest.warns(DeprecationWarning, match="bear-lh-v2"):
+        env = BearLongHorizonEnv(episodes="bear-lh-v1:ood", width=W, height=H, history_frames=2)
+    try:
+        obs, _ = env.reset(seed=0)
+        assert obs["question"]
     finally:
         env.close()
 
@@ -252,14 +277,14 @@ def test_judge_fallback_reads_replies_the_rules_cannot(suite):
 
 @pytest.mark.slow
 def test_egym_eval_contract_writes_the_bear_summary(tmp_path):
-    """`egym eval --env BearLongHorizon-v0 --episodes bear-lh-v1:test --agent oracle` writes
+    """`egym eval --env BearLongHorizon-v0 --episodes bear-lh-v2:test --agent oracle` writes
     summary.json with overall episode_success_rate / step_accuracy / n and by_skill accuracy."""
     import json
 
     from embodied_gym.cli import main
 
     out = tmp_path / "run"
-    rc = main(["eval", "--env", "BearLongHorizon-v0", "--episodes", "bear-lh-v1:test", "--agent", "oracle",
+    rc = main(["eval", "--env", "BearLongHorizon-v0", "--episodes", "bear-lh-v2:test", "--agent", "oracle",
                "--out", str(out), "--limit", "2", "--no-progress"])
     assert rc == 0
     summary = json.loads((out / "summary.json").read_text())

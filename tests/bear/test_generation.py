@@ -1,4 +1,4 @@
-"""Generation and replay of bear-lh-v1 episodes: deterministic files, replay of recorded states,
+"""Generation and replay of bear-lh-v2 episodes: deterministic files, replay of recorded states,
 and ground truth that follows the simulator."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def sim():
 
 @pytest.fixture(scope="module")
 def episodes():
-    return load_episodes("bear-lh-v1:test")[:3] + load_episodes("bear-lh-v1:ood")[:1]
+    return load_episodes("bear-lh-v2:test")[:3] + load_episodes("bear-lh-v2:ood")[:1]
 
 
 def test_replay_reproduces_the_recorded_object_states(sim, episodes):
@@ -71,15 +71,15 @@ def test_plan_and_progress_follow_the_demonstration(sim, episodes):
 
 @pytest.mark.slow
 def test_generation_is_deterministic_and_reproduces_the_shipped_files(tmp_path):
-    """`egym generate --suite bear-lh-v1` (generate_suite) gives byte-identical files for the same
+    """`egym generate --suite bear-lh-v2` (generate_suite) gives byte-identical files for the same
     arguments, and the shipped file's first episodes are what it generates (up to the wording of
     the oracle's rationales)."""
     from embodied_gym.episodes.suites import generate_suite
 
-    a = generate_suite("bear-lh-v1", "test", n=2, seed=0, out=tmp_path / "a")[0].read_text()
-    b = generate_suite("bear-lh-v1", "test", n=2, seed=0, out=tmp_path / "b")[0].read_text()
+    a = generate_suite("bear-lh-v2", "test", n=2, seed=0, out=tmp_path / "a")[0].read_text()
+    b = generate_suite("bear-lh-v2", "test", n=2, seed=0, out=tmp_path / "b")[0].read_text()
     assert a == b
-    shipped = resolve_ref("bear-lh-v1:test").read_text().splitlines()[:2]
+    shipped = resolve_ref("bear-lh-v2:test").read_text().splitlines()[:2]
 
     def without_rationales(line):
         # the oracle's first-person rationales are wording, not task data: comparing the rest keeps

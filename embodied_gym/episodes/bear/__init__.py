@@ -42,50 +42,56 @@ from .options import LetterDeck, sample_history
 from .replay import Replay
 
 #: default episodes per split of the official suite
-DEFAULT_SIZES = {"test": 80, "ood": 40, "val": 20}
+DEFAULT_SIZES = {"test": 100, "ood": 100, "val": 20}
 #: resolution at which the suite is generated (4:3, like the environments' default 320 x 240)
 GEN_WIDTH, GEN_HEIGHT = 160, 120
 _SPLIT_OFFSET = {"test": 0, "ood": 500_000, "val": 900_000}
+#: rooms per house: in-domain splits 3 to 5; ``ood`` only sizes never seen in-domain (2 and 6),
+#: so its room layouts (counts and adjacency of rooms) are held out as well
+ROOMS = {"test": (3, 4, 5), "val": (3, 4, 5), "ood": (2, 6)}
 
 
 def scene_seed(split: str, seed: int, index: int) -> int:
-    """House seed of episode ``index``: disjoint per split and from other suites' ranges."""
-    return 7_000_000 + _SPLIT_OFFSET.get(split, 950_000) + seed * 10_000 + index
+    """House seed of episode ``index``: disjoint per split and from other suites' ranges
+    (bear-lh-v1 used ``7_000_000 + ...``)."""
+    return 8_000_000 + _SPLIT_OFFSET.get(split, 950_000) + seed * 10_000 + index
 
 
 def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, progress: bool = False) -> list[Episode]:
-    """``n`` episodes of suite ``bear-lh-v1`` for ``split``: ``test``/``val`` use ``train``-style
-    houses with the in-domain object categories (domain ``in_domain``); ``ood`` uses unseen
-    ``ood``-style houses (held-out textures) whose objects all come from the held-out categories.
-    Houses have 3 to 5 rooms. Deterministic: the same arguments give the same episodes. About a
-    third are ``door_bring`` goals."""
+    """``n`` episodes of suite ``bear-lh-v2`` for ``split``. ``test``/``val``: ``train``-style houses
+    of 3-5 rooms with the in-domain object categories and the in-domain wording (domain
+    ``in_domain``); ``ood``: ``ood``-style houses (held-out textures) of 2 or 6 rooms whose objects
+    all come from the held-out categories, with held-out instruction and question templates.
+    Deterministic: the same arguments give the same episodes. About a third are ``door_bring``."""
     from ...sims import make_simulator, scene_source
 
     if split not in DEFAULT_SIZES:
-        raise ValueError(f"bear-lh-v1: unknown split {split!r}; expected one of {', '.join(DEFAULT_SIZES)}")
+        raise ValueError(f"{SUITE}: unknown split {split!r}; expected one of {', '.join(DEFAULT_SIZES)}")
     n = DEFAULT_SIZES[split] if n is None else int(n)
     if n <= 0:
-        raise ValueError(f"bear-lh-v1: n must be positive, got {n}")
+        raise ValueError(f"{SUITE}: n must be positive, got {n}")
     style = "ood" if split == "ood" else "train"
     scenes = scene_source("house")
     categories = list(scenes.object_categories("ood" if split == "ood" else "in_domain"))
     tags = {"scene_family": f"house-{style}", "domain": "ood" if split == "ood" else "in_domain", "suite": SUITE}
     deck = LetterDeck(random.Random(f"{SUITE}|{split}|{seed}|letters"))
     sim = make_simulator("house", seed=0, width=GEN_WIDTH, height=GEN_HEIGHT)
+    sizes = ROOMS.get(split, ROOMS["test"])
     episodes: list[Episode] = []
     try:
         index = 0
         while len(episodes) < n:
             if index > 20 * n + 50:
-                raise RuntimeError(f"bear-lh-v1: only {len(episodes)} of {n} episodes after {index} houses")
+                raise RuntimeError(f"{SUITE}: only {len(episodes)} of {n} episodes after {index} houses")
             house_seed = scene_seed(split, seed, index)
-            spec = scenes.generate(house_seed, size=3 + house_seed % 3, style=style, categories=categories)
+            n_rooms = sizes[house_seed % len(sizes)]
+            spec = scenes.generate(house_seed, size=n_rooms, style=style, categories=categories)
             index += 1
             kind = "door_bring" if len(episodes) % 3 == 2 else "bring"
             ep_rng = random.Random(f"{SUITE}|{split}|{seed}|{index}")
             try:
                 ep = make_episode(sim, spec, ep_rng, deck, episode_id=f"{SUITE}-{split}-{len(episodes):04d}",
-                                  split=split, kind=kind, tags=tags)
+                                  split=split, kind=kind, tags=dict(tags, rooms=n_rooms))
             except GoalRejected:
                 continue
             episodes.append(ep)
@@ -97,7 +103,7 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
 
 
 def generate_bear_suite(split: str, n: int | None = None, seed: int = 0, out: str | Path = ".") -> list[Path]:
-    """Generate ``bear-lh-v1`` ``split`` and write ``OUT/<split>.jsonl``; returns the paths."""
+    """Generate ``bear-lh-v2`` ``split`` and write ``OUT/<split>.jsonl``; returns the paths."""
     episodes = generate_bear_episodes(split, n, seed)
     return [save_episodes(Path(out) / f"{split}.jsonl", episodes)]
 

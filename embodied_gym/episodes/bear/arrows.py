@@ -86,20 +86,33 @@ def well_separated(arrows: Sequence[Sequence[Sequence[float]]], target_angle: fl
 
 def draw_arrows(image: np.ndarray, arrows: Sequence[Sequence[Sequence[float]]], colors: Sequence[str] = ARROW_COLORS) -> np.ndarray:
     """A copy of ``image`` (``H x W x 3`` uint8) with one arrow per entry of ``arrows``
-    (``[[x0, y0], [x1, y1]]`` normalised) in the matching colour of ``colors``."""
+    (``[[x0, y0], [x1, y1]]`` normalised) in the matching colour of ``colors``. Each arrow is
+    drawn over a halo of the colour (black or white) that contrasts most with the pixels under
+    it, so an arrow stays visible on a surface of its own colour."""
     h, w = image.shape[:2]
-    pil = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8))
+    base = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
+    pil = Image.fromarray(base)
     draw = ImageDraw.Draw(pil)
     width = max(1, round(min(w, h) / 60))
+    halo = max(1, round(width / 2)) + 1
     head = max(3.0, min(w, h) / 14)
     for arrow, color in zip(arrows, colors, strict=False):
         (x0, y0), (x1, y1) = arrow
         p0 = (x0 * (w - 1), y0 * (h - 1))
         p1 = (x1 * (w - 1), y1 * (h - 1))
         rgb = _RGB.get(color, (255, 255, 255))
-        draw.line([p0, p1], fill=rgb, width=width)
         ang = math.atan2(p1[1] - p0[1], p1[0] - p0[0])
         left = (p1[0] - head * math.cos(ang - 0.45), p1[1] - head * math.sin(ang - 0.45))
         right = (p1[0] - head * math.cos(ang + 0.45), p1[1] - head * math.sin(ang + 0.45))
+        # the mean luminance under the arrow picks the halo: white on dark ground, black on light
+        n = 24
+        xs = np.clip(np.round(np.linspace(p0[0], p1[0], n)).astype(int), 0, w - 1)
+        ys = np.clip(np.round(np.linspace(p0[1], p1[1], n)).astype(int), 0, h - 1)
+        under = base[ys, xs].astype(float).mean(axis=0)
+        lum = 0.299 * under[0] + 0.587 * under[1] + 0.114 * under[2]
+        outline = (255, 255, 255) if lum < 110 else (0, 0, 0)
+        draw.line([p0, p1], fill=outline, width=width + 2 * halo)
+        draw.polygon([p1, left, right], fill=outline, outline=outline, width=halo * 2)
+        draw.line([p0, p1], fill=rgb, width=width)
         draw.polygon([p1, left, right], fill=rgb)
     return np.asarray(pil, dtype=np.uint8)

@@ -138,6 +138,15 @@ class EpisodeContext:
     def pixels(self, obs: Observation, oid: int) -> int:
         return int(np.count_nonzero(obs.segmentation == oid))
 
+    @property
+    def split(self) -> str:
+        return self.episode.split
+
+    def shown(self, oid: int, t: int) -> bool:
+        """Whether some frame of the history sampled at ``t`` (the current view included)
+        shows at least :meth:`min_pixels` of ``oid``."""
+        return any(self.pixels(self.observe(i), oid) >= self.min_pixels() for i in self.history(t))
+
     def query(self, skill: str, t: int, question: str, answer: Any, target: int | None, **more: Any) -> dict[str, Any]:
         """A query record (see :mod:`embodied_gym.episodes.bear` for the fields)."""
         category, bear_name = BEAR_SKILLS[skill]

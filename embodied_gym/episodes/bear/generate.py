@@ -16,7 +16,6 @@ simulator; the same seed gives the same episode.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 from typing import Any
@@ -30,22 +29,10 @@ from . import grounding, reasoning
 from .context import EpisodeContext, QueryRejected
 from .language import door_rooms, name_of
 from .options import LetterDeck, NotEnoughOptions
+from .templates import phrase
 
-SUITE = "bear-lh-v1"
-MIN_QUERIES = 6
-
-BRING_TEMPLATES = (
-    "Pick up the {x} and put it on the {r}.",
-    "Bring the {x} to the {r}.",
-    "Take the {x} and place it on the {r}.",
-    "Find the {x} and put it on the {r}.",
-    "Move the {x} onto the {r}.",
-)
-DOOR_TEMPLATES = (
-    "Open the {d} and bring the {x} to the {r}.",
-    "First open the {d}, then put the {x} on the {r}.",
-    "Open the {d}, pick up the {x} and place it on the {r}.",
-)
+SUITE = "bear-lh-v2"
+MIN_QUERIES = 8
 
 
 class GoalRejected(Exception):
@@ -80,9 +67,9 @@ def _near(cells: np.ndarray, obj: ObjectInfo, dist: float = 1.0) -> bool:
     return bool(np.min(np.hypot(cells[:, 0] - obj.position[0], cells[:, 1] - obj.position[2])) < dist)
 
 
-def sample_goal(sim: Simulator, rng: random.Random, kind: str) -> tuple[str, list[Subgoal], Pose, dict[str, Any]]:
+def sample_goal(sim: Simulator, rng: random.Random, kind: str, split: str = "test") -> tuple[str, list[Subgoal], Pose, dict[str, Any]]:
     """``(instruction, subgoals, start_pose, info)`` for a ``bring`` or ``door_bring`` goal in
-    the simulator's current scene."""
+    the simulator's current scene (instruction templates of ``split``: held-out ones for ``ood``)."""
     objects, names = _named(sim)
     rooms = sim.rooms()
     items = [o for _, o in sorted(objects.items()) if o.kind == "object" and o.pickable and o.id in names]
@@ -108,7 +95,7 @@ def sample_goal(sim: Simulator, rng: random.Random, kind: str) -> tuple[str, lis
                 Subgoal("pick", target=x.id, description=f"pick up the {names[x.id]}"),
                 Subgoal("place", target=x.id, receptacle=r.id, description=f"put the {names[x.id]} on the {names[r.id]}"),
             ]
-            text = rng.choice(BRING_TEMPLATES).format(x=names[x.id], r=names[r.id])
+            text = phrase("bring", split, rng, x=names[x.id], r=names[r.id])
             return text, subgoals, start, {"goal": kind, "object": x.id, "receptacle": r.id}
         raise GoalRejected("no reachable object and receptacle")
     doors = [o for _, o in sorted(objects.items()) if o.kind == "door" and o.openable and not o.is_open and o.id in names]
@@ -142,7 +129,7 @@ def sample_goal(sim: Simulator, rng: random.Random, kind: str) -> tuple[str, lis
                 Subgoal("place", target=x.id, receptacle=r.id, description=f"put the {names[x.id]} on the {names[r.id]}"),
             ]
             info = {"goal": kind, "object": x.id, "receptacle": r.id, "door": d.id}
-            text = rng.choice(DOOR_TEMPLATES).format(d=names[d.id], x=names[x.id], r=names[r.id])
+            text = phrase("door_bring", split, rng, d=names[d.id], x=names[x.id], r=names[r.id])
             return text, subgoals, start, info
     raise GoalRejected("no door that the goal needs")
 
@@ -171,50 +158,104 @@ def _step_with_progress(ctx: EpisodeContext, k: int) -> int | None:
     return ctx.rng.randint(lo, hi) if hi >= lo else None
 
 
+def _other_grounding(ctx: EpisodeContext, kind: str, skip: set[int]) -> dict[str, Any]:
+    """A pointing or box question about a named object (not one of ``skip``) visible at a
+    random step, on a frame near that step."""
+    t = ctx.rng.randrange(ctx.n_steps)
+    obs = ctx.observe(t)
+    ids, counts = np.unique(obs.segmentation, return_counts=True)
+    cands = [int(i) for i, c in zip(ids, counts, strict=True) if int(i) in ctx.names and int(i) not in skip
+             and int(i) in obs.objects and not obs.objects[int(i)].held and c >= ctx.min_pixels()]
+    if not cands:
+        raise QueryRejected("no other named object in view")
+    return grounding.grounding(ctx, kind, ctx.rng.choice(cands), _window(t - 6, min(ctx.last, t + 6)),
+                               spatial=ctx.rng.random() < 0.6)
+
+
+def _other_direction(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
+    """A direction question about a named object (not one of ``skip``) that the history of a
+    random step shows."""
+    t = ctx.rng.randrange(1, ctx.n_steps)
+    seen: set[int] = set()
+    for i in ctx.history(t):
+        obs = ctx.observe(i)
+        ids, counts = np.unique(obs.segmentation, return_counts=True)
+        seen.update(int(j) for j, c in zip(ids, counts, strict=True) if c >= ctx.min_pixels())
+    cands = sorted(j for j in seen if j in ctx.names and j not in skip and not ctx.observe(t).objects[j].held)
+    if not cands:
+        raise QueryRejected("no other named object shown")
+    return reasoning.relative_direction(ctx, _window(t - 3, min(ctx.last, t + 3)), ctx.rng.choice(cands))
+
+
+def _other_route(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
+    """A route question to a named piece of furniture (not one of ``skip``) that the history of
+    a random step shows."""
+    t = ctx.rng.randrange(1, ctx.n_steps)
+    seen: set[int] = set()
+    for i in ctx.history(t):
+        obs = ctx.observe(i)
+        ids, counts = np.unique(obs.segmentation, return_counts=True)
+        seen.update(int(j) for j, c in zip(ids, counts, strict=True) if c >= ctx.min_pixels())
+    cands = sorted(j for j in seen if j in ctx.names and j not in skip and ctx.initial[j].kind == "furniture")
+    if not cands:
+        raise QueryRejected("no other named furniture shown")
+    return reasoning.path_planning(ctx, _window(t - 3, min(ctx.last, t + 3)), ctx.rng.choice(cands))
+
+
 def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
-    """Skill questions along the demonstration, in step order (see the package docstring)."""
+    """Skill questions along the demonstration (see the package docstring): the spatial and
+    grounding questions in step order, then the planning questions in random order, each with
+    the video up to its own step -- so a question's place in the episode says nothing about
+    the progress it asks about."""
     plan, m, rng = ctx.plan, ctx.met_at, ctx.rng
     pick = next(i for i, p in enumerate(plan) if p["type"] == "pick")
     place = len(plan) - 1
     x, r = plan[pick]["target"], plan[place]["receptacle"]
+    door = plan[1]["target"] if plan[1]["type"] == "open" else None
     out: list[dict[str, Any]] = []
-    # planning questions at random steps, so that progress must be read from the video
-    n_next = 3 if plan[1]["type"] == "open" else 2
-    for k in rng.sample(range(len(plan)), n_next):
+    planning: list[dict[str, Any]] = []
+    # planning at uniformly drawn progress
+    for k in rng.sample(range(len(plan)), 3 if door is not None else 2):
         t = _step_with_progress(ctx, k)
         if t is not None:
-            _try(out, reasoning.next_action, ctx, t)
-    n_done = 2 if rng.random() < 0.5 else 1
-    for k in rng.sample(range(2, len(plan) + 1), n_done):
+            _try(planning, reasoning.next_action, ctx, t)
+    for k in rng.sample(range(1, len(plan) + 1), 2):
         t = _step_with_progress(ctx, k)
         if t is not None:
-            _try(out, reasoning.task_process, ctx, t)
-    # the first navigation leg: route and direction of its target
+            _try(planning, reasoning.task_process, ctx, t)
+    # the first navigation leg: route and direction of its target, once the history shows it
     first = plan[0]["target"]
     seg0 = _window(0, m[0] - 1)
-    route_first = rng.random() < 0.5
-    if route_first:
-        _try(out, reasoning.path_planning, ctx, 0, m[0], first)
-    head = seg0[: max(1, len(seg0) * 2 // 3)]
-    _try(out, reasoning.relative_direction, ctx, rng.sample(head, min(8, len(head))), first)
-    if plan[1]["type"] == "open":
-        door = plan[1]["target"]
-        _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), door, _window(m[0] - 3, m[1] - 1), spatial=False)
-    # the object: grounding on the approach, then the arrows
-    approach = _window(m[pick - 1] - 6, m[pick] - 1)
-    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), x, approach, spatial=rng.random() < 0.6)
+    head = seg0[: max(1, len(seg0) * 3 // 4)]
+    _try(out, reasoning.path_planning, ctx, rng.sample(head, len(head)), first)
+    _try(out, reasoning.relative_direction, ctx, rng.sample(head, min(10, len(head))), first)
+    if door is not None:
+        _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), door, _window(m[0] - 10, m[1] - 1), spatial=False)
+    # the object: a point and a box on the approach, then the arrows
+    approach = _window(m[pick - 1] - 14, m[pick] - 1)
+    for kind in rng.sample(["point", "box"], 2):
+        _try(out, grounding.grounding, ctx, kind, x, approach, spatial=rng.random() < 0.5)
     _try(out, grounding.trajectory, ctx, x, _window(m[pick - 1] - 16, m[pick] - 1))
-    # after the pick: the route to the receptacle, where the object was
+    # after the pick: the route to the receptacle, where the object was, where the receptacle is
     carry = _window(m[pick], m[place - 1] - 1)
-    if not route_first or rng.random() < 0.3:
-        _try(out, reasoning.path_planning, ctx, m[pick], m[place - 1], r)
     if carry:
+        _try(out, reasoning.path_planning, ctx, rng.sample(carry, len(carry)), r)
         _try(out, reasoning.object_localization, ctx, carry[len(carry) // 2], x, m[pick])
-        _try(out, reasoning.relative_direction, ctx, rng.sample(carry, min(8, len(carry))), r)
-    # the receptacle, named by a spatial relation when one is visible
-    _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), r, _window(m[place - 1] - 12, m[place] - 1), spatial=True)
+        _try(out, reasoning.relative_direction, ctx, rng.sample(carry, min(10, len(carry))), r)
+    # the receptacle, named by a spatial relation when one is visible; the arrows to it
+    before_place = _window(m[place - 1] - 14, m[place] - 1)
+    for kind in rng.sample(["point", "box"], 2):
+        _try(out, grounding.grounding, ctx, kind, r, before_place, spatial=rng.random() < 0.7)
+    _try(out, grounding.trajectory, ctx, r, _window(m[place - 1] - 16, m[place] - 1))
+    # other named things seen on the way
+    skip = {x, r} | ({door} if door is not None else set())
+    for kind in ("point", "box"):
+        _try(out, _other_grounding, ctx, kind, skip)
+    _try(out, _other_direction, ctx, skip)
+    _try(out, _other_route, ctx, skip)
     out.sort(key=lambda q: q["step"])
-    return out
+    rng.shuffle(planning)
+    return out + planning
 
 
 def make_episode(
@@ -238,7 +279,7 @@ def make_episode(
     for _ in range(attempts):
         sim.reset(scene)
         try:
-            text, subgoals, start, info = sample_goal(sim, rng, kind)
+            text, subgoals, start, info = sample_goal(sim, rng, kind, split)
         except GoalRejected as exc:
             last_error = str(exc)
             continue
@@ -253,19 +294,19 @@ def make_episode(
             last_error = str(exc)
             continue
         ep.max_steps = max(64, 2 * len(ep.demonstration.actions))
-        saved = copy.deepcopy((deck.decks, deck.usage))
+        saved = deck.state()
         try:
             ctx = EpisodeContext(sim, ep, rng, deck, history_n=history_n)
             queries = build_queries(ctx)
         except QueryRejected as exc:
-            deck.decks, deck.usage = saved
+            deck.restore(saved)
             last_error = str(exc)
             continue
         if len(queries) < MIN_QUERIES:
-            deck.decks, deck.usage = saved
+            deck.restore(saved)
             last_error = f"only {len(queries)} queries"
             continue
-        ep.extra = {"bear": {"version": 1, "suite": SUITE, "goal": info, "history_frames": history_n,
+        ep.extra = {"bear": {"version": 2, "suite": SUITE, "goal": info, "history_frames": history_n,
                              "render": {"width": sim.width, "height": sim.height}, "queries": queries}}
         return ep
     raise GoalRejected(f"{episode_id}: {last_error}")

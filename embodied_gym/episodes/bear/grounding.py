@@ -21,10 +21,10 @@ from .arrows import (
     arrow_angle,
     arrow_length,
     arrow_to,
-    rotated_arrow,
     well_separated,
 )
 from .context import EpisodeContext, QueryRejected
+from .templates import phrase
 
 #: a landmark of a spatial relation covers at least this share of the frame
 LANDMARK_SHARE = 0.015
@@ -108,104 +108,147 @@ def spatial_reference(ctx: EpisodeContext, obs: Observation, oid: int) -> tuple[
     return None
 
 
-def _grounding_frame(ctx: EpisodeContext, oid: int, steps: list[int]) -> tuple[int, Observation]:
-    """The step among ``steps`` whose frame shows ``oid`` largest (at least the minimum share)."""
-    best = None
+#: a grounding target covers at most this share of the frame (no frame-filling doors)
+MAX_TARGET_SHARE = 0.07
+
+
+def encode_mask(mask: np.ndarray) -> dict[str, Any]:
+    """``{"size": [h, w], "runs": [start, length, ...]}``: the row-major flattened mask as runs."""
+    flat = np.concatenate([[0], np.asarray(mask, bool).ravel().astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(flat))
+    runs = np.stack([edges[::2], edges[1::2] - edges[::2]], 1).ravel()
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "runs": [int(v) for v in runs]}
+
+
+def decode_mask(rle: dict[str, Any]) -> np.ndarray:
+    """The boolean mask of :func:`encode_mask`."""
+    h, w = (int(v) for v in rle["size"])
+    flat = np.zeros(h * w, bool)
+    runs = rle["runs"]
+    for s, n in zip(runs[::2], runs[1::2], strict=True):
+        flat[int(s): int(s) + int(n)] = True
+    return flat.reshape(h, w)
+
+
+def _layout_keys(mask: np.ndarray) -> tuple[str, str]:
+    """Where the target sits (a cell of a 3 x 3 grid of its box centre) and how big it is
+    (one of four share buckets): what the frame choice spreads over the suite."""
+    box = mask_box(mask) or [0, 0, 1, 1]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    share = float(mask.mean())
+    size = sum(share > b for b in (0.01, 0.03, 0.06))
+    return f"cell{min(2, int(cx * 3))}{min(2, int(cy * 3))}", f"size{size}"
+
+
+def _frames(ctx: EpisodeContext, oid: int, steps: list[int]) -> list[tuple[int, Observation]]:
+    """Steps of ``steps`` whose frame shows ``oid`` with at least the minimum and at most
+    :data:`MAX_TARGET_SHARE` of the frame."""
+    out = []
     for t in steps:
         obs = ctx.observe(t)
         n = ctx.pixels(obs, oid)
-        if n < ctx.min_pixels():
-            continue
-        box = mask_box(obs.segmentation == oid) or [0, 0, 1, 1]
-        cut = box[0] <= 0 or box[1] <= 0 or box[2] >= 1 or box[3] >= 1
-        score = n * (0.25 if cut else 1.0)  # a target cut by the border shows less than itself
-        if best is None or score > best[0]:
-            best = (score, t, obs)
-    if best is None:
-        raise QueryRejected(f"object {oid} is never clearly visible in steps {steps[:3]}...")
-    return best[1], best[2]
+        if ctx.min_pixels() <= n <= MAX_TARGET_SHARE * obs.segmentation.size:
+            out.append((t, obs))
+    return out
+
+
+def _spread_pick(ctx: EpisodeContext, kind: str, frames: list[tuple[int, Observation]], oid: int) -> tuple[int, Observation]:
+    """The frame whose target position and size have been used least so far for ``kind``
+    (ties at random), so targets spread over the image and over sizes and no fixed point or
+    box scores; the chosen cell and size are counted."""
+    scored = []
+    for t, obs in frames:
+        cell, size = _layout_keys(obs.segmentation == oid)
+        scored.append((ctx.deck.used(kind, cell) + ctx.deck.used(kind, size), ctx.rng.random(), t, obs, cell, size))
+    _, _, t, obs, cell, size = min(scored, key=lambda r: r[:2])
+    ctx.deck.use(kind, cell)
+    ctx.deck.use(kind, size)
+    return t, obs
 
 
 def grounding(ctx: EpisodeContext, kind: str, oid: int, steps: list[int], *, spatial: bool) -> dict[str, Any]:
     """A pointing (``kind="point"``) or bounding-box (``kind="box"``) question about ``oid`` on
-    the best frame among ``steps``; ``spatial`` names the target by a relation (falls back to
-    the general variant when no unique relation is visible)."""
-    t, obs = _grounding_frame(ctx, oid, steps)
-    phrase, relation = None, None
-    if spatial:  # the frame showing the target largest among those where a relation is visible
-        for s in sorted(steps, key=lambda s: -ctx.pixels(ctx.observe(s), oid)):
-            cand = ctx.observe(s)
-            if ctx.pixels(cand, oid) < ctx.min_pixels():
-                break
-            found = spatial_reference(ctx, cand, oid)
-            if found:
-                (phrase, relation), t, obs = found, s, cand
-                break
+    a frame among ``steps`` chosen to spread target positions and sizes over the suite;
+    ``spatial`` names the target by a relation unique in that frame (falls back to the general
+    variant when no frame has one). Stores the target's mask (run-length encoded) and box."""
+    frames = _frames(ctx, oid, steps)
+    if not frames:
+        raise QueryRejected(f"object {oid} is never visible at a usable size in steps {steps[:3]}...")
+    phrase_, relation = None, None
+    if spatial:
+        found = [(t, obs, ref) for t, obs in frames if (ref := spatial_reference(ctx, obs, oid))]
+        if found:
+            t, obs = _spread_pick(ctx, f"{kind}_spatial", [(t, obs) for t, obs, _ in found], oid)
+            phrase_, relation = next(ref for s, _, ref in found if s == t)
+    if phrase_ is None:
+        t, obs = _spread_pick(ctx, f"{kind}_general", frames, oid)
     mask = obs.segmentation == oid
-    variant = "spatial" if phrase else "general"
-    if phrase is None:
-        phrase = f"the {ctx.names[oid]}"
+    variant = "spatial" if phrase_ else "general"
+    if phrase_ is None:
+        phrase_ = f"the {ctx.names[oid]}"
     skill = f"{'pointing' if kind == 'point' else 'bbox'}_{variant}"
     if kind == "point":
-        question = f"Point to {phrase} in the current image."
+        question = phrase("point", ctx.split, ctx.rng, o=phrase_)
         answer = interior_point(mask)
     else:
-        question = f"Locate {phrase} in the current image with a bounding box."
+        question = phrase("box", ctx.split, ctx.rng, o=phrase_)
         answer = mask_box(mask)
-    return ctx.query(skill, t, question, answer, oid, relation=relation, pixels=int(mask.sum()), box=mask_box(mask))
+    return ctx.query(skill, t, question, answer, oid, relation=relation, pixels=int(mask.sum()), box=mask_box(mask),
+                     mask=encode_mask(mask))
+
+
+#: distractor arrow ends are drawn from the ends of earlier correct arrows once this many exist
+POOL_MIN = 12
 
 
 def _arrow_sets(ctx: EpisodeContext, oid: int, t: int, need: int) -> tuple[list, list[float]] | None:
-    """At step ``t``: the correct arrow, ``need`` distractors and the target point, or ``None``."""
+    """At step ``t``: the correct arrow, ``need`` distractors and the target point, or ``None``.
+
+    Distractor ends are drawn from the suite's pool of earlier correct arrow ends (uniform
+    points until :data:`POOL_MIN` exist), so a distractor has the geometry of a correct arrow:
+    nothing in the arrows' angles or lengths tells which one is right."""
     obs = ctx.replay.apply(t)  # the camera of step t, for sim.project
     w, h = ctx.sim.width, ctx.sim.height
-
-    def project(o_id: int) -> tuple[float, float] | None:
-        o = obs.objects[o_id]
-        pt = np.array([[o.position[0], o.position[1] + o.size[1] / 2.0, o.position[2]]], dtype=float)
-        uv, front = ctx.sim.project(pt)
-        if not bool(front[0]):
-            return None
-        u, v = float(uv[0][0]) / w, float(uv[0][1]) / h
-        return (u, v) if 0.03 <= u <= 0.97 and 0.03 <= v <= 0.97 else None
-
-    target = project(oid)
-    if target is None or ctx.pixels(obs, oid) < ctx.min_pixels():
+    o = obs.objects[oid]
+    pt = np.array([[o.position[0], o.position[1] + o.size[1] / 2.0, o.position[2]]], dtype=float)
+    uv, front = ctx.sim.project(pt)
+    if not bool(front[0]) or ctx.pixels(obs, oid) < ctx.min_pixels():
+        return None
+    target = (float(uv[0][0]) / w, float(uv[0][1]) / h)
+    if not (0.03 <= target[0] <= 0.97 and 0.03 <= target[1] <= 0.97):
         return None
     good = arrow_to(target)
     if arrow_length(good) < MIN_LENGTH:
         return None  # the target sits on the gripper point: no visible arrow leads to it
     tang = arrow_angle(*good)
-    counts = _counts(obs)
-    candidates = []
-    for other in sorted(counts, key=lambda i: -counts[i]):
-        if other != oid and other in obs.objects and counts[other] >= ctx.min_pixels() and not obs.objects[other].held:
-            p = project(other)
-            if p is not None:
-                candidates.append(arrow_to(p))
-    turns = [40, -40, 65, -65, 90, -90, 120, -120]
-    ctx.rng.shuffle(turns)
-    candidates += [rotated_arrow(good, d) for d in turns]
+    pool = ctx.deck.pools.setdefault("arrow_ends", [])
     chosen: list[list[list[float]]] = []
-    for c in candidates:
+    for _ in range(60):
+        if len(pool) >= POOL_MIN:
+            end = pool[ctx.rng.randrange(len(pool))]
+        else:
+            end = [round(ctx.rng.uniform(0.05, 0.95), 4), round(ctx.rng.uniform(0.05, 0.85), 4)]
+        c = [list(good[0]), [float(end[0]), float(end[1])]]
         if arrow_length(c) >= MIN_LENGTH and well_separated(chosen + [c], tang) and well_separated([good] + chosen + [c]):
             chosen.append(c)
             if len(chosen) == need:
+                pool.append(list(good[1]))
                 return [good, *chosen], [round(target[0], 4), round(target[1], 4)]
     return None
 
 
 def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any]:
     """Three coloured arrows from the gripper point; which one leads to ``oid``? The correct
-    arrow ends at ``sim.project`` of the target's centre; the others end at other visible
-    objects or are the correct arrow turned by 40-120 degrees, every arrow at least
+    arrow ends at ``sim.project`` of the target's centre; the others end where earlier correct
+    arrows of the suite ended (see :func:`_arrow_sets`), every arrow at least
     :data:`~.arrows.MIN_LENGTH` long and 25 degrees from the others and the target. When the
-    dealt letter is D, no arrow leads to the target and "None of the above" is right. Frames of
-    ``steps`` are tried from the one showing the target largest."""
+    dealt letter is D, no arrow leads to the target and "None of the above" is right. The frame
+    is drawn at random among those of ``steps`` that show the target."""
     letter = ctx.deck.deal("trajectory_reasoning")
     need = 3 if letter == "D" else 2
-    ranked = sorted(steps, key=lambda s: -ctx.pixels(ctx.observe(s), oid))
-    for t in ranked[:12]:
+    shown = [s for s in steps if ctx.pixels(ctx.observe(s), oid) >= ctx.min_pixels()]
+    ctx.rng.shuffle(shown)
+    for t in shown[:12]:
         found = _arrow_sets(ctx, oid, t, need)
         if found is not None:
             break
@@ -220,10 +263,7 @@ def trajectory(ctx: EpisodeContext, oid: int, steps: list[int]) -> dict[str, Any
         arrows.insert(LETTERS.index(letter), good)
     options = {LETTERS[i]: f"the {c} arrow" for i, c in enumerate(ARROW_COLORS)}
     options["D"] = NONE_OF_THE_ABOVE
-    question = (
-        f"Three arrows (red, green and blue) are drawn from your gripper at the bottom of the current image. "
-        f"Which arrow shows the direction the gripper should move to reach the {ctx.names[oid]}?"
-    )
+    question = phrase("trajectory", ctx.split, ctx.rng, o=ctx.names[oid])
     return ctx.query(
         "trajectory_reasoning", t, question, letter, oid, options=options,
         truth="none of the arrows" if letter == "D" else f"the {ARROW_COLORS[LETTERS.index(letter)]} arrow",

@@ -122,7 +122,7 @@ def _turn_word(angle: float) -> str | None:
     if abs(angle) < 30:
         return None
     if abs(angle) > 150:
-        return "turn around"
+        return "turn around to the left" if angle > 0 else "turn around to the right"
     return "turn left" if angle > 0 else "turn right"
 
 
@@ -135,17 +135,18 @@ def route_clauses(
     goal_id: int,
     *,
     max_clauses: int = 5,
+    skip: Sequence[int] = (),
 ) -> list[str]:
     """Describe a shortest path from the agent's heading ``yaw``: turns (relative to the current
     heading), doorways crossed (with the room entered), furniture passed within 1.2 m, and the
     goal. Returns the clauses, e.g. ``["turn left", "pass the sofa", "go through the doorway into
-    the kitchen", "stop at the counter"]``."""
+    the kitchen", "stop at the counter"]``. Furniture in ``skip`` is never mentioned as passed."""
     pts = _simplify(path)
     clauses: list[str] = []
     if len(pts) < 2:
         return [f"stop at the {names.get(goal_id, 'target')}"]
     heading = yaw
-    passed: set[int] = {goal_id}
+    passed: set[int] = {goal_id, *skip}
     for i in range(len(pts) - 1):
         a, b = pts[i], pts[i + 1]
         seg_heading = geometry.heading(a, b)

@@ -24,6 +24,18 @@ class LetterDeck:
     rng: random.Random
     decks: dict[str, list[str]] = field(default_factory=dict)
     usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: suite-level samples (e.g. the end points of correct trajectory arrows so far), from which
+    #: distractors are drawn so that they follow the distribution of correct answers
+    pools: dict[str, list] = field(default_factory=dict)
+
+    def state(self) -> tuple:
+        """A copy of the whole state (restore it with :meth:`restore` when an episode is dropped)."""
+        import copy
+
+        return copy.deepcopy((self.decks, self.usage, self.pools))
+
+    def restore(self, state: tuple) -> None:
+        self.decks, self.usage, self.pools = state
 
     def deal(self, skill: str) -> str:
         deck = self.decks.setdefault(skill, [])
