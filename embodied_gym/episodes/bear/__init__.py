@@ -42,7 +42,7 @@ from .options import LetterDeck, sample_history
 from .replay import Replay
 
 #: default episodes per split of the official suite
-DEFAULT_SIZES = {"test": 100, "ood": 100, "val": 20}
+DEFAULT_SIZES = {"test": 120, "ood": 120, "val": 20}
 #: resolution at which the suite is generated (4:3, like the environments' default 320 x 240)
 GEN_WIDTH, GEN_HEIGHT = 160, 120
 _SPLIT_OFFSET = {"test": 0, "ood": 500_000, "val": 900_000}
