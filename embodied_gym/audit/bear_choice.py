@@ -46,6 +46,8 @@ def _figures(credits: dict[str, list[float]], note: Callable[[str], str] | None 
 
 
 def _fitted(target: Sequence[Episode], fit: Sequence[Episode], per_skill: bool, **flags: bool) -> dict[str, Figure]:
+    """Conditional logit over :func:`~.choice_features.option_features` (with ``flags``), one model
+    per skill or one pooled, fitted on ``fit`` and scored on ``target``."""
     tgt, trn = _by_skill(mc_items(target)), _by_skill(mc_items(fit))
     credits: dict[str, list[float]] = {}
     pooled = None
@@ -91,6 +93,38 @@ def structure_only(target, fit, ctx: AuditContext) -> dict[str, Figure]:
           "lengths), per skill, fitted on the other split")
 def position_prior(target, fit, ctx: AuditContext) -> dict[str, Figure]:
     return _fitted(target, fit, per_skill=True, text=False, structure=False, position=True)
+
+
+@register("bear", "history_length_prior",
+          "how many distinct frames the question's history holds (a short video tells an early step), crossed "
+          "with option words, per skill, fitted on the other split")
+def history_length_prior(target, fit, ctx: AuditContext) -> dict[str, Figure]:
+    return _fitted(target, fit, per_skill=True, text=False, structure=False, position=False, frames=True)
+
+
+@register("bear", "arrow_copy_detection",
+          "trajectory arrows: an arrow whose end (nearly) repeats the end of an arrow of another question in "
+          "either split is taken for a copied distractor; the most isolated arrow, else none, is answered (and the "
+          "reverse rule); the better rule is reported")
+def arrow_copy_detection(target, fit, ctx: AuditContext) -> dict[str, Figure]:
+    items = [it for it in mc_items(target) if it.arrows]
+    if not items:
+        return {}
+    pool = [(it.episode, it.position, tuple(a[1])) for it in items + [i for i in mc_items(fit) if i.arrows]
+            for a in it.arrows]
+    ends = np.array([p[2] for p in pool], float)
+    keys = [(p[0], p[1]) for p in pool]
+    isolated, crowded = [], []
+    for it in items:
+        d = []
+        for a in it.arrows[:3]:
+            dist = np.hypot(ends[:, 0] - a[1][0], ends[:, 1] - a[1][1])
+            mask = np.array([k != (it.episode, it.position) for k in keys])
+            d.append(float(dist[mask].min()) if mask.any() else 1.0)
+        isolated.append(_credit([*d, 0.02], it.answer))  # "none" wins when every arrow has a near twin
+        crowded.append(_credit([-x for x in d] + [-1.0], it.answer))
+    best = max(float(np.mean(isolated)), float(np.mean(crowded)))
+    return {"trajectory_reasoning": Figure(best, len(items), MC_LIMIT, CHANCE)}
 
 
 @register("bear", "option_nearest_neighbour",

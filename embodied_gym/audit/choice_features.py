@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..episodes.bear.options import sample_history
 from ..episodes.spec import Episode
 from ..rewards.bear import LETTERS, NONE_OF_THE_ABOVE, answer_kind
 
@@ -38,6 +39,8 @@ class Item:
     position: int
     n_queries: int
     arrows: list | None
+    #: distinct frames in the question's 16-frame history (what counting repeated frames reveals)
+    frames: int = 16
 
 
 def mc_items(episodes: Sequence[Episode]) -> list[Item]:
@@ -49,7 +52,8 @@ def mc_items(episodes: Sequence[Episode]) -> list[Item]:
                 continue
             opts = [str(q["options"][k]) for k in LETTERS]
             out.append(Item(ep.id, q["skill"], str(q.get("question", "")), ep.instruction, opts,
-                            LETTERS.index(q["answer"]), i, len(queries), q.get("arrows")))
+                            LETTERS.index(q["answer"]), i, len(queries), q.get("arrows"),
+                            len(set(sample_history(int(q.get("step", 0)), 16)))))
     return out
 
 
@@ -98,12 +102,14 @@ DENSE = (
 )
 
 
-def option_features(item: Item, *, text: bool = True, structure: bool = True, position: bool = True) -> np.ndarray:
+def option_features(item: Item, *, text: bool = True, structure: bool = True, position: bool = True,
+                    frames: bool = False) -> np.ndarray:
     """``4 x (HASH_DIM + len(DENSE))`` features of ``item``'s options; the flags switch groups off:
     ``text`` (hashed option words, bigrams and whole strings, option words that also occur in
     the question, option words crossed with the other options' words), ``structure`` (lengths, shared words, prefixes, overlap with the instruction,
     arrow geometry), ``position`` (the question's place in its episode, alone and crossed with
-    each option word and with the option's length). Letter biases are always on."""
+    each option word and with the option's length), ``frames`` (how many distinct frames the
+    history holds, crossed with each option word). Letter biases are always on."""
     toks = [tokens(o) for o in item.options]
     sets = [set(t) for t in toks]
     q = set(tokens(item.question))
@@ -133,6 +139,9 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
         if position:
             for tk in toks[i]:
                 hashed[i, _h(f"p{bucket}:" + tk)] += 1
+        if frames:
+            for tk in toks[i]:
+                hashed[i, _h(f"f{min(item.frames, 16)}:" + tk)] += 1
         if structure and item.arrows and i < len(item.arrows[:3]):
             # angle gaps (5-degree bins) and length ratios to the other arrows: learns "the arrow the
             # others are turned copies of" when distractors are rotations by fixed angles

@@ -106,7 +106,8 @@ class BearLongHorizonEnv(gym.Env[dict[str, Any], Any]):
     Observation (``Dict``): ``image`` (``H x W x 3`` uint8: the current view; for trajectory
     questions with the three arrows drawn), ``history`` (``history_frames x H x W x 3``: up to
     that many frames of the episode so far, sampled uniformly with the first and the current one
-    included, oldest first, black padding after ``history_length`` frames), ``history_length``,
+    included, oldest first; always ``history_frames`` frames, a history of fewer steps repeats frames,
+    so the count never tells how far the episode has gone), ``history_length``,
     ``question`` (the question with BEAR's answer-format instruction), ``description`` (the query's
     ``description``: what fills BEAR's [Descriptions] slot in the ``bear-paper`` prompts; empty
     when the query has none, and those prompts fall back to ``question``), ``options`` (four

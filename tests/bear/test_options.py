@@ -78,8 +78,13 @@ def test_direction_distractors_are_mirrored_opposite_and_distinct():
 
 
 def test_sample_history_is_uniform_with_first_and_last():
-    assert sample_history(0) == [0]
-    assert sample_history(5, 16) == [0, 1, 2, 3, 4, 5]
+    """Always n frames, first and last included; a short history repeats frames, so the number of
+    frames shown never tells how far the episode has gone."""
+    assert sample_history(0) == [0] * 16
+    short = sample_history(5, 16)
+    assert len(short) == 16 and short[0] == 0 and short[-1] == 5 and set(short) == set(range(6))
+    assert short == sorted(short)
+    assert sample_history(-1) == [] and sample_history(5, 0) == []
     idx = sample_history(100, 16)
     assert len(idx) == 16 and idx[0] == 0 and idx[-1] == 100 and idx == sorted(set(idx))
     gaps = np.diff(idx)

@@ -151,11 +151,29 @@ def _window(a: int, b: int) -> list[int]:
 
 
 def _step_with_progress(ctx: EpisodeContext, k: int) -> int | None:
-    """A random demonstration step whose state has exactly ``k`` plan steps done (``None`` when
-    two plan steps are done at the same step)."""
-    lo = ctx.met_at[k - 1] if k > 0 else 0
+    """A random demonstration step whose state has exactly ``k`` plan steps done and whose
+    history holds ``history_n`` distinct frames (so the length of the video does not tell an
+    early step), or ``None`` when there is no such step."""
+    lo = max(ctx.met_at[k - 1] if k > 0 else 0, ctx.history_n - 1)
     hi = ctx.met_at[k] - 1 if k < len(ctx.met_at) else ctx.last
     return ctx.rng.randint(lo, hi) if hi >= lo else None
+
+
+def _planning(ctx: EpisodeContext, out: list[dict[str, Any]], fn, kind: str, ks: range, n: int) -> None:
+    """Up to ``n`` questions ``fn(ctx, t)`` at progress values drawn from ``ks``. A progress
+    value is skipped while it has been asked more often than the rarest one (plus one) for plans
+    of this length in the suite, so the answer's position in the plan stays uniform."""
+    key = f"{kind}{len(ctx.plan)}"
+    asked = 0
+    for k in ctx.rng.sample(list(ks), len(ks)):
+        if asked == n:
+            return
+        if ctx.deck.used(key, str(k)) > min(ctx.deck.used(key, str(j)) for j in ks) + 1:
+            continue
+        t = _step_with_progress(ctx, k)
+        if t is not None and _try(out, fn, ctx, t):
+            ctx.deck.use(key, str(k))
+            asked += 1
 
 
 def _other_grounding(ctx: EpisodeContext, kind: str, skip: set[int]) -> dict[str, Any]:
@@ -214,15 +232,9 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     door = plan[1]["target"] if plan[1]["type"] == "open" else None
     out: list[dict[str, Any]] = []
     planning: list[dict[str, Any]] = []
-    # planning at uniformly drawn progress
-    for k in rng.sample(range(len(plan)), 3 if door is not None else 2):
-        t = _step_with_progress(ctx, k)
-        if t is not None:
-            _try(planning, reasoning.next_action, ctx, t)
-    for k in rng.sample(range(1, len(plan) + 1), 2):
-        t = _step_with_progress(ctx, k)
-        if t is not None:
-            _try(planning, reasoning.task_process, ctx, t)
+    # planning at progress values kept uniform over the suite, with full-length histories
+    _planning(ctx, planning, reasoning.next_action, "next", range(len(plan)), 3 if door is not None else 2)
+    _planning(ctx, planning, reasoning.task_process, "done", range(1, len(plan) + 1), 2)
     # the first navigation leg: route and direction of its target, once the history shows it
     first = plan[0]["target"]
     seg0 = _window(0, m[0] - 1)

@@ -199,14 +199,18 @@ def grounding(ctx: EpisodeContext, kind: str, oid: int, steps: list[int], *, spa
 
 #: distractor arrow ends are drawn from the ends of earlier correct arrows once this many exist
 POOL_MIN = 12
+#: standard deviation (normalised units) of the jitter added to a pooled end: distractor ends come
+#: from a smoothed density of correct ends, not as copies an attacker could match across questions
+POOL_JITTER = 0.06
 
 
 def _arrow_sets(ctx: EpisodeContext, oid: int, t: int, need: int) -> tuple[list, list[float]] | None:
     """At step ``t``: the correct arrow, ``need`` distractors and the target point, or ``None``.
 
-    Distractor ends are drawn from the suite's pool of earlier correct arrow ends (uniform
-    points until :data:`POOL_MIN` exist), so a distractor has the geometry of a correct arrow:
-    nothing in the arrows' angles or lengths tells which one is right."""
+    Distractor ends are drawn from the suite's pool of earlier correct arrow ends, jittered by
+    :data:`POOL_JITTER` (uniform points until :data:`POOL_MIN` exist), so a distractor has the
+    geometry of a correct arrow: nothing in the arrows' angles or lengths tells which one is
+    right, and no distractor repeats another question's arrow."""
     obs = ctx.replay.apply(t)  # the camera of step t, for sim.project
     w, h = ctx.sim.width, ctx.sim.height
     o = obs.objects[oid]
@@ -224,8 +228,10 @@ def _arrow_sets(ctx: EpisodeContext, oid: int, t: int, need: int) -> tuple[list,
     pool = ctx.deck.pools.setdefault("arrow_ends", [])
     chosen: list[list[list[float]]] = []
     for _ in range(60):
-        if len(pool) >= POOL_MIN:
-            end = pool[ctx.rng.randrange(len(pool))]
+        if len(pool) >= POOL_MIN:  # a smoothed draw: never an exact copy of an earlier arrow
+            px, py = pool[ctx.rng.randrange(len(pool))]
+            end = [round(min(max(px + ctx.rng.gauss(0, POOL_JITTER), 0.03), 0.97), 4),
+                   round(min(max(py + ctx.rng.gauss(0, POOL_JITTER), 0.03), 0.97), 4)]
         else:
             end = [round(ctx.rng.uniform(0.05, 0.95), 4), round(ctx.rng.uniform(0.05, 0.85), 4)]
         c = [list(good[0]), [float(end[0]), float(end[1])]]

@@ -168,15 +168,12 @@ def direction_distractors(word: str) -> list[str]:
 
 
 def sample_history(step: int, n: int = 16) -> list[int]:
-    """Up to ``n`` frame indices out of ``0..step``, spread uniformly, first and last included,
-    increasing and without repeats."""
-    if step < 0:
+    """``n`` frame indices out of ``0..step``, spread uniformly, first and last included,
+    non-decreasing (``round(k * step / (n - 1))``). A history shorter than ``n`` steps repeats
+    frames instead of showing fewer, so the number of frames never tells how far the episode has
+    gone (``[]`` for a negative step or ``n <= 0``)."""
+    if step < 0 or n <= 0:
         return []
-    if n <= 0:
-        return []
-    if step + 1 <= n:
-        return list(range(step + 1))
     if n == 1:
         return [step]
-    idx = sorted({round(k * step / (n - 1)) for k in range(n)})
-    return [int(i) for i in idx]
+    return [int(round(k * step / (n - 1))) for k in range(n)]
