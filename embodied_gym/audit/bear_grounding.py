@@ -8,6 +8,7 @@ a hit anywhere inside the box (an upper bound of the true hit rate).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -101,6 +102,52 @@ def fixed_point(target, fit, ctx: AuditContext) -> dict[str, Figure]:
           "in the other split, answered to every box question")
 def fixed_box(target, fit, ctx: AuditContext) -> dict[str, Figure]:
     return _fixed(target, fit, "box", BOX_LIMIT)
+
+
+def _words(q: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"[a-z]+", str(q.get("question", "")).lower()))
+
+
+def _text_conditioned(target, fit, kind: str, limit: float, min_support: int = 5) -> dict[str, Figure]:
+    """Per question word (``"door"``, ``"left"``, ``"shelf"``...) the best fixed answer on the
+    fit split's questions holding that word; a target question gets the answer of its word whose
+    best fixed answer scored highest on the fit split (the overall best when none has support)."""
+    tgt, trn = _grounding(target, kind), _grounding(fit, kind)
+    table = point_hits if kind == "point" else (lambda qs: box_ious(qs) >= BOX_IOU_THRESHOLD)
+    out = {}
+    for skill, qs in tgt.items():
+        pool = trn.get(skill) or [q for v in trn.values() for q in v]
+        if not pool:
+            continue
+        succ = table(pool)
+        default = int(np.argmax(succ.mean(0)))
+        by_word: dict[str, tuple[float, int]] = {}
+        words = [_words(q) for q in pool]
+        for w in set().union(*words):
+            rows = [i for i, ws in enumerate(words) if w in ws]
+            if len(rows) >= min_support:
+                m = succ[rows].mean(0)
+                by_word[w] = (float(m.max()), int(np.argmax(m)))
+        succ_t = table(qs)
+        hits = []
+        for i, q in enumerate(qs):
+            options = [by_word[w] for w in _words(q) if w in by_word]
+            cand = max(options)[1] if options else default
+            hits.append(bool(succ_t[i, cand]))
+        out[skill] = Figure(float(np.mean(hits)), len(qs), limit, None)
+    return out
+
+
+@register("bear", "text_conditioned_point", "a fixed point per question word (target category, relation word), "
+          "fitted on the other split: the point of the question's most telling word")
+def text_conditioned_point(target, fit, ctx: AuditContext) -> dict[str, Figure]:
+    return _text_conditioned(target, fit, "point", POINT_LIMIT)
+
+
+@register("bear", "text_conditioned_box", "a fixed box per question word (target category, relation word), fitted "
+          "on the other split: the box of the question's most telling word")
+def text_conditioned_box(target, fit, ctx: AuditContext) -> dict[str, Figure]:
+    return _text_conditioned(target, fit, "box", BOX_LIMIT)
 
 
 #: skills whose question is about an object the frames must show (history or current view)

@@ -24,6 +24,10 @@ from ..rewards.bear import LETTERS, NONE_OF_THE_ABOVE, answer_kind
 
 HASH_DIM = 2048
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)?")
+#: question words that say nothing about what is asked
+_COMMON = {"relative", "direction", "facing", "which", "where", "what", "your", "from", "with", "that", "this",
+           "current", "view", "video", "image", "when", "first", "route", "starting", "leads", "there", "these",
+           "arrow", "arrows", "gripper", "three", "should", "move", "reach", "based", "task", "done", "next"}
 
 
 @dataclass
@@ -106,7 +110,8 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
                     frames: bool = False) -> np.ndarray:
     """``4 x (HASH_DIM + len(DENSE))`` features of ``item``'s options; the flags switch groups off:
     ``text`` (hashed option words, bigrams and whole strings, option words that also occur in
-    the question, option words crossed with the other options' words), ``structure`` (lengths, shared words, prefixes, overlap with the instruction,
+    the question, option words crossed with the other options' words and with whether the
+    question names something the instruction names), ``structure`` (lengths, shared words, prefixes, overlap with the instruction,
     arrow geometry), ``position`` (the question's place in its episode, alone and crossed with
     each option word and with the option's length), ``frames`` (how many distinct frames the
     history holds, crossed with each option word). Letter biases are always on."""
@@ -116,6 +121,8 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
     ins = tokens(item.instruction)
     lens = np.array([len(o) for o in item.options], float)
     words = np.array([len(t) for t in toks], float)
+    content = {w for w in q if len(w) > 3} - _COMMON
+    goal = bool(content & set(ins))
     frac = item.position / max(item.n_queries - 1, 1)
     bucket = min(4, int(frac * 5))
     hashed = np.zeros((4, HASH_DIM))
@@ -127,6 +134,8 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
                 hashed[i, _h("w:" + tk)] += 1
                 if tk in q:
                     hashed[i, _h("q:" + tk)] += 1
+                # is the question about something the instruction names (a goal)? crossed with the word
+                hashed[i, _h(f"iq{int(goal)}:" + tk)] += 1
             for a, b in zip(toks[i], toks[i][1:], strict=False):
                 hashed[i, _h(f"b:{a}_{b}")] += 1
             hashed[i, _h("opt:" + opt.lower())] += 1
