@@ -142,6 +142,14 @@ class EpisodeContext:
     def split(self) -> str:
         return self.episode.split
 
+    def shown_ids(self, t: int) -> set[int]:
+        """Ids with at least :meth:`min_pixels` in some frame of the history sampled at ``t``."""
+        seen: set[int] = set()
+        for i in self.history(t):
+            ids, counts = np.unique(self.observe(i).segmentation, return_counts=True)
+            seen.update(int(j) for j, c in zip(ids, counts, strict=True) if c >= self.min_pixels())
+        return seen
+
     def shown(self, oid: int, t: int) -> bool:
         """Whether some frame of the history sampled at ``t`` (the current view included)
         shows at least :meth:`min_pixels` of ``oid``."""

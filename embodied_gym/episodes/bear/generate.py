@@ -194,11 +194,7 @@ def _other_direction(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
     """A direction question about a named object (not one of ``skip``) that the history of a
     random step shows."""
     t = ctx.rng.randrange(1, ctx.n_steps)
-    seen: set[int] = set()
-    for i in ctx.history(t):
-        obs = ctx.observe(i)
-        ids, counts = np.unique(obs.segmentation, return_counts=True)
-        seen.update(int(j) for j, c in zip(ids, counts, strict=True) if c >= ctx.min_pixels())
+    seen = ctx.shown_ids(t)
     cands = sorted(j for j in seen if j in ctx.names and j not in skip and not ctx.observe(t).objects[j].held)
     if not cands:
         raise QueryRejected("no other named object shown")
@@ -209,11 +205,7 @@ def _other_route(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
     """A route question to a named piece of furniture (not one of ``skip``) that the history of
     a random step shows."""
     t = ctx.rng.randrange(1, ctx.n_steps)
-    seen: set[int] = set()
-    for i in ctx.history(t):
-        obs = ctx.observe(i)
-        ids, counts = np.unique(obs.segmentation, return_counts=True)
-        seen.update(int(j) for j, c in zip(ids, counts, strict=True) if c >= ctx.min_pixels())
+    seen = ctx.shown_ids(t)
     cands = sorted(j for j in seen if j in ctx.names and j not in skip and ctx.initial[j].kind == "furniture")
     if not cands:
         raise QueryRejected("no other named furniture shown")

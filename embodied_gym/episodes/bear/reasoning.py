@@ -9,8 +9,8 @@ them is correct --
   about is drawn uniformly, the distractors uniformly from the rest of the plan;
 * direction: the answer sector is spread evenly over the eight sectors, the three distractors
   are drawn uniformly from the other seven;
-* localization: every option is a real surface of the house, distractor surfaces weighted to
-  follow the distribution of correct ones;
+* localization: distractor surfaces are drawn from the surfaces that were correct earlier in
+  the suite (the distribution of correct answers);
 * routes: ``{route, mirrored route, another real route into the goal's room, its mirror}`` --
   a set closed under mirroring whose two real routes both end in the goal's room.
 
@@ -29,6 +29,9 @@ from .context import EpisodeContext, QueryRejected
 from .language import door_rooms, mirror_route, route_clauses, sequence_phrase
 from .options import DIRECTIONS, NotEnoughOptions, arrange_options, distinct, relative_angle, direction_word, sector_margin
 from .templates import phrase
+
+#: distractors are drawn from a suite pool of earlier correct answers once it holds this many
+POOL_MIN = 12
 
 
 def _mc(ctx: EpisodeContext, skill: str, t: int, question: str, correct: str, distractors: list[str], target: int | None, **more: Any) -> dict[str, Any]:
@@ -95,10 +98,10 @@ def _surfaces(ctx: EpisodeContext) -> list[str]:
 def object_localization(ctx: EpisodeContext, t: int, oid: int, seen_before: int) -> dict[str, Any]:
     """"Where was the X when you first saw it?" -- asked at ``t`` about the surface the object
     started on (``"on the shelf"``, ``"on the floor"``); the sampled history must show it there
-    before step ``seen_before``. The distractors are other surfaces of the house (never the
-    goal's receptacle, which the instruction names), drawn with weights that make their
-    categories follow the suite's distribution of correct surfaces, so neither "floor" nor any
-    furniture word is a prior. Rooms are left out of the options: which room a thing is in is
+    before step ``seen_before``. The distractors are drawn from the surfaces that were correct
+    in earlier questions of the suite (never the goal's receptacle, which the instruction names),
+    so truth and distractors follow one distribution and neither "floor" nor any furniture word
+    is a prior. Rooms are left out of the options: which room a thing is in is
     often given away by its name or the instruction."""
     obj = ctx.initial[oid]
     hist = [i for i in ctx.history(t) if i <= seen_before]
@@ -107,16 +110,19 @@ def object_localization(ctx: EpisodeContext, t: int, oid: int, seen_before: int)
     here = _surface(ctx, obj.on)
     goal = ctx.plan[-1].get("receptacle")
     named = _surface(ctx, goal) if goal is not None else None
-    places = [p for p in _surfaces(ctx) if p not in (here, named)]
-    if len(places) < 3:
-        raise QueryRejected("fewer than three other surfaces in the house")
-    weights = [ctx.deck.used("localization", p) + 1.0 for p in places]
+    pool = ctx.deck.pools.setdefault("surfaces", [])
+    # distractors drawn from the surfaces that were correct so far in the suite: truth and
+    # distractors then follow one distribution, and given the four options each is equally
+    # likely the answer (before the pool has POOL_MIN entries: the house's own surfaces)
+    source = pool if len(pool) >= POOL_MIN else _surfaces(ctx)
+    if len({p for p in source if p not in (here, named)}) < 3:
+        raise QueryRejected("fewer than three other surfaces to offer")
     picked: list[str] = []
     while len(picked) < 3:
-        i = ctx.rng.choices(range(len(places)), weights=weights)[0]
-        picked.append(places[i])
-        weights[i] = 0.0
-    ctx.deck.use("localization", here)
+        p = source[ctx.rng.randrange(len(source))]
+        if p not in (here, named) and p not in picked:
+            picked.append(p)
+    pool.append(here)
     question = phrase("localization", ctx.split, ctx.rng, o=ctx.names[oid])
     return _mc(ctx, "object_localization", t, question, f"on the {here}", [f"on the {p}" for p in picked], oid)
 
