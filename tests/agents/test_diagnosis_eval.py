@@ -48,7 +48,7 @@ def test_always_finish_fails_every_episode_as_premature_finish(tmp_path):
 
 def test_bear_run_writes_first_failure_once_per_failed_episode(tmp_path):
     with FakeOpenAIServer() as server:  # a deterministic letter / coordinate-free reply per prompt
-        summary = run(tmp_path, "BearLongHorizon-v0", "bear-lh-v1:test", server, limit=4)
+        summary = run(tmp_path, "BearLongHorizon-v0", "bear-lh-v2:test", server, limit=4)
     first = summary["first_failure"]
     failed = summary["overall"]["n"] - round(summary["overall"]["episode_success_rate"] * summary["overall"]["n"])
     assert first["n_failed"] == failed == sum(first["counts"].values()) > 0

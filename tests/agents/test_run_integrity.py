@@ -276,7 +276,7 @@ def test_a_subgoal_naming_a_missing_object_id_is_reported_in_run_errors(tmp_path
 
 
 def test_bear_step_lines_carry_skill_question_options_and_ground_truth(tmp_path):
-    run_eval(EvalConfig(env_id="BearLongHorizon-v0", episodes="bear-lh-v1:test", agent="random", out=tmp_path / "r",
+    run_eval(EvalConfig(env_id="BearLongHorizon-v0", episodes="bear-lh-v2:test", agent="random", out=tmp_path / "r",
                         progress=False, limit=1))
     steps = [r for r in lines(tmp_path / "r" / "steps.jsonl") if r["type"] == "step"]
     assert steps and all({"skill", "ground_truth", "question_id", "options", "score"} <= set(r) for r in steps)

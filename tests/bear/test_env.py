@@ -331,7 +331,11 @@ def test_broken_query_fields_are_value_errors_naming_file_episode_and_field(tmp_
     from embodied_gym.episodes.spec import save_episodes
 
     ep = copy.deepcopy(suite["test"][0])
-    q = ep.extra["bear"]["queries"][0]
+    queries = ep.extra["bear"]["queries"]
+    # the first query is a multiple-choice one, so that a broken 'options' field matters
+    first = next(i for i, q in enumerate(queries) if q["skill"] in MC_SKILLS)
+    queries.insert(0, queries.pop(first))
+    q = queries[0]
     if value is None:
         del q[field]
     else:

@@ -31,7 +31,7 @@ def test_closed_loop_report_lists_the_objects_with_pixels_and_their_last_sightin
 
 
 def test_bear_report_describes_the_question_frame():
-    env = gym.make("BearLongHorizon-v0", episodes="bear-lh-v1:test", width=160, height=120).unwrapped
+    env = gym.make("BearLongHorizon-v0", episodes="bear-lh-v2:test", width=160, height=120).unwrapped
     env.reset(seed=0)
     assert env.perception_report().startswith(HEADER)
     env.close()

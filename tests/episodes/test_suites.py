@@ -32,10 +32,12 @@ def test_generation_is_byte_identical_and_seed_dependent(tmp_path):
 def test_bad_suite_arguments_are_value_errors(tmp_path):
     """Unknown suites (listing both known ones, and not a near-miss of the BEAR name), unknown
     splits and non-positive sizes are ValueErrors naming the value."""
-    with pytest.raises(ValueError, match="unknown suite 'nope'; known: house-v2, bear-lh-v1"):
+    with pytest.raises(ValueError, match="unknown suite 'nope'; known: house-v2.*bear-lh-v2"):
         generate_suite("nope", "test", n=1, out=tmp_path)
-    with pytest.raises(ValueError, match="unknown suite 'bear-lh-v2'"):
-        generate_suite("bear-lh-v2", "test", n=1, out=tmp_path)
+    with pytest.raises(ValueError, match="unknown suite 'bear-lh-v3'"):
+        generate_suite("bear-lh-v3", "test", n=1, out=tmp_path)
+    with pytest.raises(ValueError, match="'bear-lh-v1' is deprecated and no longer generated"):
+        generate_suite("bear-lh-v1", "test", n=1, out=tmp_path)
     with pytest.raises(ValueError, match="no split 'dev'"):
         generate_suite("house-v2", "dev", n=1, out=tmp_path)
     with pytest.raises(ValueError, match="n: expected a positive"):
