@@ -37,6 +37,7 @@ import random
 from pathlib import Path
 
 from ..spec import Episode, save_episodes
+from .balance import balance_directions, balance_localization
 from .generate import SUITE, GoalRejected, build_queries, make_episode, sample_goal
 from .options import LetterDeck, sample_history
 from .replay import Replay
@@ -99,6 +100,8 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
                 print(f"{ep.id}: {len(ep.extra['bear']['queries'])} queries, {len(ep.demonstration.actions)} actions", flush=True)
     finally:
         sim.close()
+    balance_localization(episodes, random.Random(f"{SUITE}|{split}|{seed}|balance"))
+    balance_directions(episodes, random.Random(f"{SUITE}|{split}|{seed}|directions"))
     return episodes
 
 
