@@ -69,11 +69,16 @@ def test_plan_and_progress_follow_the_demonstration(sim, episodes):
                 assert q["options"][q["answer"]] in (q["truth"], NONE_OF_THE_ABOVE)
 
 
+#: skills whose questions the split-level pass (episodes/bear/balance.py) drops or re-draws
+SPLIT_BALANCED = ("object_localization", "relative_direction")
+
+
 @pytest.mark.slow
 def test_generation_is_deterministic_and_reproduces_the_shipped_files(tmp_path):
     """`egym generate --suite bear-lh-v2` (generate_suite) gives byte-identical files for the same
     arguments, and the shipped file's first episodes are what it generates (up to the wording of
-    the oracle's rationales)."""
+    the oracle's rationales, and of the localization and direction questions, which the
+    suite-level balancing pass over the whole split drops or re-draws)."""
     from embodied_gym.episodes.suites import generate_suite
 
     a = generate_suite("bear-lh-v2", "test", n=2, seed=0, out=tmp_path / "a")[0].read_text()
@@ -86,6 +91,8 @@ def test_generation_is_deterministic_and_reproduces_the_shipped_files(tmp_path):
         # this test about the episodes when the rationale phrasing is edited
         data = json.loads(line)
         data["demonstration"].pop("rationales", None)
+        bear = data["extra"]["bear"]
+        bear["queries"] = [q for q in bear["queries"] if q["skill"] not in SPLIT_BALANCED]
         return data
 
     assert [without_rationales(x) for x in a.splitlines()] == [without_rationales(x) for x in shipped]
