@@ -1,6 +1,7 @@
 """The closed-loop audit: can a fixed non-visual walking policy succeed on a suite?
 
-:func:`audit_closed_loop` rolls out every walker of :mod:`.walkers` (policies that never see a
+:func:`audit_closed_loop` rolls out every walker of :mod:`embodied_gym.episodes.walker_family`'s
+:func:`default_walkers` (policies that never see a
 frame) through the public Gymnasium interface of
 :class:`~embodied_gym.envs.closed_loop.ClosedLoopEnv` and scores, per task category, the policy
 "walk ``N`` actions with walker ``W``, then ``Finish``" for every ``N`` within the episode's step
@@ -30,8 +31,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..episodes.spec import Episode, load_episodes
+from ..episodes.walker_family import default_walkers
+from ..episodes.walkers import OWN_RESULT_KEYS, Walker
 from .registry import AuditContext, Figure, register
-from .walkers import OWN_RESULT_KEYS, Walker, default_walkers
 
 INTERACTION_SUBGOALS = frozenset({"open", "pick", "place"})
 

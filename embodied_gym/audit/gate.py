@@ -33,15 +33,27 @@ def generate_audited(suite: str, split: str, n: int | None = None, seed: int = 0
         for path in generate_suite(suite, split, n=n, seed=seed, out=scratch):
             final = out / path.name
             if run_audit:
-                report = audit(load_episodes(path), None, config, name=f"{suite}:{split} (generated)")
-                if not report["passed"]:
+                try:
+                    report = audit_file(path, f"{suite}:{split} (generated)", config)
+                except AuditFailed as exc:
                     shutil.move(str(path), str(final) + ".rejected")
-                    raise AuditFailed(f"{suite}:{split} fails the audit, not written (kept as {final}.rejected): "
-                                      + "; ".join(report["failures"]), report)
-                report["episodes_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+                    raise AuditFailed(f"{exc} (not written; kept as {final}.rejected)", exc.report) from None
                 final.with_suffix(".audit.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
             shutil.move(str(path), str(final))
             written.append(final)
         return written
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def audit_file(path: str | Path, name: str, config: AuditConfig | None = None) -> dict:
+    """The audit report of the episode file ``path`` (every registered check of its family,
+    learned baselines fitted on its two halves) with ``episodes_sha256``, the SHA-256 of the file
+    it audited: what :func:`generate_audited` writes beside a split. :class:`~.core.AuditFailed`
+    (with the report) when a check fails."""
+    path = Path(path)
+    report = audit(load_episodes(path), None, config, name=name)
+    if not report["passed"]:
+        raise AuditFailed(f"{name} fails the audit: " + "; ".join(report["failures"]), report)
+    report["episodes_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return report

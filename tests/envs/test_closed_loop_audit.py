@@ -9,10 +9,11 @@ import pytest
 from fake_sim import FakeSim
 
 from embodied_gym.audit import AuditConfig, audit
-from embodied_gym.audit import walkers as walkers_mod
 from embodied_gym.audit.closed_loop import ClosedLoopAuditConfig, audit_closed_loop
 from embodied_gym.envs.closed_loop import ClosedLoopEnv
+from embodied_gym.episodes import walkers as walkers_mod
 from embodied_gym.episodes.spec import Episode, Subgoal
+from embodied_gym.episodes.walker_family import default_walkers
 from embodied_gym.sims import BACKENDS, register_backend
 from embodied_gym.sims.base import Pose
 
@@ -87,7 +88,7 @@ def test_walkers_never_see_a_frame():
                 walkers_mod.SignalStop):
         assert list(inspect.signature(cls.act).parameters) == ["self", "ok", "feedback", "public"]
         assert list(inspect.signature(cls.reset).parameters) == ["self", "instruction", "seed"]
-    names = [w.name for ws in walkers_mod.default_walkers().values() for w in ws]
+    names = [w.name for ws in default_walkers().values() for w in ws]
     assert len(names) == len(set(names)) and {"spin0", "L1", "wall-left+open-block", "signal-stop0"} <= set(names)
 
 

@@ -30,6 +30,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 #: feedback keys that legitimately change with every action (the action's own result)
 OWN_RESULT_KEYS = frozenset({"action", "invalid_action", "feedback", "action_success", "step", "raw_action"})
 
@@ -142,7 +144,8 @@ class WallFollow(Walker):
     def __post_init__(self) -> None:
         extra = "" if self.open_doors == "none" else f"+open-{self.open_doors}"
         extra += f"-after{self.act_after}" if self.act_after else ""
-        self.name = f"wall-{self.hand}{extra}" + ("+interact" if self.interact else "")
+        period = "" if self.probe == 3 else f"/p{self.probe}"  # probe period 3 is the default
+        self.name = f"wall-{self.hand}{period}{extra}" + ("+interact" if self.interact else "")
         self.toward, self.away = ("TurnLeft", "TurnRight") if self.hand == "left" else ("TurnRight", "TurnLeft")
         self.interacts = self.open_doors != "none" or self.interact
 
@@ -225,18 +228,59 @@ class SignalStop(RandomWalk):
         return super().act(ok, feedback, public)
 
 
-def default_walkers() -> dict[str, list[Walker]]:
-    """The audit's walkers by cost: ``"short"`` ones freeze once blocked (run on every episode),
-    ``"long"`` ones walk for the whole step budget (may be run on a sample)."""
-    short: list[Walker] = [Spin(k) for k in range(12)] + [Spin(k, open_on_block=True) for k in range(12)]
-    short += [LWalk(k) for k in range(1, 12)] + [Keyed(1), Keyed(2)]
-    long: list[Walker] = [
-        WallFollow("left"), WallFollow("right"),
-        WallFollow("left", open_doors="block"), WallFollow("right", open_doors="block"),
-        WallFollow("left", open_doors="every"), WallFollow("right", open_doors="every"), WallFollow("right", interact=True),
-        WallFollow("left", open_doors="block", act_after=15), WallFollow("right", open_doors="block", act_after=15),
-        WallFollow("left", open_doors="every", act_after=25), WallFollow("right", open_doors="every", act_after=25),
-        RandomWalk(0), RandomWalk(1), RandomWalk(2, interact=True), RandomWalk(3, interact=True),
-        SignalStop(0), SignalStop(1, interact=True),
-    ]
-    return {"short": short, "long": long}
+def trace(walker: Walker, sim, start, actions: int, instruction: str = "") -> list[tuple[float, float]]:
+    """Where a walker that never interacts goes from ``start`` (a :class:`~embodied_gym.sims.base.Pose`)
+    in its first ``actions`` actions, without rendering (:func:`traces` of one walker): the
+    position after each action, the start first (``actions + 1`` points)."""
+    return [tuple(p) for p in traces([walker], sim, start, actions, instruction)[0].tolist()]
+
+
+def traces(walkers: list[Walker], sim, start, actions: int, instruction: str = "") -> np.ndarray:
+    """Where each walker (none may interact: doors change what is navigable; ``ValueError``) goes
+    from ``start`` in its first ``actions`` actions, simulated without rendering:
+    ``MoveForward`` / ``MoveBackward`` succeed when ``sim.navigable`` accepts the next point (the
+    backend's own collision test, with the doors as they are; one batched call per step for all
+    walkers), turns change the heading by ``sim.turn_step``. Returns ``W x (actions + 1) x 2``:
+    the position after each action, the start first (a frozen walker stays put). Generators use it
+    to keep targets away from where blind walkers go."""
+    bad = [w.name for w in walkers if w.interacts]
+    if bad:
+        raise ValueError(f"walkers {bad} interact; traces() simulates movement only")
+    n = len(walkers)
+    for w in walkers:
+        w.reset(instruction, 0)
+    xz = np.tile(np.array([float(start.x), float(start.z)]), (n, 1))
+    yaw = np.full(n, float(start.yaw))
+    ok, feedback = [True] * n, [""] * n
+    frozen = [False] * n
+    out = np.empty((n, actions + 1, 2))
+    out[:, 0] = xz
+    step, turn = float(sim.move_step), float(sim.turn_step)
+    for t in range(1, actions + 1):
+        moving, signs = [], []
+        for i, w in enumerate(walkers):
+            action = None if frozen[i] else w.act(ok[i], feedback[i], {})
+            if action is None:
+                frozen[i] = True
+            elif action in ("MoveForward", "MoveBackward"):
+                moving.append(i)
+                signs.append(1.0 if action == "MoveForward" else -1.0)
+            elif action in ("TurnLeft", "TurnRight"):
+                yaw[i] = (yaw[i] + (turn if action == "TurnLeft" else -turn)) % 360.0
+                ok[i], feedback[i] = True, f"{action} succeeded"
+            else:
+                ok[i], feedback[i] = False, f"{action} failed"
+        if moving:
+            idx = np.asarray(moving)
+            r = np.radians(yaw[idx])
+            sg = np.asarray(signs)
+            nxt = np.column_stack([xz[idx, 0] + sg * step * np.cos(r), xz[idx, 1] - sg * step * np.sin(r)])
+            free = np.asarray(sim.navigable(nxt), dtype=bool)
+            for k, i in enumerate(moving):
+                name = "MoveForward" if signs[k] > 0 else "MoveBackward"
+                ok[i] = bool(free[k])
+                feedback[i] = f"{name} succeeded" if ok[i] else f"{name} failed: blocked"
+                if ok[i]:
+                    xz[i] = nxt[k]
+        out[:, t] = xz
+    return out
