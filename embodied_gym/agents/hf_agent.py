@@ -31,8 +31,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..envs.images import to_pil
 from ..envs.prompts import PromptBuilder
+from ..training.dataset import chat_messages
 from .base import Agent, AgentReply, StepContext
 from .cache import ResponseCache, request_key
 from .settings import AgentSettings, HFOptions
@@ -185,24 +185,17 @@ class HFAgent(Agent):
                           error=None if text else "empty reply")
 
     def _conversation(self, messages: list[dict[str, Any]]) -> tuple[list[dict], list[Any], list[dict], str]:
-        """Neutral messages -> (HF chat conversation, PIL images in order, log copy, image digest)."""
-        conv, logged, images = [], [], []
+        """Neutral messages -> (HF chat conversation, PIL images in order, log copy, image digest).
+        The conversation is :func:`~embodied_gym.training.dataset.chat_messages`' (the one
+        implementation training samples are built with, so training and evaluation prompts match)."""
+        conv, images = chat_messages(messages, self.settings.image_max_side)
         h = hashlib.sha1()
-        for m in messages:
-            content = m["content"] if isinstance(m["content"], list) else [{"type": "text", "text": m["content"]}]
-            parts, lparts = [], []
-            for part in content:
-                if part["type"] == "image":
-                    pil = to_pil(part["image"], self.settings.image_max_side)
-                    images.append(pil)
-                    h.update(pil.tobytes())
-                    parts.append({"type": "image"})
-                    lparts.append({"type": "image", "image": f"<image {pil.size[0]}x{pil.size[1]}>"})
-                else:
-                    parts.append({"type": "text", "text": part["text"]})
-                    lparts.append({"type": "text", "text": part["text"]})
-            conv.append({"role": m["role"], "content": parts})
-            logged.append({"role": m["role"], "content": lparts})
+        for pil in images:
+            h.update(pil.tobytes())
+        sizes = iter(images)
+        logged = [{"role": m["role"], "content": [
+            {"type": "image", "image": "<image {}x{}>".format(*next(sizes).size)} if part["type"] == "image" else part
+            for part in m["content"]]} for m in conv]
         return conv, images, logged, h.hexdigest()
 
     async def aclose(self) -> None:

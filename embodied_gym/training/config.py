@@ -33,14 +33,15 @@ class DataSettings:
     """Training and held-out data. ``train``: episode refs (JSONL paths or ``SUITE:SPLIT``) to
     build step samples from, or ``train_dataset``: a directory written by ``egym data sft``
     (then ``train`` is ignored); the same for ``eval`` / ``eval_dataset`` (held-out: every ref is
-    reported separately, e.g. in-domain ``house-v1:test`` next to ``house-v1:ood``).
+    reported separately, e.g. in-domain ``house-v2:test`` next to ``house-v2:ood``).
     ``train_limit`` / ``eval_limit``: first N episodes of each category of each ref; ``eval_max_steps``: at most
     this many held-out step samples per ref (spread evenly over its episodes; ``None`` = all);
     ``categories``, ``history``, ``image_max_side``, ``prompt_file``, ``prompt``, ``width``,
-    ``height``: see :class:`~embodied_gym.training.dataset.DatasetConfig`."""
+    ``height``, ``generate_per_category``, ``generate_seed`` (refs of splits that are generated
+    on demand, e.g. ``house-v2:train``): see :class:`~embodied_gym.training.dataset.DatasetConfig`."""
 
-    train: list[str] = field(default_factory=lambda: ["house-v1:val"])
-    eval: list[str] = field(default_factory=lambda: ["house-v1:test", "house-v1:ood"])
+    train: list[str] = field(default_factory=lambda: ["house-v2:train"])
+    eval: list[str] = field(default_factory=lambda: ["house-v2:test", "house-v2:ood"])
     train_dataset: str | None = None
     eval_dataset: list[str] = field(default_factory=list)
     train_limit: int | None = None
@@ -53,11 +54,14 @@ class DataSettings:
     prompt: dict[str, Any] = field(default_factory=dict)
     width: int = 320
     height: int = 240
+    generate_per_category: int | None = None
+    generate_seed: int = 0
 
     def dataset_config(self, limit: int | None) -> DatasetConfig:
         return DatasetConfig(history=self.history, image_max_side=self.image_max_side, prompt_file=self.prompt_file,
                              prompt=dict(self.prompt), limit=limit, categories=self.categories, width=self.width,
-                             height=self.height)
+                             height=self.height, generate_per_category=self.generate_per_category,
+                             generate_seed=self.generate_seed)
 
 
 @dataclass

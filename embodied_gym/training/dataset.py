@@ -138,7 +138,10 @@ class DatasetConfig:
     (a file replacing ``configs/prompts/closed_loop.json``, single-field overrides) so training
     prompts equal the evaluation prompts of the same settings; ``limit``: first N episodes per
     category of each source (sources list categories in blocks; this keeps the mix balanced);
-    ``categories``: keep only these; ``width`` / ``height``: rendered frame size."""
+    ``categories``: keep only these; ``width`` / ``height``: rendered frame size;
+    ``generate_per_category`` / ``generate_seed``: a ``SUITE:SPLIT`` ref whose file is not
+    shipped (``house-v2:train``) is generated with this many episodes per category (``None``: the
+    split's official size) and this seed, and cached (:mod:`~embodied_gym.training.splits`)."""
 
     history: int | None = None
     image_max_side: int = 512
@@ -148,6 +151,8 @@ class DatasetConfig:
     categories: list[str] | None = None
     width: int = 320
     height: int = 240
+    generate_per_category: int | None = None
+    generate_seed: int = 0
 
     def prompt_config(self, family: str = "closed_loop") -> PromptConfig:
         """The prompt config of ``family`` (``prompt_file`` replaces the closed-loop one only)."""
@@ -212,11 +217,14 @@ def build_rows(episodes: Sequence[Episode], config: DatasetConfig, source: Episo
 
 
 def select_episodes(refs: str | Sequence[str], config: DatasetConfig) -> list[Episode]:
-    """Episodes of each ref (a JSONL path or ``SUITE:SPLIT``), category-filtered, the first
-    ``limit`` of each category (file order kept)."""
+    """Episodes of each ref (a JSONL path or ``SUITE:SPLIT``, generated on demand when not shipped
+    and ``generate_per_category`` is set), category-filtered, the first ``limit`` of each category
+    (file order kept)."""
+    from .splits import materialize
+
     out: list[Episode] = []
     for ref in [refs] if isinstance(refs, str) else refs:
-        eps = load_episodes(ref)
+        eps = load_episodes(materialize(ref, config.generate_per_category, config.generate_seed))
         if config.categories:
             eps = [e for e in eps if e.category in set(config.categories)]
         if config.limit is not None:

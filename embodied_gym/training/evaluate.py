@@ -6,11 +6,15 @@ history in the prompt, as in the dataset), reads the action with the evaluation'
 action. :func:`baselines` gives the two chance levels: ``random_accuracy`` (the expected accuracy
 of a uniformly random action over :data:`~embodied_gym.sims.base.ACTIONS`, i.e. ``1/10``) and
 ``majority_accuracy`` (always answering the most frequent action of the *training* samples).
+:func:`history_baseline` is a stronger blind reference: the most frequent next action of the
+training samples after the same last ``k`` actions (which the prompt lists), backing off to
+shorter histories; what a model gains over it must come from the frames or the instruction.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, defaultdict
 from typing import Any
 
 from ..envs.text_actions import parse_action
@@ -75,3 +79,30 @@ def baselines(train_actions: list[str], held_out_actions: list[str]) -> dict[str
         "majority_action": majority,
         "majority_accuracy": sum(a == majority for a in held_out_actions) / n if n else 0.0,
     }
+
+
+def previous_actions(row: dict[str, Any]) -> list[str]:
+    """The demonstrated actions before ``row``'s step (from its ``episode`` and ``step`` columns)."""
+    return list(json.loads(row["episode"])["demonstration"]["actions"][:row["step"]])
+
+
+def history_baseline(train_rows, held_rows, k: int = 3) -> dict[str, Any]:
+    """``history_accuracy``: accuracy on ``held_rows`` of the blind predictor "the training
+    samples' most frequent action after the same last ``k`` previous actions" (backing off to
+    ``k-1``, ... 0 when a history was never seen in training; an episode's first steps, with
+    fewer than ``k`` previous actions, are histories of their own); ``history_k``: ``k``."""
+    tables = [defaultdict(Counter) for _ in range(k + 1)]
+    for row in train_rows:
+        prev = previous_actions(row)
+        for j in range(k + 1):
+            tables[j][tuple(prev[len(prev) - j:]) if j else ()][row["action"]] += 1
+    correct = n = 0
+    for row in held_rows:
+        prev = previous_actions(row)
+        for j in range(k, -1, -1):
+            counts = tables[j].get(tuple(prev[len(prev) - j:]) if j else ())
+            if counts:
+                correct += counts.most_common(1)[0][0] == row["action"]
+                break
+        n += 1
+    return {"history_accuracy": correct / n if n else 0.0, "history_k": k}

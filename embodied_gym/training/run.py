@@ -1,8 +1,10 @@
 """What every training stage shares: its data, its held-out check and its ``metrics.json``.
 
 ``metrics.json`` (written by both stages): ``stage``; ``step_accuracy`` (held-out, every eval
-ref together), ``random_accuracy``, ``majority_accuracy``, ``majority_action``; ``held_out``:
-the same per eval ref (``house-v1:test`` in domain next to ``house-v1:ood``), each with
+ref together), ``random_accuracy``, ``majority_accuracy``, ``majority_action``,
+``history_accuracy`` (the blind previous-actions predictor of
+:func:`~embodied_gym.training.evaluate.history_baseline`); ``held_out``:
+the same per eval ref (``house-v2:test`` in domain next to ``house-v2:ood``), each with
 ``parsed_rate`` and the predicted-action histogram; ``train_samples``; ``train_seconds`` /
 ``eval_seconds``; ``trainable`` parameter counts; the stage's own history (``loss_history`` for
 SFT, ``reward_history`` for GRPO); ``config``: the run config as loaded.
@@ -18,7 +20,7 @@ from typing import Any
 
 from .config import RunConfig
 from .dataset import build_dataset, check_disjoint
-from .evaluate import baselines, spread, step_accuracy
+from .evaluate import baselines, history_baseline, spread, step_accuracy
 
 
 def trainer_kwargs(cfg: RunConfig, out: Path) -> dict[str, Any]:
@@ -71,17 +73,22 @@ def evaluate_held_out(model, processor, cfg: RunConfig, train, held: dict[str, A
     correct = total = 0
     all_actions: list[str] = []
     train_actions = list(train["action"])
+    train_rows = train.select_columns(["episode", "step", "action"])
+    history_correct = 0.0
     for label, ds in held.items():
         res = step_accuracy(model, processor, ds, max_new_tokens=cfg.train.eval_max_new_tokens,
                             batch_size=cfg.train.eval_batch_size)
         res.update(baselines(train_actions, list(ds["action"])))
+        res.update(history_baseline(train_rows, ds.select_columns(["episode", "step", "action"])))
         res.pop("indices", None)
         per[label] = res
         correct += round(res["step_accuracy"] * res["n"])
+        history_correct += res["history_accuracy"] * res["n"]
         total += res["n"]
         all_actions += list(ds["action"])
     out = {"step_accuracy": correct / total if total else 0.0, "n_held_out": total}
     out.update(baselines(train_actions, all_actions))
+    out["history_accuracy"] = round(history_correct / total, 4) if total else 0.0
     out["held_out"] = per
     out["eval_seconds"] = round(time.perf_counter() - t0, 1)
     return out
