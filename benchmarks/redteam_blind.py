@@ -16,9 +16,10 @@ Run (from the repository root, any suite that has ``test`` and ``ood`` splits)::
 steps every episode answering with ``env.unwrapped.oracle_action()`` and records, per question,
 the observation's text (question, the four option lines, instruction, ``query_index``, the
 ``n_queries`` of ``reset``'s info), the spec's ``arrows``, the answer letter, and for pointing the
-env's ground-truth mask (``info["ground_truth_mask"]``) and for boxes the env's ground-truth box
-(``info["ground_truth"]``, the box of the target's live mask, which is what the env scores IoU
-against). Multiple choice is scored as the env scores a bare letter (equality with the answer).
+env's ground-truth mask (``info["privileged"]["ground_truth_mask"]``) and for boxes the env's
+ground-truth box (``info["privileged"]["ground_truth"]``, the box of the target's live mask, which
+is what the env scores IoU against): the evaluator reads ``privileged``, the attacks never do.
+Multiple choice is scored as the env scores a bare letter (equality with the answer).
 
 Multiple-choice attacks (per skill; chance = 1/4):
   * ``letter``    the most frequent answer letter of the skill on the other split.
@@ -39,9 +40,11 @@ Multiple-choice attacks (per skill; chance = 1/4):
                   the arrow geometry in 320x240 pixels (angle, length rank, binned pairwise
                   rotations to the other arrows, symmetry; target-independent).
   * ``lr_struct`` the same model without any option / question words (structure and position only).
-  * ``lr+truth``  ``lr`` plus what the env's ``info["ground_truth"]`` reveals after each answer:
-                  overlap of each option with the true answers of the episode's earlier questions
-                  (reported separately: it shows whether per-step feedback leaks).
+  * ``lr+truth``  ``lr`` plus what the env's *public* ``info`` (everything but ``privileged``)
+                  reveals after each answer: overlap of each option with the true answers of the
+                  episode's earlier questions, where a public info value holds the answer letter
+                  (bear-lh-v2 before the fix had ``info["ground_truth"]``; reported separately: it
+                  shows whether per-step feedback leaks; equal to ``lr`` when nothing leaks).
 Pointing / boxes (per skill; scored with the env's rules: point inside the live mask; box IoU
 >= 0.5 against the live box): ``fixed`` the best point on a 0.02 grid (box: every box on a 0.05
 grid) of the other split; ``template`` the best fixed answer per question template (question
@@ -120,14 +123,19 @@ def collect_bear(suite: str, split: str) -> list[dict[str, Any]]:
                    "options": [re.sub(r"^[A-D]\.\s*", "", o) for o in obs["options"]],
                    "arrows": q.get("arrows"), "answer": q.get("answer") if isinstance(q.get("answer"), str) else None}
             obs, _, done, _, step_info = env.step(u.oracle_action())
-            gt = step_info["ground_truth"]
-            if "ground_truth_mask" in step_info:
-                rec["mask"] = np.asarray(step_info["ground_truth_mask"], bool)
+            evaluator = {**step_info, **(step_info.get("privileged") or {})}  # the evaluator's view
+            gt = evaluator["ground_truth"]
+            if "ground_truth_mask" in evaluator:
+                rec["mask"] = np.asarray(evaluator["ground_truth_mask"], bool)
             elif rec["answer"] is None:
                 rec["box"] = [float(v) for v in gt]
             if rec["answer"] is not None:
+                # what an agent learns after answering: a public info value equal to the answer letter
+                # (``parsed_answer`` echoes the agent's own reply, here the oracle's, so it is not counted)
+                public = {k: v for k, v in step_info.items() if k not in ("privileged", "episode_result", "parsed_answer")}
+                rec["leaky_keys"] = sorted(k for k, v in public.items() if isinstance(v, str) and v == rec["answer"])
                 opts = step_info.get("options") or {}
-                rec["truth_text"] = str(opts.get(rec["answer"], ""))
+                rec["truth_text"] = str(opts.get(rec["answer"], "")) if rec["leaky_keys"] else ""
             out.append(rec)
     env.close()
     return out
@@ -346,6 +354,7 @@ def choice_attacks(train: list[dict[str, Any]], test: list[dict[str, Any]]) -> d
                 continue
             w = fit_logit(i1[a], v1[a], y1[a])
             row[name] = float(np.mean(predict_logit(w, i2[b], v2[b]) == y2[b]))
+        row["leaky_info_keys"] = sorted({k for r, keep in zip(mc_te, b, strict=True) if keep for k in r.get("leaky_keys", [])})
         row["best_fitted_blind"] = max(row["letter"], row["rule"], row["lr"] or 0.0, row["lr_struct"] or 0.0)
         out[skill] = row
     return out
@@ -468,6 +477,8 @@ def print_tables(res: dict[str, Any]) -> None:
             for sk, r in part["choice"].items():
                 print(f"{sk:26s} {r['n']:4d} {r['letter']:6.2f} {r['rule']:6.2f} {r['lr'] or 0:6.2f} {r['lr_struct'] or 0:6.2f} "
                       f"{r['lr+truth'] or 0:6.2f} {r['rule_insplit']:6.2f}  {r['rule_name']}")
+            leaky = sorted({k for r in part["choice"].values() for k in r.get("leaky_info_keys", [])})
+            print(f"public info keys holding the answer letter: {', '.join(leaky) or 'none'}")
             print(f"{'skill':26s} {'n':>4s} {'fixed':>6s} {'templ':>6s} {'insplt':>6s}  fixed answer")
             for sk, r in part["grounding"].items():
                 print(f"{sk:26s} {r['n']:4d} {r['fixed']:6.2f} {r['template']:6.2f} {r['insplit']:6.2f}  {r['fixed_answer']}")

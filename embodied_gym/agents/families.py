@@ -47,7 +47,10 @@ class Family:
     observation. ``step_feedback``: whether the env's ``info["feedback"]`` after each step is kept
     in the agent's memory (closed loop: "TurnLeft succeeded"; question answering has none).
     ``log_fields``: keys of the step's ``info`` copied into each ``steps.jsonl`` step line (for
-    error analysis without a re-run: BEAR's skill, question id, options and ground truth)."""
+    error analysis without a re-run: BEAR's skill, question id, options and ground truth); looked
+    up in the evaluator's view (:func:`embodied_gym.envs.common.evaluator_view`), so a key of
+    the privileged part of ``info`` such as ``ground_truth`` is logged too -- by the runner, into the log,
+    never into anything an agent sees."""
 
     name: str
     prompt: PromptFamily

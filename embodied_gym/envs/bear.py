@@ -31,6 +31,7 @@ from ..episodes.spec import Episode, load_episodes
 from ..rewards.bear import BOX_IOU_THRESHOLD, LETTERS, SKILLS, answer_kind, score_answer
 from ..sims.base import Simulator
 from .common import (
+    PRIVILEGED,
     TEXT_CHARSET,
     EpisodeCycle,
     build_simulator,
@@ -120,12 +121,17 @@ class BearLongHorizonEnv(gym.Env[dict[str, Any], Any]):
     Action: ``Text`` (any string; strings outside the space's charset are accepted too).
     Reward: the step score -- ``1``/``0`` for multiple choice and pointing (the point must land
     on the target's mask), the IoU for boxes. ``info``: ``correct`` (boxes: IoU >= 0.5),
-    ``skill``, ``bear_skill``, ``ground_truth``, ``parsed_answer``, ``score``, ``query_index``,
+    ``skill``, ``bear_skill``, ``parsed_answer``, ``score``, ``query_index``,
     ``question_id`` (``"EPISODE/qN"``), ``options`` (the question's options, ``None`` for
-    coordinates), ``episode_id`` (pointing also ``ground_truth_mask``, the target's ``H x W`` bool
-    mask); at the end also ``episode_success`` (every step correct) and
-    ``episode_result`` ``{"episode_id", "split", "episode_success", "steps": [{"skill",
-    "correct", "score"}]}``.
+    coordinates), ``episode_id``, ``box_iou_threshold``; at the end also ``episode_success``
+    (every step correct) and ``episode_result`` ``{"episode_id", "split", "episode_success",
+    "steps": [{"skill", "correct", "score"}]}``. Of the answer key, only what the reward says
+    is public (whether the agent's own answer was right, and its score).
+
+    ``info["privileged"]``, the evaluator's view that no agent may read (none of embodied-gym's
+    agents does; the runner logs it, reports draw it, ``egym audit`` checks that nothing else
+    public depends on the key): ``ground_truth`` (the answer letter, point or box, from the live
+    render), for pointing also ``ground_truth_mask`` (the target's ``H x W`` bool mask).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2, "family": "bear"}
@@ -302,7 +308,6 @@ class BearLongHorizonEnv(gym.Env[dict[str, Any], Any]):
             "correct": bool(result.correct),
             "skill": query["skill"],
             "bear_skill": query.get("bear_skill", ""),
-            "ground_truth": truth["answer"],
             "parsed_answer": result.parsed,
             "score": float(result.score),
             "query_index": self._q,
@@ -310,9 +315,10 @@ class BearLongHorizonEnv(gym.Env[dict[str, Any], Any]):
             "options": query.get("options") or None,
             "episode_id": self._episode.id,
             "box_iou_threshold": BOX_IOU_THRESHOLD,
+            PRIVILEGED: {"ground_truth": truth["answer"]},
         }
         if truth.get("mask") is not None:  # pointing: the target's pixels (reports draw them)
-            info["ground_truth_mask"] = truth["mask"]
+            info[PRIVILEGED]["ground_truth_mask"] = truth["mask"]
         self._q += 1
         terminated = self._q >= len(self.queries) or (self.stop_on_error and not result.correct)
         if terminated:

@@ -22,7 +22,7 @@ from ..episodes.bear_items import BearItem, load_bear_items
 from ..rewards.bear import BOX_IOU_THRESHOLD
 from ..rewards.bear_protocol import score_bear
 from ..rewards.bear_skills import bear_skill
-from .common import TEXT_CHARSET, EpisodeCycle, check_judge, clean_text, load_frame
+from .common import PRIVILEGED, TEXT_CHARSET, EpisodeCycle, check_judge, clean_text, load_frame
 from .video import read_video_frames
 
 TEXT_MAX = 4096
@@ -69,8 +69,8 @@ class BearSkillEnv(gym.Env[dict[str, Any], Any]):
 
     Action: ``Text``. Reward: the step score (1/0; the IoU for boxes). ``info``: ``correct``
     (boxes: IoU >= 0.5), ``skill``, ``bear_skill`` (``"Pointing/GEN"``), ``parsed_answer``,
-    ``score``, ``ground_truth`` (letter, or ``None`` for mask-scored skills) and
-    ``episode_result`` ``{"episode_id", "split", "episode_success", "steps": [{"skill",
+    ``score``, ``privileged`` (the evaluator's view, never read by an agent: ``{"ground_truth"}``,
+    the letter, or ``None`` for mask-scored skills) and ``episode_result`` ``{"episode_id", "split", "episode_success", "steps": [{"skill",
     "correct", "score"}], "n_queries": 1}`` (``summarize_bear`` aggregates it).
     ``oracle_action()``: the letter, or a point / box read off the mask (an interior pixel /
     the mask's bounding box).
@@ -195,7 +195,7 @@ class BearSkillEnv(gym.Env[dict[str, Any], Any]):
         step = {"skill": item.skill, "correct": bool(result.correct), "score": float(result.score)}
         info = {
             "correct": bool(result.correct), "skill": item.skill, "bear_skill": skill.label,
-            "parsed_answer": result.parsed, "score": float(result.score), "ground_truth": item.answer,
+            "parsed_answer": result.parsed, "score": float(result.score), PRIVILEGED: {"ground_truth": item.answer},
             "episode_id": item.id, "query_index": 0, "box_iou_threshold": BOX_IOU_THRESHOLD,
             "episode_success": bool(result.correct),
             "episode_result": {"episode_id": item.id, "split": item.split, "episode_success": bool(result.correct),

@@ -106,3 +106,18 @@ def build_simulator(backend: str, width: int, height: int, sim_kwargs: Mapping[s
     """The environment's simulator: backend ``backend`` at ``width`` x ``height`` with the
     (already checked) backend arguments."""
     return make_simulator(backend, width=width, height=height, **sim_kwargs)
+
+
+#: the ``info`` key under which every environment of the package puts the evaluator's view:
+#: ground truth and task progress that no agent may read (the runner logs it, reports draw it,
+#: ``egym audit`` reads it); everything else in ``info`` is public
+PRIVILEGED = "privileged"
+
+
+def evaluator_view(info: Mapping[str, Any]) -> dict[str, Any]:
+    """``info`` with the entries of ``info["privileged"]`` lifted to the top level (and the
+    ``privileged`` key itself dropped): what an evaluator, never an agent, reads of a step --
+    e.g. the runner's step log (the family's ``log_fields``) and the reports."""
+    out = {k: v for k, v in info.items() if k != PRIVILEGED}
+    out.update(info.get(PRIVILEGED) or {})
+    return out

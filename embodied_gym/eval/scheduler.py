@@ -9,7 +9,9 @@ writes to ``config.out``:
   "parsed_action", "invalid_action", "reward", "score", "latency_s", "t" (unix time), "prompt_tokens",
   "completion_tokens", "cost", "cached", "attempts", "error", "obs_hash", "terminated",
   "truncated", "feedback"}`` plus the family's ``log_fields`` of ``info`` (BEAR: ``skill``,
-  ``question_id``, ``options``, ``ground_truth``, ...) per step; ``{"type": "infra_failure",
+  ``question_id``, ``options``, ``ground_truth``, ...; read from the evaluator's view
+  :func:`~embodied_gym.envs.common.evaluator_view`, so ``ground_truth`` comes from
+  the privileged part of ``info``; the log is never shown to the agent) per step; ``{"type": "infra_failure",
   "episode_id", "step", "error", "attempts", "t"}`` when no reply of the model came back; and
   ``{"type": "episode", "episode_id", "result"}`` (or ``"error"``, with ``"incomplete": true``
   when infrastructure stopped it) when an episode ends. Every line passes through the
@@ -59,6 +61,7 @@ from typing import Any
 
 from ..agents.base import Agent, AgentFatalError, AgentReply, StepContext
 from ..agents.redact import Redactor
+from ..envs.common import evaluator_view
 from ..envs.contract import EPISODE_RESULT, REPLY_CAP
 from ..sims.base import InfrastructureError
 from .config import ConfigError, EvalConfig
@@ -349,7 +352,8 @@ class _Run:
         t["prompt_tokens"] += 0 if reply.cached else reply.prompt_tokens
         t["completion_tokens"] += 0 if reply.cached else reply.completion_tokens
         t["cost_usd"] += reply.cost
-        extra = {k: jsonable(info[k]) for k in self.log_fields if k in info}
+        seen = evaluator_view(info)  # the log is the evaluator's: ground truth comes from the privileged part
+        extra = {k: jsonable(seen[k]) for k in self.log_fields if k in seen}
         record = {
             **extra,
             "type": "step", "episode_id": ep, "step": step, "request_hash": reply.request_hash,

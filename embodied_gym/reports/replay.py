@@ -12,7 +12,8 @@ Only the Gymnasium API and the simulator interface are used: ``env.unwrapped.epi
 episode specs, for the expert's demonstration path), ``env.unwrapped.sim.pose`` (the agent's
 position after each step) and ``sim.top_down_map`` (the map, rendered three times and composed
 by :func:`~embodied_gym.reports.draw.compose_paths`). A BEAR step's drawn ground truth comes
-from the step's ``info`` (``ground_truth``, ``parsed_answer``, ``ground_truth_mask``).
+from the step's ``info`` (``parsed_answer``; ``ground_truth`` and ``ground_truth_mask`` from
+``info["privileged"]``, the evaluator's view: a report is an evaluator, not an agent).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..envs.common import evaluator_view
 from ..eval.envside import make_env
 from ..eval.runlog import jsonable, obs_hash
 from .draw import compose_paths, draw_grounding, trim
@@ -33,9 +35,10 @@ INFO_KEYS = ("action", "invalid_action", "action_success", "feedback", "success"
 
 
 def _info_subset(info: dict[str, Any]) -> dict[str, Any]:
-    """The :data:`INFO_KEYS` of a step's info; closed-loop progress (``subgoals_met``) is read
-    from ``info["privileged"]``, the evaluator's view (a report is an evaluator, not an agent)."""
-    flat = {**info, **{k: v for k, v in (info.get("privileged") or {}).items() if k == "subgoals_met"}}
+    """The :data:`INFO_KEYS` of a step's info; closed-loop progress (``subgoals_met``) and BEAR's
+    ``ground_truth`` are read from ``info["privileged"]``, the evaluator's view (a report is an
+    evaluator, not an agent; :func:`~embodied_gym.envs.common.evaluator_view`)."""
+    flat = evaluator_view(info)
     return {k: jsonable(flat[k]) for k in INFO_KEYS if k in flat}
 
 
@@ -144,8 +147,9 @@ class EpisodeReplayer:
             frame, text = _image(obs), _text(obs)
             obs, _reward, terminated, truncated, info = self.env.step(rec.get("action") or "")
             if family == "bear":
-                frame = draw_grounding(frame, info.get("ground_truth"), info.get("parsed_answer"),
-                                       info.get("ground_truth_mask"))
+                seen = evaluator_view(info)
+                frame = draw_grounding(frame, seen.get("ground_truth"), seen.get("parsed_answer"),
+                                       seen.get("ground_truth_mask"))
             pos = self._pose_xz()
             if pos is not None and family != "bear":
                 out.agent_path.append(pos)

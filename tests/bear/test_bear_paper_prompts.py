@@ -118,7 +118,7 @@ def test_imported_bear_data_defaults_to_bear_paper_and_merged_is_a_run_option(it
 def test_bear_long_horizon_takes_the_profile_and_falls_back_without_a_description():
     env = gym.make("BearLongHorizon-v0", width=64, height=48)
     obs, _ = env.reset(seed=0)
-    assert obs["description"] == ""  # bear-lh-v1 queries carry none
+    assert obs["description"] == ""  # bear-lh-v2 queries (the default) carry none
     text = _build(obs)[-1]["text"]
     assert text.startswith(obs["question"][:30])
     obs = dict(obs, description="the blue box", skill="relative_direction")

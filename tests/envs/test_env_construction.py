@@ -29,7 +29,7 @@ def test_backend_arguments_the_backend_declares_are_accepted():
 
 
 def test_bear_env_refuses_episodes_of_another_backend():
-    ep = load_episodes("bear-lh-v1:test")[0]
+    ep = load_episodes("bear-lh-v2:test")[0]
     other = dataclasses.replace(ep, backend="thor")
     with pytest.raises(ValueError, match=r"episode .*field 'backend': 'thor' does not match the env's backend 'house'"):
         gym.make("BearLongHorizon-v0", episodes=[other])

@@ -42,7 +42,7 @@ def test_report_pages_load_in_headless_chromium_without_console_errors(tmp_path)
     run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="oracle", out=cl, limit=2, progress=False))
     run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="random", out=tmp_path / "random",
                         limit=2, progress=False))
-    run_eval(EvalConfig(env_id="BearLongHorizon-v0", episodes="bear-lh-v1:test", agent="random", out=bear, limit=1,
+    run_eval(EvalConfig(env_id="BearLongHorizon-v0", episodes="bear-lh-v2:test", agent="random", out=bear, limit=1,
                         progress=False))
     index = write_report_site(ReportConfig(runs=[cl, tmp_path / "random", bear], out=tmp_path / "site", videos=True))
     pages = [index]

@@ -1,4 +1,4 @@
-"""``egym report``: the static site of real runs (oracle on house-v1, random on bear-lh-v1):
+"""``egym report``: the static site of real runs (oracle on house-v1, random on bear-lh-v2):
 every link stays on the machine and resolves, every episode has a page, frames are the replayed
 observations the model saw, maps and BEAR ground truth are drawn, and broken inputs are reported
 on the pages rather than failing the report."""
@@ -28,7 +28,7 @@ def runs(tmp_path_factory):
     run_eval(EvalConfig(env_id="EmbodiedTask-v0", episodes="house-v1:test", agent="oracle", out=cl, limit=2,
                         progress=False))
     bear = base / "random-bear"
-    run_eval(EvalConfig(env_id="BearLongHorizon-v0", episodes="bear-lh-v1:test", agent="random", out=bear, limit=1,
+    run_eval(EvalConfig(env_id="BearLongHorizon-v0", episodes="bear-lh-v2:test", agent="random", out=bear, limit=1,
                         progress=False))
     return cl, bear
 
