@@ -77,6 +77,10 @@ class EvalConfig:
     env_retries: int = _f(2, help="times an episode is retried (from its logged steps) after its worker process or "
                                   "Ray actor died (every episode in flight in a dead worker is lost with it); then it "
                                   "ends incomplete (an infrastructure failure: not scored; --resume retries it)")
+    env_call_timeout: float = _f(120.0, help="with --env-workers or --ray: seconds a worker process (or Ray actor) "
+                                              "with calls to answer may go without replying before it is killed as "
+                                              "hung and restarted; its episodes are retried like those of a crashed "
+                                              "one (an infrastructure failure, never the model's)")
     env_host: Any = _f(None, cli=False, help="(Python only) an embodied_gym.eval.envhost.EnvHost to make the "
                                              "environments, kept running after the run (e.g. warm worker processes "
                                              "shared by several runs of a benchmark); None: made from env_workers / ray")
@@ -101,6 +105,9 @@ class EvalConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(name, f"must be an integer >= 0, got {value!r}")
+        if isinstance(self.env_call_timeout, bool) or not isinstance(self.env_call_timeout, (int, float)) \
+                or not self.env_call_timeout > 0:
+            raise ConfigError("env_call_timeout", f"must be a number of seconds > 0, got {self.env_call_timeout!r}")
         if self.ray is not None and (not isinstance(self.ray, str) or not self.ray):
             raise ConfigError("ray", f"must be 'local' or a Ray address, got {self.ray!r}")
         if not isinstance(self.ray_actor_options, dict):

@@ -131,17 +131,21 @@ class ThreadHost(EnvHost):
 
 
 def make_host(env_id: str, episodes: Any, env_kwargs: dict[str, Any], env_workers: int = 0,
-              ray: str | None = None, ray_actor_options: dict[str, Any] | None = None) -> EnvHost:
+              ray: str | None = None, ray_actor_options: dict[str, Any] | None = None,
+              call_timeout: float | None = None) -> EnvHost:
     """The host for a run: Ray actors when ``ray`` is an address (``"local"`` starts a local Ray
     instance, or joins the one this process already initialised), else ``env_workers`` worker
     processes when >= 1, else the environment thread. ``ray_actor_options``: ``.options()`` of
-    every Ray actor."""
+    every Ray actor. ``call_timeout``: the per-call deadline of worker processes and Ray actors
+    (seconds without an answer before the process/actor is killed as hung and restarted; None:
+    none); the environment thread has none (it cannot be killed)."""
     if ray:
         from .rayhost import RayHost
 
-        return RayHost(env_id, episodes, env_kwargs, address=ray, actor_options=ray_actor_options)
+        return RayHost(env_id, episodes, env_kwargs, address=ray, actor_options=ray_actor_options,
+                       call_timeout=call_timeout)
     if env_workers:
         from .workers import ProcessHost
 
-        return ProcessHost(env_id, episodes, env_kwargs, workers=env_workers)
+        return ProcessHost(env_id, episodes, env_kwargs, workers=env_workers, call_timeout=call_timeout)
     return ThreadHost(env_id, episodes, env_kwargs)

@@ -12,10 +12,15 @@ local one (``ray.init()`` with this machine's CPUs, no dashboard); anything else
 ``ray.init(address=...)`` (``auto``, ``ray://head:10001``). ``actor_options`` go to
 ``.options()`` of every actor (e.g. ``{"num_gpus": 1}`` for AI2-THOR GPU nodes, or
 ``{"resources": {"thor": 1}}``); see docs/SCALING.md.
+
+``call_timeout``: an actor that has not answered a ``reset`` / ``step`` / ``perceive`` call
+within that many seconds is killed as hung (``ray.kill(actor, no_restart=False)``: Ray starts it
+again) and the call fails with ``EnvLost``, like a dead actor's.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from .envhost import EnvHandle, EnvHost, EnvInfo, EnvLost
@@ -65,16 +70,25 @@ def _ray() -> Any:
 
 
 class _RayHandle(EnvHandle):
-    def __init__(self, actor: Any, info: EnvInfo, lost: tuple[type, ...]) -> None:
-        self.actor, self.info, self.lost = actor, info, lost
+    def __init__(self, actor: Any, info: EnvInfo, lost: tuple[type, ...], call_timeout: float | None = None) -> None:
+        self.actor, self.info, self.lost, self.call_timeout = actor, info, lost, call_timeout
         self.deaths = 0
+        self.hangs = 0
 
     async def _call(self, method: str, *args: Any) -> Any:
+        ref = getattr(self.actor, method).remote(*args)
         try:
-            return await getattr(self.actor, method).remote(*args)
+            if self.call_timeout is None or method == "close":
+                return await ref
+            return await asyncio.wait_for(ref, self.call_timeout)
         except self.lost as exc:
             self.deaths += 1
             raise EnvLost(f"Ray env actor died during {method}: {type(exc).__name__}: {exc}", restarted=True) from None
+        except asyncio.TimeoutError:
+            self.hangs += 1
+            _ray().kill(self.actor, no_restart=False)
+            raise EnvLost(f"Ray env actor did not answer {method} within the call deadline ({self.call_timeout:g} s); "
+                          "killed as hung (Ray starts it again)", restarted=True) from None
 
     async def reset(self, episode: str, seed: int, oracle: bool) -> tuple[Any, Any]:
         return await self._call("reset", episode, seed, oracle)
@@ -99,7 +113,7 @@ class RayHost(EnvHost):
     name = "ray"
 
     def __init__(self, env_id: str, episodes: Any, env_kwargs: dict[str, Any], address: str = "local",
-                 actor_options: dict[str, Any] | None = None) -> None:
+                 actor_options: dict[str, Any] | None = None, call_timeout: float | None = None) -> None:
         ray = _ray()
         self.started_here = False
         if not ray.is_initialized():
@@ -109,6 +123,7 @@ class RayHost(EnvHost):
                 ray.init(address=address, log_to_driver=False)
             self.started_here = True
         self.args = (env_id, episodes, dict(env_kwargs))
+        self.call_timeout = call_timeout
         # scheduling only: an actor holds no CPU while it waits, so many fit on a node
         self.options = {"num_cpus": 0, "max_restarts": -1, "max_task_retries": 0, **(actor_options or {})}
         self.actor_class = ray.remote(_EnvActor)
@@ -123,7 +138,7 @@ class RayHost(EnvHost):
             info = await actor.describe.remote()
         except self.lost as exc:
             raise EnvLost(f"Ray env actor could not start: {exc}") from None
-        handle = _RayHandle(actor, info, self.lost)
+        handle = _RayHandle(actor, info, self.lost, self.call_timeout)
         self.handles.append(handle)
         return handle
 
@@ -132,4 +147,5 @@ class RayHost(EnvHost):
             _ray().shutdown()
 
     def stats(self) -> dict[str, Any]:
-        return {"env_host": self.name, "ray_actor_deaths": sum(h.deaths for h in self.handles)}
+        return {"env_host": self.name, "ray_actor_deaths": sum(h.deaths for h in self.handles),
+                "ray_actor_hangs": sum(h.hangs for h in self.handles)}

@@ -112,7 +112,7 @@ class _Run:
         with RunLock(cfg.out):  # one run per --out, for the run's whole life
             self.own_host = cfg.env_host is None
             self.host = make_host(cfg.env_id, cfg.episodes, cfg.env_kwargs, cfg.env_workers, cfg.ray,
-                                  cfg.ray_actor_options) \
+                                  cfg.ray_actor_options, cfg.env_call_timeout) \
                 if self.own_host else cfg.env_host
             try:
                 first = await self.host.make()

@@ -12,6 +12,14 @@ A worker that dies (a segfault in a driver, the OOM killer, ``os._exit``) fails 
 flight with :class:`~embodied_gym.eval.envhost.EnvLost`; the next call starts a new process
 (at most ``max_restarts`` times per worker, then every call fails with ``EnvLost``), and each
 handle makes its environment again there before its next call.
+
+A worker that is alive but does not answer (a deadlocked driver, an endless loop in an env) is
+caught by the per-call deadline ``call_timeout``: when a worker with calls to answer has sent no
+reply for ``call_timeout`` seconds (counted from its last reply, or from the call that found it
+idle, so a long queue of quick calls is not a hang), it is killed (``SIGKILL``) and handled as a
+dead one: every call in flight fails with ``EnvLost`` (an infrastructure failure, never the
+model's), the next call restarts it. A freshly started worker gets :data:`STARTUP_GRACE` more
+seconds for its first answer (a new interpreter, imports, the first OpenGL context).
 """
 
 from __future__ import annotations
@@ -22,11 +30,15 @@ import logging
 import multiprocessing as mp
 import pickle
 import threading
+import time
 from typing import Any
 
 from .envhost import EnvHandle, EnvHost, EnvInfo, EnvLost, describe
 
 log = logging.getLogger("embodied_gym.eval")
+
+#: seconds added to ``call_timeout`` for the first answer of a newly started worker process
+STARTUP_GRACE = 60.0
 
 
 def _serve(conn: Any) -> None:
@@ -81,8 +93,8 @@ def _portable(exc: BaseException) -> BaseException:
 class _Worker:
     """One worker process and its pipe, restarted on demand after it died."""
 
-    def __init__(self, index: int, max_restarts: int) -> None:
-        self.index, self.max_restarts = index, max_restarts
+    def __init__(self, index: int, max_restarts: int, call_timeout: float | None = None) -> None:
+        self.index, self.max_restarts, self.call_timeout = index, max_restarts, call_timeout
         self.ctx = mp.get_context("spawn")
         self.generation = 0  # incremented at every start: handles re-make their env after a restart
         self.restarts = -1
@@ -92,6 +104,9 @@ class _Worker:
         self.lock = threading.Lock()
         self.ids = itertools.count()
         self.alive = False
+        self.progress = 0.0  # monotonic time of the last sign of life: a reply, or a call sent to an idle worker
+        self.hangs = 0  # processes killed for not answering within call_timeout
+        self.killed: dict[int, str] = {}  # pid -> why this host killed it (for the EnvLost messages)
 
     def _start(self) -> None:
         if self.restarts >= self.max_restarts:
@@ -102,6 +117,7 @@ class _Worker:
         self.proc.start()
         child.close()
         self.conn, self.alive = parent, True
+        self.progress = time.monotonic() + STARTUP_GRACE
         self.generation += 1
         self.restarts += 1
         threading.Thread(target=self._read, args=(parent, self.proc), name=f"egym-env-reader-{self.index}",
@@ -118,6 +134,7 @@ class _Worker:
                 continue
             with self.lock:
                 waiter = self.pending.pop(rid, None)
+                self.progress = time.monotonic()  # (this also ends a new worker's start-up grace)
             if waiter is not None:
                 loop, fut = waiter
                 loop.call_soon_threadsafe(_settle, fut, ok, value)
@@ -127,9 +144,10 @@ class _Worker:
                 self.alive = False
             lost, self.pending = self.pending, {}
         code = proc.exitcode
+        why = self.killed.pop(proc.pid, None) or f"died during the call (exit code {code})"
         for loop, fut in lost.values():
             loop.call_soon_threadsafe(_settle, fut, False, EnvLost(
-                f"env worker {self.index} (pid {proc.pid}) died during the call (exit code {code})", restarted=True))
+                f"env worker {self.index} (pid {proc.pid}) {why}", restarted=True))
 
     async def call(self, slot: int, op: str, *args: Any) -> Any:
         with self.lock:
@@ -138,8 +156,10 @@ class _Worker:
             loop = asyncio.get_running_loop()
             fut = loop.create_future()
             rid = next(self.ids)
+            if not self.pending:  # an idle worker: its deadline counts from this call
+                self.progress = max(self.progress, time.monotonic())
             self.pending[rid] = (loop, fut)
-            conn = self.conn
+            conn, proc = self.conn, self.proc
         try:
             conn.send((rid, slot, op, args))
         except (OSError, ValueError) as exc:  # the pipe broke: the reader fails the call
@@ -147,7 +167,34 @@ class _Worker:
                 self.pending.pop(rid, None)
                 self.alive = False
             raise EnvLost(f"env worker {self.index} is gone: {exc!r}", restarted=True) from None
-        return await fut
+        if self.call_timeout is None:
+            return await fut
+        while not fut.done():
+            left = self.progress + self.call_timeout - time.monotonic()
+            if left > 0:
+                await asyncio.wait({fut}, timeout=left)
+                continue
+            self._kill_hung(proc, op)
+            await asyncio.wait({fut}, timeout=30.0)  # the reader fails every call in flight once it is gone
+            if not fut.done():
+                with self.lock:
+                    self.pending.pop(rid, None)
+                raise EnvLost(f"env worker {self.index} (pid {proc.pid}) did not answer {op} and could not be "
+                              "reaped", restarted=True)
+        return fut.result()
+
+    def _kill_hung(self, proc: Any, op: str) -> None:
+        """Kill ``proc`` (still this worker's process) for not answering; its reader thread then
+        fails every call in flight with :class:`EnvLost` and the next call restarts it."""
+        with self.lock:
+            if proc is not self.proc or proc.pid in self.killed or not proc.is_alive():
+                return
+            self.killed[proc.pid] = (f"did not answer within the call deadline ({self.call_timeout:g} s without a "
+                                     f"reply, during {op}); killed as hung")
+            self.hangs += 1
+        log.warning("env worker %d (pid %d) has not answered for %g s (during %s): killing it", self.index, proc.pid,
+                    self.call_timeout, op)
+        proc.kill()
 
     def stop(self) -> None:
         if self.proc is None:
@@ -211,16 +258,20 @@ class _ProcessHandle(EnvHandle):
 
 class ProcessHost(EnvHost):
     """``workers`` worker processes; handle ``i`` lives in worker ``i % workers``.
-    ``max_restarts``: restarts allowed per worker."""
+    ``max_restarts``: restarts allowed per worker. ``call_timeout``: seconds a worker with calls
+    to answer may go without replying before it is killed as hung (None: no deadline); see the
+    module docstring."""
 
     name = "processes"
 
     def __init__(self, env_id: str, episodes: Any, env_kwargs: dict[str, Any], workers: int,
-                 max_restarts: int = 10) -> None:
+                 max_restarts: int = 10, call_timeout: float | None = None) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"env_workers must be an integer >= 1, got {workers!r}")
+        if call_timeout is not None and not call_timeout > 0:
+            raise ValueError(f"env_call_timeout must be > 0 seconds, got {call_timeout!r}")
         self.make_args = (env_id, episodes, dict(env_kwargs))
-        self.workers = [_Worker(i, max_restarts) for i in range(workers)]
+        self.workers = [_Worker(i, max_restarts, call_timeout) for i in range(workers)]
         self.slots = itertools.count()
 
     async def make(self) -> EnvHandle:
@@ -234,4 +285,5 @@ class ProcessHost(EnvHost):
 
     def stats(self) -> dict[str, Any]:
         return {"env_host": self.name, "env_workers": len(self.workers),
-                "env_worker_restarts": sum(max(0, w.restarts) for w in self.workers)}
+                "env_worker_restarts": sum(max(0, w.restarts) for w in self.workers),
+                "env_worker_hangs": sum(w.hangs for w in self.workers)}

@@ -2,11 +2,14 @@
 ``step`` of one episode, as a segfaulting driver or the OOM killer would, and records the pid of
 the process it ran in. ``crash_marker``: a file path; the env crashes only while the file does
 not exist and creates it first (so it crashes once per marker), unless ``always`` is set.
+``hang``: seconds the process first stays alive without answering (it sleeps in ``step``, as a
+deadlocked driver would) before it exits; 0: it exits at once.
 Importing this module registers the id (``gym.make("crash_env:EgymCrash-v0")``)."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import gymnasium as gym
@@ -15,9 +18,9 @@ import toy_env
 
 class CrashEnv(toy_env.ToyEnv):
     def __init__(self, episodes=6, crash_episode: str = "", crash_step: int = 2, crash_marker: str = "",
-                 always: bool = False, **kwargs):
+                 always: bool = False, hang: float = 0.0, **kwargs):
         super().__init__(episodes, **kwargs)
-        self.crash_episode, self.crash_step, self.always = crash_episode, crash_step, always
+        self.crash_episode, self.crash_step, self.always, self.hang = crash_episode, crash_step, always, hang
         self.crash_marker = Path(crash_marker) if crash_marker else None
 
     def step(self, action):
@@ -25,6 +28,7 @@ class CrashEnv(toy_env.ToyEnv):
             if self.always or (self.crash_marker is not None and not self.crash_marker.exists()):
                 if self.crash_marker is not None:
                     self.crash_marker.touch()
+                time.sleep(self.hang)
                 os._exit(3)
         obs, reward, terminated, truncated, info = super().step(action)
         if "episode_result" in info:

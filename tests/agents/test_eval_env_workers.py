@@ -2,7 +2,8 @@
 loop's process), give the same results as the environment thread, and a worker that dies mid
 episode is restarted: the episode is retried from its logged steps (each step logged once) or,
 when it keeps dying, recorded as an infrastructure failure that is not scored while the other
-episodes finish."""
+episodes finish. A worker that stays alive but stops answering (hung) is killed at the per-call
+deadline (``env_call_timeout``) and then treated like a dead one."""
 
 from __future__ import annotations
 
@@ -66,11 +67,44 @@ def test_an_episode_that_keeps_killing_its_worker_is_an_infrastructure_failure(t
     assert summary["run"]["env_worker_restarts"] >= 1  # 2 deaths; the second needed no restart (run over)
 
 
+def test_a_hung_worker_is_killed_at_the_call_deadline_restarted_and_the_episode_retried(tmp_path):
+    """A real worker process that stays alive but never answers (it sleeps 60 s in ``step``) is
+    killed once it has sent no reply for ``env_call_timeout`` seconds; the worker restarts, every
+    episode it held is retried from its logged steps, and the figures equal the thread run's.
+    (Without the deadline the process would exit after 60 s and the errors would say "died
+    during the call", not "killed as hung".)"""
+    marker = tmp_path / "hung-once"
+    local = _run(tmp_path / "thread")
+    out = tmp_path / "hang"
+    summary = _run(out, env_workers=2, env_call_timeout=3.0,
+                   env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker), "hang": 60})
+    assert marker.exists()  # it did hang
+    assert summary["run"]["env_worker_hangs"] == 1 and summary["run"]["env_worker_restarts"] == 1
+    infra = [r for r in _records(out) if r["type"] == "infra_failure"]
+    assert infra and all("killed as hung" in r["error"] for r in infra)
+    assert summary["overall"] == local["overall"] and summary["run"]["n_errors"] == 0
+    steps = Counter((r["episode_id"], r["step"]) for r in _records(out) if r["type"] == "step")
+    assert max(steps.values()) == 1 and summary["run"]["steps"] == local["run"]["steps"]
+
+
+def test_an_episode_whose_worker_keeps_hanging_is_an_infrastructure_failure_not_the_models(tmp_path):
+    out = tmp_path / "always-hangs"
+    summary = _run(out, env_workers=3, env_retries=1, env_call_timeout=2.0,
+                   env_kwargs={"crash_episode": "toy-001", "always": True, "hang": 60})
+    assert summary["run"]["n_errors"] == 1 and summary["overall"]["n"] == 5  # not scored
+    assert summary["run"]["env_worker_hangs"] == 2
+    final = [r for r in _records(out) if r["type"] == "episode" and r["episode_id"] == "toy-001"][-1]
+    assert final["incomplete"] is True and "killed as hung" in final["error"] and final["result"] is None
+
+
 def test_flags_and_bad_values(tmp_path, capsys):
     with pytest.raises(ConfigError, match="env_workers"):
         EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, env_workers=-1)
     with pytest.raises(ConfigError, match="env_workers"):
         EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, env_workers=2, ray="local")
+    for bad in (0, -1.0, "5", True):
+        with pytest.raises(ConfigError, match="env_call_timeout"):
+            EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, env_workers=2, env_call_timeout=bad)
     with pytest.raises(ConfigError, match="ray_actor_options"):
         EvalConfig(env_id=ENV, episodes=2, agent="oracle", out=tmp_path, ray="local", ray_actor_options=[1])
     from embodied_gym.cli import build_parser
@@ -80,6 +114,9 @@ def test_flags_and_bad_values(tmp_path, capsys):
     args = build_parser().parse_args(["eval", "--env", ENV, "--episodes", "x", "--agent", "oracle", "--out", "o",
                                       "--ray", "ray://head:10001", "--ray-actor-options", '{"num_gpus": 1}'])
     assert (args.ray, args.ray_actor_options) == ("ray://head:10001", {"num_gpus": 1})
+    args = build_parser().parse_args(["eval", "--env", ENV, "--episodes", "x", "--agent", "oracle", "--out", "o",
+                                      "--env-workers", "2", "--env-call-timeout", "7.5"])
+    assert args.env_call_timeout == 7.5
     assert main(["eval", "--env", ENV, "--episodes", "toy:2", "--agent", "oracle", "--out", str(tmp_path / "r"),
                  "--env-workers", "1", "--no-progress"]) == 0
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["run"]["env_workers"] == 1

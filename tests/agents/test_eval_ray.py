@@ -82,3 +82,26 @@ def test_a_dead_actor_is_restarted_and_its_episode_retried(local_ray, tmp_path):
     steps = Counter((r["episode_id"], r["step"]) for r in map(json.loads, (out / "steps.jsonl").read_text().splitlines())
                     if r["type"] == "step")
     assert max(steps.values()) == 1
+
+
+@pytest.mark.slow
+def test_a_hung_actor_is_killed_at_the_call_deadline_and_its_episode_retried(local_ray, tmp_path):
+    """An actor that stays alive but does not answer (``step`` sleeps 60 s) is killed at
+    ``env_call_timeout``, restarted by Ray, and its episode retried: no error, every step logged once."""
+    import crash_env  # noqa: F401
+
+    marker = tmp_path / "hung-once"
+    env = "crash_env:EgymCrash-v0"
+    local = run_eval(EvalConfig(env_id=env, episodes=6, agent="oracle", out=tmp_path / "local", concurrency=2,
+                                progress=False))
+    out = tmp_path / "ray"
+    summary = run_eval(EvalConfig(env_id=env, episodes=6, agent="oracle", out=out, concurrency=2, progress=False,
+                                  ray="local", env_call_timeout=5.0,
+                                  env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker), "hang": 60}))
+    assert marker.exists()
+    assert summary["run"]["ray_actor_hangs"] == 1 and summary["run"]["n_errors"] == 0
+    assert summary["overall"] == local["overall"]
+    records = [json.loads(x) for x in (out / "steps.jsonl").read_text().splitlines()]
+    assert any("killed as hung" in r["error"] for r in records if r["type"] == "infra_failure")
+    steps = Counter((r["episode_id"], r["step"]) for r in records if r["type"] == "step")
+    assert max(steps.values()) == 1
