@@ -82,10 +82,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return 130
     print(json.dumps(summary.get("overall", summary), indent=2))
     if args.videos:  # replays the finished run's episodes (the rollout itself is not slowed down)
-        from .reports.video import write_run_videos
+        from .reports.video import mp4_missing, write_run_videos
 
         paths = write_run_videos(config.out)
-        print(f"egym eval: {len(paths)} episode video(s) in {config.out / 'videos'}", file=sys.stderr)
+        print(f"egym eval: {len(paths)} episode video file(s) in {config.out / 'videos'}"
+              + (f" (GIF only: {mp4_missing()})" if mp4_missing() else ""), file=sys.stderr)
     run = summary.get("run") or {}
     n_errors, n_incomplete = int(run.get("n_errors") or 0), int(run.get("n_incomplete") or 0)
     if n_errors:  # the run survived them, but a script reading only stdout would not notice
@@ -286,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_dataclass_arguments(p, EvalConfig)  # one flag per field, help from the field's metadata
     p.add_argument("--videos", action="store_true",
-                   help="after the run, write OUT/videos/EPISODE.gif with step, action and reasoning overlaid")
+                   help="after the run, write OUT/videos/EPISODE.gif and .mp4 with step, action and reasoning "
+                        "overlaid (MP4 needs imageio-ffmpeg: the 'video' extra)")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("import", help="import released real data (EmbRACE-3K episodes, BEAR's benchmark)")
@@ -325,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder (index.html and one page per episode)")
     p.add_argument("--no-frames", action="store_true", help="do not replay episodes for frames and maps (fast)")
     p.add_argument("--max-episodes", type=int, default=None, help="replay at most N episodes per run (default: all)")
-    p.add_argument("--videos", action="store_true", help="also write an animated GIF per episode")
+    p.add_argument("--videos", action="store_true", help="also write an MP4 video (shown in the page) and an "
+                   "animated GIF per episode")
     p.add_argument("--page-size", type=int, default=50, help="episodes per page of the episode lists")
     p.add_argument("--screenshot", default=None, metavar="PNG", help="also save a screenshot of index.html (headless Chromium)")
     p.set_defaults(func=_cmd_report)

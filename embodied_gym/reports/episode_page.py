@@ -25,7 +25,8 @@ LETTERS = string.ascii_uppercase  # option letters (BEAR has 4, some skill items
 class EpisodeLinks:
     """Relative links of an episode page: ``index`` (the report's index), ``listing`` (the run's
     episode list page holding it), ``prev`` / ``next`` (neighbouring episode pages or ``None``),
-    ``map`` / ``video`` (images or ``None``), ``image_for`` (step index -> frame link or ``None``)."""
+    ``map`` / ``video`` (images or ``None``), ``image_for`` (step index -> frame link or ``None``),
+    ``mp4`` (the episode's MP4, shown in a ``<video>`` element, or ``None``)."""
 
     index: str
     listing: str
@@ -34,6 +35,7 @@ class EpisodeLinks:
     map: str | None
     video: str | None
     image_for: Callable[[int], str | None]
+    mp4: str | None = None
 
 
 def _options(options: list[Any], truth: Any, chosen: Any) -> str:
@@ -131,8 +133,14 @@ def episode_html(run: Run, episode_id: str, links: EpisodeLinks, replay: Episode
                         '<span style="background:#dc28c8"></span>expert (demonstration)'
                         '<span style="background:#ff8c00"></span>agent at the end</div>')
             body.append(f'<img src="{esc(links.map)}" alt="top-down map" style="max-width:480px">')
+        if links.mp4:
+            body.append(f' <video src="{esc(links.mp4)}" controls loop muted playsinline preload="metadata">'
+                        f'</video>')
         if links.video:
-            body.append(f' <img src="{esc(links.video)}" alt="episode video" loading="lazy">')
+            if links.mp4:
+                body.append(f'<p><a href="{esc(links.video)}">animated GIF</a> of the same frames</p>')
+            else:
+                body.append(f' <img src="{esc(links.video)}" alt="episode video" loading="lazy">')
     records = run.steps.get(episode_id, [])
     views = {s.index: s for s in replay.steps} if replay is not None else {}
     body.append(f"<h2>Steps ({len(records)})</h2>")

@@ -9,7 +9,8 @@ from a network, there is no JavaScript)::
     <run>/episodes-<k>.html            the run's episodes, ``page_size`` per page, thumbnails
     <run>/ep/<episode>.html            one page per episode (episode_page.py)
     <run>/img/<episode>/NNN.jpg        the frame the model saw at each step; map.png; thumb.jpg;
-                                       video.gif (with ``videos``)
+                                       video.gif, video.mp4 (with ``videos``; MP4
+                                       when imageio-ffmpeg is installed)
 
 Figures come from each run's ``summary.json`` (every ``by_*`` group it has, read generically);
 the confidence intervals beside them are bootstrap intervals over episodes
@@ -241,7 +242,7 @@ class _RunWriter:
                 log.warning("%s: replay of %s failed: %r", self.run.path, ep, exc)
                 error = f"{type(exc).__name__}: {exc}"
         frames: dict[int, str] = {}
-        map_link = video_link = None
+        map_link = video_link = mp4_link = None
         if replay is not None:
             if img_dir.exists():
                 shutil.rmtree(img_dir)
@@ -256,15 +257,18 @@ class _RunWriter:
                 _save(replay.map, img_dir / "map.png")
                 map_link = f"../img/{s}/map.png"
             if self.cfg.videos and replay.steps:
-                from .video import write_gif
+                from .video import mp4_missing, write_gif, write_mp4
 
                 write_gif(replay, img_dir / "video.gif")
                 video_link = f"../img/{s}/video.gif"
+                if mp4_missing() is None:
+                    write_mp4(replay, img_dir / "video.mp4")
+                    mp4_link = f"../img/{s}/video.mp4"
         links = EpisodeLinks(
             index="../../index.html", listing=f"../episodes-{page_no}.html",
             prev=f"{slug(eps[i - 1])}.html" if i > 0 else None,
             next=f"{slug(eps[i + 1])}.html" if i + 1 < len(eps) else None,
-            map=map_link, video=video_link, image_for=frames.get)
+            map=map_link, video=video_link, image_for=frames.get, mp4=mp4_link)
         html_text = episode_html(self.run, ep, links, replay, error)
         (self.dir / "ep" / f"{s}.html").write_text(html_text, encoding="utf-8")
 

@@ -1,5 +1,7 @@
-"""Episode videos: animated GIFs (imageio) of replayed episodes with the step, the action and the
-model's reasoning overlaid under each frame.
+"""Episode videos: animated GIFs and H.264 MP4s (imageio; MP4 through the ``imageio-ffmpeg``
+wheel, extra ``video``) of replayed episodes with the step, the action and the model's reasoning
+overlaid under each frame. Both hold the same frames: one per step plus the end, each on screen
+``FRAME_SECONDS``; the MP4 (``yuv420p``, ``faststart``) plays in browsers' ``<video>``.
 
 :func:`write_run_videos` is what ``egym eval --videos`` runs after the evaluation (it replays the
 finished run's episodes, :mod:`~embodied_gym.reports.replay`, so the rollout itself is not
@@ -59,14 +61,54 @@ def write_gif(replay: EpisodeReplay, path: str | Path, seconds: float = FRAME_SE
     return p
 
 
-def write_run_videos(run_dir: str | Path, out: str | Path | None = None, limit: int | None = None) -> list[Path]:
-    """A GIF per finished or logged episode of the run in ``run_dir`` (at most ``limit``),
-    written to ``out`` (default ``run_dir/videos``) as ``<episode id>.gif``; returns the paths."""
+def mp4_missing() -> str | None:
+    """Why MP4s cannot be written here (the ``imageio-ffmpeg`` wheel is missing), or ``None``."""
+    try:
+        import imageio_ffmpeg
+
+        imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as exc:  # noqa: BLE001 -- not installed, or its ffmpeg binary is unusable
+        return f"MP4 videos need the imageio-ffmpeg wheel: pip install 'embodied-gym[video]' ({exc})"
+    return None
+
+
+def write_mp4(replay: EpisodeReplay, path: str | Path, seconds: float = FRAME_SECONDS) -> Path:
+    """Write the episode's captioned frames as an H.264 MP4 at ``path``: one video frame per GIF
+    frame at ``1 / seconds`` frames per second; frames are padded (black, right and bottom) to
+    multiples of 16 pixels, the codec's block size, never scaled."""
+    why = mp4_missing()
+    if why:
+        raise RuntimeError(why)
+    frames = video_frames(replay)
+    if not frames:
+        raise ValueError(f"episode {replay.episode_id!r}: no logged steps, nothing to encode")
+    stack = np.stack(frames)
+    h, w = stack.shape[1:3]
+    stack = np.pad(stack, ((0, 0), (0, -h % 16), (0, -w % 16), (0, 0)))
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(p, stack, plugin="FFMPEG", extension=".mp4", fps=1.0 / seconds, codec="libx264",
+                pixelformat="yuv420p", macro_block_size=16, output_params=["-movflags", "+faststart"])
+    return p
+
+
+def write_run_videos(run_dir: str | Path, out: str | Path | None = None, limit: int | None = None,
+                     mp4: bool | None = None) -> list[Path]:
+    """A GIF and an MP4 per finished or logged episode of the run in ``run_dir`` (at most
+    ``limit``), written to ``out`` (default ``run_dir/videos``) as ``<episode id>.gif`` / ``.mp4``;
+    returns the paths. ``mp4``: None writes MP4s when :func:`mp4_missing` allows, True requires
+    them (``RuntimeError`` naming the missing wheel), False writes GIFs only."""
+    if mp4 and mp4_missing():
+        raise RuntimeError(mp4_missing())
+    mp4 = (mp4_missing() is None) if mp4 is None else mp4
     run = load_run(run_dir)
     out_dir = Path(out) if out is not None else run.path / "videos"
     paths = []
     with EpisodeReplayer(run) as replayer:
         for ep in run.order[:limit]:
             if run.steps.get(ep):
-                paths.append(write_gif(replayer.replay(ep), out_dir / f"{slug(ep)}.gif"))
+                replay = replayer.replay(ep)
+                paths.append(write_gif(replay, out_dir / f"{slug(ep)}.gif"))
+                if mp4:
+                    paths.append(write_mp4(replay, out_dir / f"{slug(ep)}.mp4"))
     return paths

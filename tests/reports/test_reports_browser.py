@@ -1,6 +1,7 @@
 """The report in a real browser: headless Debian Chromium (Selenium) opens the index and an
 episode page of each run from disk with no console errors (a missing image or a blocked request
-is a console error), the tables have rows, every image decodes, and a screenshot of the index is
+is a console error), the tables have rows, every image decodes, an episode's MP4 plays in a
+``<video>`` (metadata loaded: its size and a duration of 0.8 s per frame), and a screenshot of the index is
 kept as a test artefact (``$EGYM_TEST_ARTIFACTS`` or ``test-artifacts/`` at the repository root)."""
 
 from __future__ import annotations
@@ -30,6 +31,22 @@ def _wait_images(driver, timeout=20.0):
     while True:
         state = driver.execute_script(ALL_IMAGES_DECODED)
         if all(done for _, done, _ in state) or time.time() > end:
+            return state
+        time.sleep(0.2)
+
+
+VIDEO_STATE = """
+const v = document.querySelector('video');
+return v && {ready: v.readyState, duration: v.duration, error: v.error && v.error.code, width: v.videoWidth};
+"""
+
+
+def _wait_video(driver, timeout=20.0):
+    end = time.time() + timeout
+    while True:
+        state = driver.execute_script(VIDEO_STATE)
+        assert state is not None, "no <video> element"
+        if state["ready"] >= 1 or state["error"] is not None or time.time() > end:
             return state
         time.sleep(0.2)
 
@@ -70,6 +87,11 @@ def test_report_pages_load_in_headless_chromium_without_console_errors(tmp_path)
                 driver.set_window_size(1280, 1600)
                 driver.save_screenshot(str(ARTIFACTS / "report-index.png"))
             elif "/ep/" in str(page):
+                if page.parent.parent.name == "oracle":  # the episode's MP4 plays in Chromium's <video>
+                    video = _wait_video(driver)
+                    n = len(load_run(cl).steps[load_run(cl).order[0]])
+                    assert video["error"] is None and video["ready"] >= 1, f"{page}: video not playable: {video}"
+                    assert video["width"] == 320 and abs(video["duration"] - 0.8 * (n + 1)) < 0.05, video
                 driver.set_window_size(1280, 1600)
                 driver.save_screenshot(str(ARTIFACTS / f"report-{page.parent.parent.name}-episode.png"))
     assert (ARTIFACTS / "report-index.png").stat().st_size > 10_000

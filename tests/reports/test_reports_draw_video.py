@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import imageio.v3 as iio
 import numpy as np
+import pytest
 
 from embodied_gym.reports.draw import ANSWER, EXPERT, TRUTH, caption, compose_paths, draw_grounding
 
@@ -44,9 +45,10 @@ def test_caption_band_and_gif(tmp_path):
     assert iio.imread(tmp_path / "x.gif", index=None).shape[0] == 2
 
 
-def test_eval_videos_writes_a_captioned_gif_per_episode(tmp_path):
-    """``egym eval --videos``: one GIF per episode, a frame per step plus the end, each taller
-    than the env's 240-pixel frame by the caption band."""
+def test_eval_videos_writes_a_captioned_gif_and_mp4_per_episode(tmp_path):
+    """``egym eval --videos``: one GIF and one MP4 per episode, a frame per step plus the end, each
+    taller than the env's 240-pixel frame by the caption band; the MP4 decodes (H.264) to exactly
+    that many frames, showing the GIF's pictures with their overlays."""
     import json
 
     from embodied_gym.cli import main
@@ -59,6 +61,27 @@ def test_eval_videos_writes_a_captioned_gif_per_episode(tmp_path):
     frames = iio.imread(gif, index=None)
     assert frames.shape[1] > 240 and frames.shape[2] == 320
     assert 2 <= frames.shape[0] <= len(steps) + 1  # identical consecutive frames may be merged by the GIF writer
+    (mp4,) = (out / "videos").glob("*.mp4")
+    assert mp4.stem == gif.stem
+    video = iio.imread(mp4, plugin="FFMPEG", index=None)
+    assert video.shape[0] == len(steps) + 1  # a frame per step plus the end, none merged or dropped
+    assert video.shape[1] % 16 == 0 and video.shape[1] >= frames.shape[1] and video.shape[2] == 320
+    first = video[0, : frames.shape[1]].astype(float)
+    assert np.abs(first - frames[0]).mean() < 8  # lossy H.264, same captioned picture
+    band = video[0, 240 : frames.shape[1]]
+    assert band.max() > 200  # the overlay text survived the encoding
+    assert iio.immeta(mp4, plugin="FFMPEG")["codec"] == "h264"
+
+
+def test_mp4_needs_imageio_ffmpeg_and_says_so(tmp_path, monkeypatch):
+    """Where the imageio-ffmpeg wheel is missing, asking for MP4s is an error naming the extra;
+    the default writes GIFs only."""
+    import embodied_gym.reports.video as video
+
+    monkeypatch.setattr(video, "mp4_missing", lambda: "MP4 videos need the imageio-ffmpeg wheel: pip install "
+                        "'embodied-gym[video]'")
+    with pytest.raises(RuntimeError, match="embodied-gym\\[video\\]"):
+        video.write_run_videos(tmp_path, mp4=True)
 
 
 def test_trim_keeps_content_and_a_margin():

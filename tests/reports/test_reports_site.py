@@ -68,6 +68,9 @@ def test_closed_loop_page_shows_each_step_frame_action_feedback_and_map(runs, si
         assert rec["feedback"] in html
     assert (site / "oracle-cl" / "img" / slug(ep) / "map.png").exists()
     assert "expert (demonstration)" in html and "video.gif" in html
+    # the MP4 plays in the page (an HTML5 <video> of a file in the site, nothing off the machine)
+    assert f'<video src="../img/{slug(ep)}/video.mp4"' in html
+    assert (site / "oracle-cl" / "img" / slug(ep) / "video.mp4").stat().st_size > 1000
     # the frame of step 0 is the observation the model saw after reset
     import gymnasium as gym
 
