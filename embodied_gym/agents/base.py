@@ -72,6 +72,12 @@ class Agent(ABC):
     #: when true, the runner fills ``ctx.scene`` with ``env.unwrapped.perception_state()`` (privileged
     #: ground truth of the current frame) before each step
     needs_scene: bool = False
+    #: an agent that encodes observation frames itself (API models: JPEG data URLs) may expose its
+    #: encoder here: an object with ``spec`` (the arguments of
+    #: :func:`~embodied_gym.agents.frame_encoding.encode_image` after the image) and
+    #: ``prime(image, encoded)``; hosts that run environments in other processes then encode each
+    #: new frame there and prime it (a cache, never a change of what the model is sent)
+    frame_encoder: Any = None
 
     def waiting_for(self) -> str | None:
         """What the agent's longest-waiting call is waiting for, e.g. ``"openai:gpt-4o: 75 s,

@@ -33,27 +33,21 @@ reaches a log). ``blind=True`` makes the text-only baseline: same model, no imag
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
-import hashlib
-import io
 import json
 import math
 import random
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import numpy as np
 import openai
 from openai.types.chat import ChatCompletion
 
-from ..envs.images import to_pil
 from ..envs.prompts import PromptBuilder
 from .base import Agent, AgentFatalError, AgentReply, StepContext
 from .cache import ResponseCache, request_key
+from .frame_encoding import ImageEncoder, encode_image  # noqa: F401  (encode_image: re-exported)
 from .redact import Redactor
 from .settings import AgentSettings, Pricing
 
@@ -173,43 +167,6 @@ def _is_connect_error(exc: BaseException) -> bool:
     return cause is None or type(cause).__name__ in ("ConnectError", "ConnectTimeout")
 
 
-class ImageEncoder:
-    """H x W x 3 uint8 arrays -> data URLs (resized, JPEG/PNG).
-
-    Encodings are memoised by array identity (the runner passes the same array objects for the
-    history frames of later steps, and never mutates observations), so each frame is compressed once."""
-
-    def __init__(self, max_side: int, fmt: str = "jpeg", quality: int = 90, memo: int = 256) -> None:
-        self.max_side, self.fmt, self.quality = max_side, fmt, quality
-        self._memo: OrderedDict[int, tuple[weakref.ref, tuple[str, str]]] = OrderedDict()
-        self._memo_size = memo
-
-    def encode(self, image: np.ndarray) -> tuple[str, str]:
-        """``(data_url, placeholder)``; the placeholder names size and content hash for logs."""
-        hit = self._memo.get(id(image))
-        if hit is not None and hit[0]() is image:
-            self._memo.move_to_end(id(image))
-            return hit[1]
-        pil = to_pil(image, self.max_side)
-        buf = io.BytesIO()
-        if self.fmt == "png":
-            pil.save(buf, format="PNG")
-            mime = "image/png"
-        else:
-            pil.save(buf, format="JPEG", quality=self.quality)
-            mime = "image/jpeg"
-        data = buf.getvalue()
-        url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-        result = (url, f"<image {pil.size[0]}x{pil.size[1]} sha1:{hashlib.sha1(data).hexdigest()[:16]}>")
-        try:
-            self._memo[id(image)] = (weakref.ref(image), result)
-        except TypeError:  # not weak-referenceable: no memo
-            return result
-        if len(self._memo) > self._memo_size:
-            self._memo.popitem(last=False)
-        return result
-
-
 def to_openai_messages(messages: list[dict[str, Any]], encoder: ImageEncoder) -> tuple[list[dict], list[dict]]:
     """Neutral messages -> (wire messages with data URLs, log-safe copy with placeholders)."""
     wire: list[dict] = []
@@ -256,6 +213,7 @@ class OpenAIAgent(Agent):
         self.name = f"{'blind' if blind else 'openai'}:{model}"
         self.builder = PromptBuilder(self.settings.prompt_config(family), include_images=not blind)
         self.encoder = ImageEncoder(self.settings.image_max_side, self.settings.image_format, self.settings.jpeg_quality)
+        self.frame_encoder = None if blind else self.encoder
         self.cache = cache
         self.pricing = pricing or Pricing.load(self.settings.prices_file)
         #: False when the model has no entry in the price table (its cost is then reported as 0)

@@ -82,6 +82,10 @@ class EnvHost(ABC):
     """Makes handles for one run's ``env_id`` / ``episodes`` / ``env_kwargs``."""
 
     name = "host"
+    #: the run's agent's ``frame_encoder`` (set by the scheduler; see
+    #: :attr:`~embodied_gym.agents.base.Agent.frame_encoder`): hosts whose environments live in
+    #: other processes may encode new frames there and prime it; None: nothing to do
+    frame_encoder: Any = None
 
     @abstractmethod
     async def make(self) -> EnvHandle:

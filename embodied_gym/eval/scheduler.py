@@ -173,6 +173,7 @@ class _Run:
             self.log_fields = spec.log_fields if spec else ()
             self.cache = ResponseCache(cfg.cache or self.out / "cache.sqlite")
             self.agent = self._make_agent(inputs["settings"])
+            self.host.frame_encoder = getattr(self.agent, "frame_encoder", None)
             if self.agent.needs_scene and not first.info.has_scene:
                 raise ConfigError("agent", f"{self.agent.name} needs an environment with perception_state(); "
                                            f"{cfg.env_id} has none")

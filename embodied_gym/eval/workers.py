@@ -4,9 +4,14 @@ Each worker is a ``spawn``-ed process (a fresh interpreter: its own OpenGL conte
 inherited from the event loop's process) holding several environments, addressed by slot, and
 serving one call at a time on its main thread, the only thread that touches its GL context. The
 scheduler's handles are spread round-robin over the workers. Calls go over a pipe as
-``(request id, slot, op, args)``; a reader thread per worker resolves the awaiting futures on
-the event loop, so the loop (and every API call) stays in the main process and never blocks on
-rendering.
+``(request id, slot, op, args, frame spec)``, replies as ``(request id, ok, value, encoded
+frame)``; a reader thread per worker resolves the awaiting futures on the event loop, so the loop
+(and every API call) stays in the main process and never blocks on rendering. When the run's agent
+has a ``frame_encoder`` (API models: JPEG data URLs), ``reset`` / ``step`` calls carry its
+``spec`` and the worker encodes the new observation's frame next to the simulator
+(:func:`~embodied_gym.agents.frame_encoding.encode_image`, the function the agent would call); the
+handle primes the agent's encoder with it, so the event loop's process, whose one interpreter lock
+every request needs, does not compress frames.
 
 A worker that dies (a segfault in a driver, the OOM killer, ``os._exit``) fails every call in
 flight with :class:`~embodied_gym.eval.envhost.EnvLost`; the next call starts a new process
@@ -28,17 +33,48 @@ import asyncio
 import itertools
 import logging
 import multiprocessing as mp
+import os
 import pickle
+import socket
 import threading
 import time
 from typing import Any
 
+from ..envs.context import observation_image
 from .envhost import EnvHandle, EnvHost, EnvInfo, EnvLost, describe
 
 log = logging.getLogger("embodied_gym.eval")
 
 #: seconds added to ``call_timeout`` for the first answer of a newly started worker process
 STARTUP_GRACE = 60.0
+#: socket buffer asked for each end of a worker's pipe (the kernel caps it at net.core.wmem_max /
+#: rmem_max): large enough for several frames, so a worker writes a reply in one go and serves its
+#: next call instead of waiting until the event loop's process, short of the GIL, has read it
+PIPE_BUFFER = 4 << 20
+
+
+def _widen(conn: Any, size: int = PIPE_BUFFER) -> None:
+    """Best effort: ``size``-byte send and receive buffers for the socket under ``conn``."""
+    try:
+        with socket.socket(fileno=os.dup(conn.fileno())) as sock:
+            for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+                sock.setsockopt(socket.SOL_SOCKET, opt, size)
+    except (OSError, ValueError):
+        pass
+
+
+def _encode_frame(obs: Any, spec: tuple | None) -> tuple[str, str] | None:
+    """The agent's encoding of ``obs``'s frame (``encode_image(frame, *spec)``), or ``None``
+    (no spec, no frame, or it failed here: the agent then encodes it itself and reports errors)."""
+    image = observation_image(obs) if spec is not None else None
+    if image is None:
+        return None
+    from ..agents.frame_encoding import encode_image
+
+    try:
+        return encode_image(image, *spec)
+    except Exception:  # noqa: BLE001 -- only a cache: the event loop's process encodes it again
+        return None
 
 
 def _serve(conn: Any) -> None:
@@ -49,7 +85,7 @@ def _serve(conn: Any) -> None:
     ops = {"reset": envside.reset, "step": envside.step, "perceive": envside.perceive}
     while True:
         try:
-            rid, slot, op, args = conn.recv()
+            rid, slot, op, args, spec = conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             break
         if op == "exit":
@@ -66,13 +102,13 @@ def _serve(conn: Any) -> None:
                 result = env.close() if env is not None else None
             else:
                 result = ops[op](envs[slot], *args)
-            reply = (rid, True, result)
+            reply = (rid, True, result, _encode_frame(result[0], spec) if op in ("reset", "step") else None)
         except BaseException as exc:  # noqa: BLE001 -- sent back to the caller, who decides
-            reply = (rid, False, _portable(exc))
+            reply = (rid, False, _portable(exc), None)
         try:
             conn.send(reply)
         except Exception as exc:  # noqa: BLE001 -- e.g. an unpicklable result or exception
-            conn.send((rid, False, RuntimeError(f"env worker could not send the result of {op}: {exc!r}")))
+            conn.send((rid, False, RuntimeError(f"env worker could not send the result of {op}: {exc!r}"), None))
     for env in envs.values():
         try:
             env.close()
@@ -113,6 +149,8 @@ class _Worker:
             raise EnvLost(f"env worker {self.index} died {self.restarts + 1} times; not restarted again "
                           f"(max_restarts={self.max_restarts})", restarted=False)
         parent, child = self.ctx.Pipe()
+        for end in (parent, child):
+            _widen(end)
         self.proc = self.ctx.Process(target=_serve, args=(child,), name=f"egym-env-worker-{self.index}", daemon=True)
         self.proc.start()
         child.close()
@@ -126,7 +164,7 @@ class _Worker:
     def _read(self, conn: Any, proc: Any) -> None:
         while True:
             try:
-                rid, ok, value = conn.recv()
+                rid, ok, value, encoded = conn.recv()
             except (EOFError, OSError):
                 break
             except Exception as exc:  # noqa: BLE001 -- an unpicklable message: fail that call only
@@ -137,7 +175,7 @@ class _Worker:
                 self.progress = time.monotonic()  # (this also ends a new worker's start-up grace)
             if waiter is not None:
                 loop, fut = waiter
-                loop.call_soon_threadsafe(_settle, fut, ok, value)
+                loop.call_soon_threadsafe(_settle, fut, ok, (value, encoded) if ok else value)
         proc.join(timeout=5)
         with self.lock:
             if self.conn is conn:
@@ -149,7 +187,9 @@ class _Worker:
             loop.call_soon_threadsafe(_settle, fut, False, EnvLost(
                 f"env worker {self.index} (pid {proc.pid}) {why}", restarted=True))
 
-    async def call(self, slot: int, op: str, *args: Any) -> Any:
+    async def call(self, slot: int, op: str, *args: Any, encode: tuple | None = None) -> Any:
+        """The result of ``op`` on the env in ``slot``; with ``encode`` (a frame spec),
+        ``(result, encoded frame or None)``."""
         with self.lock:
             if not self.alive:
                 self._start()
@@ -161,15 +201,13 @@ class _Worker:
             self.pending[rid] = (loop, fut)
             conn, proc = self.conn, self.proc
         try:
-            conn.send((rid, slot, op, args))
+            conn.send((rid, slot, op, args, encode))
         except (OSError, ValueError) as exc:  # the pipe broke: the reader fails the call
             with self.lock:
                 self.pending.pop(rid, None)
                 self.alive = False
             raise EnvLost(f"env worker {self.index} is gone: {exc!r}", restarted=True) from None
-        if self.call_timeout is None:
-            return await fut
-        while not fut.done():
+        while self.call_timeout is not None and not fut.done():
             left = self.progress + self.call_timeout - time.monotonic()
             if left > 0:
                 await asyncio.wait({fut}, timeout=left)
@@ -181,7 +219,8 @@ class _Worker:
                     self.pending.pop(rid, None)
                 raise EnvLost(f"env worker {self.index} (pid {proc.pid}) did not answer {op} and could not be "
                               "reaped", restarted=True)
-        return fut.result()
+        value, encoded = await fut
+        return value if encode is None else (value, encoded)
 
     def _kill_hung(self, proc: Any, op: str) -> None:
         """Kill ``proc`` (still this worker's process) for not answering; its reader thread then
@@ -203,7 +242,7 @@ class _Worker:
             alive, self.alive = self.alive, False
         if alive:
             try:
-                self.conn.send((-1, 0, "exit", ()))
+                self.conn.send((-1, 0, "exit", (), None))
             except (OSError, ValueError):
                 pass
         self.proc.join(timeout=10)
@@ -223,8 +262,8 @@ def _settle(fut: asyncio.Future, ok: bool, value: Any) -> None:
 
 
 class _ProcessHandle(EnvHandle):
-    def __init__(self, worker: _Worker, slot: int, make_args: tuple) -> None:
-        self.worker, self.slot, self.make_args = worker, slot, make_args
+    def __init__(self, worker: _Worker, slot: int, make_args: tuple, host: EnvHost) -> None:
+        self.worker, self.slot, self.make_args, self.host = worker, slot, make_args, host
         self.generation = -1
 
     async def _ensure(self) -> None:
@@ -235,17 +274,33 @@ class _ProcessHandle(EnvHandle):
 
     async def reset(self, episode: str, seed: int, oracle: bool) -> tuple[Any, Any]:
         await self._ensure()
-        return await self.worker.call(self.slot, "reset", episode, seed, oracle)
+        return await self._framed("reset", episode, seed, oracle)
 
     async def step(self, action: str, oracle: bool) -> tuple:
-        return await self._call("step", action, oracle)
+        self._check()
+        return await self._framed("step", action, oracle)
+
+    async def _framed(self, op: str, *args: Any) -> Any:
+        """``op`` (reset / step, whose result starts with the observation); with the host's frame
+        encoder set, the worker encodes the new frame and the encoder is primed with it."""
+        encoder = self.host.frame_encoder
+        if encoder is None:
+            return await self.worker.call(self.slot, op, *args)
+        result, encoded = await self.worker.call(self.slot, op, *args, encode=tuple(encoder.spec))
+        image = observation_image(result[0]) if encoded is not None else None
+        if image is not None:
+            encoder.prime(image, encoded)
+        return result
 
     async def perceive(self, report: bool, state: bool) -> tuple[str | None, dict | None]:
         return await self._call("perceive", report, state)
 
-    async def _call(self, op: str, *args: Any) -> Any:
+    def _check(self) -> None:
         if self.generation != self.worker.generation:  # restarted since this env's episode began
             raise EnvLost(f"env worker {self.worker.index} was restarted; the episode's state is gone", restarted=True)
+
+    async def _call(self, op: str, *args: Any) -> Any:
+        self._check()
         return await self.worker.call(self.slot, op, *args)
 
     async def close(self) -> None:
@@ -276,7 +331,7 @@ class ProcessHost(EnvHost):
 
     async def make(self) -> EnvHandle:
         slot = next(self.slots)
-        handle = _ProcessHandle(self.workers[slot % len(self.workers)], slot, self.make_args)
+        handle = _ProcessHandle(self.workers[slot % len(self.workers)], slot, self.make_args, self)
         await handle._ensure()
         return handle
 

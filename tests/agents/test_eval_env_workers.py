@@ -140,3 +140,35 @@ def test_an_exception_that_cannot_be_unpickled_still_reaches_the_scheduler():
     assert isinstance(exc, RuntimeError) and "ConfigError" in str(exc) and "concurrency" in str(exc)
     plain = ValueError("x")
     assert _portable(plain) is plain
+
+
+def test_workers_encode_new_frames_for_api_agents_and_the_requests_stay_identical(tmp_path, monkeypatch):
+    """With an API agent, each worker encodes every new frame with the agent's ``encode_image``
+    spec next to the simulator and the agent only looks it up: the requests the server receives
+    (data URLs included) are the thread run's, byte for byte, and the event loop's process
+    compresses no frame (it does every frame in the thread run)."""
+    from embodied_gym.agents import frame_encoding
+    from embodied_gym.agents.fake_server import FakeOpenAIServer
+    from embodied_gym.envs.light import LIGHT_ID
+
+    calls = Counter()
+    real = frame_encoding.encode_image
+
+    def counting(image, *spec):
+        calls["here"] += 1
+        return real(image, *spec)
+
+    monkeypatch.setattr(frame_encoding, "encode_image", counting)
+    bodies = {}
+    for name, workers in (("thread", 0), ("workers", 1)):
+        with FakeOpenAIServer(latency=0.0) as server:
+            summary = run_eval(EvalConfig(env_id=f"embodied_gym.envs.light:{LIGHT_ID}", episodes=2,
+                                          agent="openai:m", out=tmp_path / name, base_url=server.base_url,
+                                          api_key="k", progress=False, env_workers=workers,
+                                          env_kwargs={"max_steps": 3}))
+            bodies[name] = [r["body"] for r in server.requests]
+        assert summary["run"]["steps"] == 6
+        calls[name], calls["here"] = calls["here"], 0
+    assert bodies["workers"] == bodies["thread"] and len(bodies["thread"]) == 6
+    assert any("data:image/jpeg;base64," in str(b) for b in bodies["thread"])
+    assert calls["thread"] >= 6 and calls["workers"] == 0
