@@ -64,23 +64,29 @@ def test_oracle_summary_on_ray_equals_the_local_run_and_resume_crosses_over(loca
     assert len(finals) == 4 and len({f["episode_id"] for f in finals}) == 4
 
 
-@pytest.mark.slow
-def test_a_dead_actor_is_restarted_and_its_episode_retried(local_ray, tmp_path):
+def _crash_env_runs(tmp_path, **ray_kw):
+    """The crash env's 6 episodes run locally, then on Ray with ``ray_kw`` (its ``env_kwargs``
+    make toy-002 fail once, at the marker); returns (local summary, Ray summary, Ray log records)."""
     import crash_env  # noqa: F401
 
-    marker = tmp_path / "crashed-once"
     env = "crash_env:EgymCrash-v0"
     local = run_eval(EvalConfig(env_id=env, episodes=6, agent="oracle", out=tmp_path / "local", concurrency=2,
                                 progress=False))
     out = tmp_path / "ray"
     summary = run_eval(EvalConfig(env_id=env, episodes=6, agent="oracle", out=out, concurrency=2, progress=False,
-                                  ray="local", env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker)}))
-    assert marker.exists()
+                                  ray="local", **ray_kw))
+    assert (tmp_path / "marker").exists()  # it did fail
+    return local, summary, [json.loads(x) for x in (out / "steps.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_a_dead_actor_is_restarted_and_its_episode_retried(local_ray, tmp_path):
+    local, summary, records = _crash_env_runs(
+        tmp_path, env_kwargs={"crash_episode": "toy-002", "crash_marker": str(tmp_path / "marker")})
     # a call can also fail while Ray is still restarting the actor: each counts, each is retried
     assert summary["run"]["ray_actor_deaths"] >= 1 and summary["run"]["n_errors"] == 0
     assert summary["overall"]["n"] == 6 and summary["overall"]["success_rate"] == local["overall"]["success_rate"]
-    steps = Counter((r["episode_id"], r["step"]) for r in map(json.loads, (out / "steps.jsonl").read_text().splitlines())
-                    if r["type"] == "step")
+    steps = Counter((r["episode_id"], r["step"]) for r in records if r["type"] == "step")
     assert max(steps.values()) == 1
 
 
@@ -88,20 +94,11 @@ def test_a_dead_actor_is_restarted_and_its_episode_retried(local_ray, tmp_path):
 def test_a_hung_actor_is_killed_at_the_call_deadline_and_its_episode_retried(local_ray, tmp_path):
     """An actor that stays alive but does not answer (``step`` sleeps 60 s) is killed at
     ``env_call_timeout``, restarted by Ray, and its episode retried: no error, every step logged once."""
-    import crash_env  # noqa: F401
-
-    marker = tmp_path / "hung-once"
-    env = "crash_env:EgymCrash-v0"
-    local = run_eval(EvalConfig(env_id=env, episodes=6, agent="oracle", out=tmp_path / "local", concurrency=2,
-                                progress=False))
-    out = tmp_path / "ray"
-    summary = run_eval(EvalConfig(env_id=env, episodes=6, agent="oracle", out=out, concurrency=2, progress=False,
-                                  ray="local", env_call_timeout=5.0,
-                                  env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker), "hang": 60}))
-    assert marker.exists()
+    local, summary, records = _crash_env_runs(
+        tmp_path, env_call_timeout=5.0,
+        env_kwargs={"crash_episode": "toy-002", "crash_marker": str(tmp_path / "marker"), "hang": 60})
     assert summary["run"]["ray_actor_hangs"] == 1 and summary["run"]["n_errors"] == 0
     assert summary["overall"] == local["overall"]
-    records = [json.loads(x) for x in (out / "steps.jsonl").read_text().splitlines()]
     assert any("killed as hung" in r["error"] for r in records if r["type"] == "infra_failure")
     steps = Counter((r["episode_id"], r["step"]) for r in records if r["type"] == "step")
     assert max(steps.values()) == 1
