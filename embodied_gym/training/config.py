@@ -38,7 +38,8 @@ class DataSettings:
     this many held-out step samples per ref (spread evenly over its episodes; ``None`` = all);
     ``categories``, ``history``, ``image_max_side``, ``prompt_file``, ``prompt``, ``width``,
     ``height``, ``generate_per_category``, ``generate_seed`` (refs of splits that are generated
-    on demand, e.g. ``house-v2:train``): see :class:`~embodied_gym.training.dataset.DatasetConfig`."""
+    on demand, e.g. ``house-v2:train``), ``rationale`` (``full``, ``decision``, ``none``: how
+    much of the demonstration's reasoning the completion keeps): see :class:`~embodied_gym.training.dataset.DatasetConfig`."""
 
     train: list[str] = field(default_factory=lambda: ["house-v2:train"])
     eval: list[str] = field(default_factory=lambda: ["house-v2:test", "house-v2:ood"])
@@ -56,12 +57,13 @@ class DataSettings:
     height: int = 240
     generate_per_category: int | None = None
     generate_seed: int = 0
+    rationale: str = "full"
 
     def dataset_config(self, limit: int | None) -> DatasetConfig:
         return DatasetConfig(history=self.history, image_max_side=self.image_max_side, prompt_file=self.prompt_file,
                              prompt=dict(self.prompt), limit=limit, categories=self.categories, width=self.width,
                              height=self.height, generate_per_category=self.generate_per_category,
-                             generate_seed=self.generate_seed)
+                             generate_seed=self.generate_seed, rationale=self.rationale)
 
 
 @dataclass

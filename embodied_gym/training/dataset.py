@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,23 @@ EpisodeSource = Callable[[Episode], Iterable[DemoStep]]
 def completion_text(rationale: str, action: str) -> str:
     """The training target: ``<think>{rationale}</think><answer>{action}</answer>``."""
     return f"<think>{rationale.strip()}</think><answer>{action}</answer>"
+
+
+RATIONALE_MODES = ("full", "decision", "none")
+
+
+def rationale_view(rationale: str, mode: str = "full") -> str:
+    """The part of a demonstration rationale a dataset trains on: ``full``; ``decision``: its last
+    sentence only (the oracle's rationales end with the decision and its reason, e.g. "To search
+    for the cup, I will turn left and scan the area."; the sentences before it describe the
+    frame); ``none``: no reasoning (``<think></think>``). ``ValueError`` for another mode."""
+    if mode == "full":
+        return rationale
+    if mode == "decision":
+        return re.split(r"(?<=[.!?])\s+", rationale.strip())[-1] if rationale.strip() else ""
+    if mode == "none":
+        return ""
+    raise ValueError(f"rationale: expected one of {', '.join(RATIONALE_MODES)}, got {mode!r}")
 
 
 def scene_key(episode: Episode) -> str:
@@ -141,7 +159,9 @@ class DatasetConfig:
     ``categories``: keep only these; ``width`` / ``height``: rendered frame size;
     ``generate_per_category`` / ``generate_seed``: a ``SUITE:SPLIT`` ref whose file is not
     shipped (``house-v2:train``) is generated with this many episodes per category (``None``: the
-    split's official size) and this seed, and cached (:mod:`~embodied_gym.training.splits`)."""
+    split's official size) and this seed, and cached (:mod:`~embodied_gym.training.splits`);
+    ``rationale``: how much of each demonstration rationale the completion keeps (``full``,
+    ``decision`` = its last sentence, ``none``: see :func:`rationale_view`)."""
 
     history: int | None = None
     image_max_side: int = 512
@@ -153,6 +173,7 @@ class DatasetConfig:
     height: int = 240
     generate_per_category: int | None = None
     generate_seed: int = 0
+    rationale: str = "full"
 
     def prompt_config(self, family: str = "closed_loop") -> PromptConfig:
         """The prompt config of ``family`` (``prompt_file`` replaces the closed-loop one only)."""
@@ -180,14 +201,16 @@ def chat_messages(messages: list[dict[str, Any]], image_max_side: int) -> tuple[
     return conv, images
 
 
-def episode_rows(episode: Episode, source: EpisodeSource, builder: PromptBuilder, image_max_side: int) -> Iterator[dict[str, Any]]:
-    """The dataset rows of one episode (see the module docstring for the columns)."""
+def episode_rows(episode: Episode, source: EpisodeSource, builder: PromptBuilder, image_max_side: int,
+                 rationale: str = "full") -> Iterator[dict[str, Any]]:
+    """The dataset rows of one episode (see the module docstring for the columns; ``rationale``:
+    :func:`rationale_view`'s mode)."""
     ctx = StepContext(episode_id=episode.id, family=builder.family)
     spec = json.dumps(episode.to_dict(), sort_keys=True, separators=(",", ":"))
     key = scene_key(episode)
     for i, st in enumerate(source(episode)):
         conv, images = chat_messages(builder.build(st.obs, ctx), image_max_side)
-        target = completion_text(st.rationale, st.action)
+        target = completion_text(rationale_view(st.rationale, rationale), st.action)
         yield {
             "prompt": conv, "images": images,
             "completion": [{"role": "assistant", "content": [{"type": "text", "text": target}]}],
@@ -200,6 +223,7 @@ def episode_rows(episode: Episode, source: EpisodeSource, builder: PromptBuilder
 def build_rows(episodes: Sequence[Episode], config: DatasetConfig, source: EpisodeSource | None = None) -> list[dict[str, Any]]:
     """Rows of every episode in order. ``source`` defaults to :func:`replay_source` for simulated
     episodes and to ``EmbraceReplay-v0``'s recorded frames for recorded ones (module docstring)."""
+    rationale_view("", config.rationale)  # an unknown mode fails before any rendering
     sim_source = source or replay_source(config.width, config.height)
     builders: dict[str, PromptBuilder] = {}
     rows: list[dict[str, Any]] = []
@@ -212,7 +236,7 @@ def build_rows(episodes: Sequence[Episode], config: DatasetConfig, source: Episo
             from .recorded import replay_env_source
 
             ep_source = replay_env_source(history=builders[family].config.history_frames)
-        rows.extend(episode_rows(ep, ep_source, builders[family], config.image_max_side))
+        rows.extend(episode_rows(ep, ep_source, builders[family], config.image_max_side, config.rationale))
     return rows
 
 

@@ -130,3 +130,20 @@ def test_recorded_frames_source_needs_no_simulator(episode):
     assert "Feedback on your last action: " + episode.demonstration.actions[1] + " succeeded" in rows[2]["prompt"][1]["content"][-1]["text"]
     with pytest.raises(ValueError, match="recorded frames"):
         build_rows([episode], DatasetConfig(), source=recorded_source(lambda ep: frames[:2]))
+
+
+def test_rationale_modes_keep_the_decision_sentence_or_nothing(episode, rows):
+    """`rationale: decision` keeps the last sentence of each demonstration rationale (the oracle's
+    decision and its reason), `none` an empty think; the prompts and actions stay the same."""
+    short = build_rows([episode], DatasetConfig(rationale="decision"))
+    empty = build_rows([episode], DatasetConfig(rationale="none"))
+    for full, dec, no in zip(rows, short, empty, strict=True):
+        text = full["completion"][0]["content"][0]["text"]
+        kept = dec["completion"][0]["content"][0]["text"]
+        assert kept.startswith("<think>") and kept.endswith(f"</think><answer>{full['action']}</answer>")
+        sentence = kept[len("<think>"):kept.index("</think>")]
+        assert sentence and text.endswith(sentence + f"</think><answer>{full['action']}</answer>") and ". " not in sentence
+        assert no["completion"][0]["content"][0]["text"] == f"<think></think><answer>{full['action']}</answer>"
+        assert dec["prompt"] == full["prompt"] == no["prompt"]
+    with pytest.raises(ValueError, match="rationale"):
+        build_rows([episode], DatasetConfig(rationale="short"))
