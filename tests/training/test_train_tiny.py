@@ -13,8 +13,17 @@ from embodied_gym.cli import main
 
 pytestmark = pytest.mark.slow
 
-DATA = {"train": ["house-v1:val"], "eval": ["house-v1:test", "house-v1:ood"], "train_limit": 1, "eval_limit": 1,
-        "eval_max_steps": 3, "categories": ["basic"]}
+DATA = {"train": ["house-v2:train"], "generate_per_category": 1, "eval": ["house-v2:test", "house-v2:ood"],
+        "train_limit": 1, "eval_limit": 1, "eval_max_steps": 3, "categories": ["basic"], "rationale": "decision"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def episode_cache(tmp_path_factory):
+    """house-v2:train is generated on demand: into a scratch cache, not the user's."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EMBODIED_GYM_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
 TRAIN = {"device": "cpu", "max_steps": 2, "batch_size": 2, "logging_steps": 1, "eval_max_new_tokens": 8}
 
 
@@ -36,7 +45,8 @@ def test_sft_writes_checkpoint_adapter_and_held_out_metrics(sft_dir):
     for key in ("step_accuracy", "random_accuracy", "majority_accuracy", "loss_history"):
         assert key in m
     assert 0.0 <= m["step_accuracy"] <= 1.0 and m["random_accuracy"] == pytest.approx(0.1)
-    assert set(m["held_out"]) == {"house-v1:test", "house-v1:ood"}
+    assert set(m["held_out"]) == {"house-v2:test", "house-v2:ood"}
+    assert 0.0 <= m["history_accuracy"] <= 1.0 and "history_accuracy" in m["held_out"]["house-v2:ood"]
     assert m["trainable"]["trainable"] > 0 and m["trainable"]["trainable_vision"] == 0
     assert len(m["loss_history"]) == 2
     assert (sft_dir / "config.json").exists() and (sft_dir / "adapter" / "adapter_config.json").exists()
@@ -69,7 +79,7 @@ def test_trained_checkpoint_runs_in_egym_eval(sft_dir, tmp_path):
     episodes = tmp_path / "one.jsonl"
     from embodied_gym.episodes.spec import load_episodes, save_episodes
 
-    ep = next(e for e in load_episodes("house-v1:test") if e.category == "basic")
+    ep = next(e for e in load_episodes("house-v2:test") if e.category == "basic")
     ep.max_steps = 3
     save_episodes(episodes, [ep])
     rc = main(["eval", "--env", "EmbodiedTask-v0", "--episodes", str(episodes), "--agent", f"hf:{sft_dir}",
