@@ -14,10 +14,13 @@ taking the best of several hundred policies makes the check conservative.
 Also checked: nothing public in ``info`` other than the result of the agent's own action changes
 within an episode (task progress lives only under ``info["privileged"]``).
 
-Cost: walkers that freeze once blocked are cheap and run on every episode; those that walk the
-whole budget (wall following, random walks) run on ``sample_long`` episodes per category (a
-seeded sample; the result says how many). Interaction walkers (OpenDoor / PickObject /
-DropObject) run only on categories with interaction subgoals. Frames are rendered at the
+Cost: walkers that freeze once blocked are cheap; those that walk the whole budget (wall
+following with probe periods 2-6, fixed-turn bump walkers, random walks) cost about 2 ms a step.
+By default every walker runs on every episode (about 20 minutes of one core for a split of 40
+episodes per category); ``sample_long`` restricts the long ones to a seeded sample per category
+(the result says how many). Interaction walkers (OpenDoor / PickObject /
+DropObject) run only on episodes with interaction subgoals, and walkers that never interact not on
+episodes all of whose subgoals are interactions (:func:`runs_on`: they cannot succeed there). Frames are rendered at the
 config's size (walkers never look; ``OpenDoor``/``PickObject`` need the target in view, which is
 tested at that size).
 """
@@ -47,7 +50,7 @@ class ClosedLoopAuditConfig:
     #: categories with fewer audited episodes are reported ("too few episodes") but cannot fail
     min_n: int = 20
     #: episodes per category for the long walkers (``None``: every episode)
-    sample_long: int | None = 20
+    sample_long: int | None = None
     #: episodes per category for the short walkers (``None``: every episode)
     sample_short: int | None = None
     #: render size of the audit's environment (the walkers never look; OpenDoor and PickObject
@@ -66,6 +69,15 @@ def _sample(eps: list[Episode], k: int | None, seed: int, tag: str) -> list[Epis
 
 def _interactive(ep: Episode) -> bool:
     return any(sg.type in INTERACTION_SUBGOALS for sg in ep.subgoals)
+
+
+def runs_on(walker: Walker, ep: Episode) -> bool:
+    """Whether the audit rolls ``walker`` out on ``ep``: interaction walkers only where some
+    subgoal is an interaction; walkers that never interact not where every subgoal is one (they
+    cannot succeed there: nothing but OpenDoor / PickObject / DropObject meets such a subgoal)."""
+    if walker.interacts:
+        return _interactive(ep)
+    return not ep.subgoals or not all(sg.type in INTERACTION_SUBGOALS for sg in ep.subgoals)
 
 
 def rollout(env, ep: Episode, walker: Walker, varying: set[str]) -> list[bool] | bool:
@@ -124,7 +136,6 @@ def audit_closed_loop(
     report: dict[str, Any] = {}
     try:
         for cat, group in sorted(by_cat.items()):
-            interactive = any(_interactive(e) for e in group)
             # walker name -> successes per N (prefix walkers) or in total (self-finishing walkers)
             tallies: dict[str, list[int]] = {}
             counts: dict[str, int] = {}
@@ -134,7 +145,7 @@ def audit_closed_loop(
                 n_long = len(chosen) if kind == "long" else n_long
                 for ep in chosen:
                     for w in walkers[kind]:
-                        if w.interacts and not interactive:
+                        if not runs_on(w, ep):
                             continue
                         res = rollout(env, ep, w, varying)
                         counts[w.name] = counts.get(w.name, 0) + 1
@@ -201,7 +212,8 @@ def _walked(target: Sequence[Episode], ctx: AuditContext) -> dict[str, Any]:
 
 @register("closed_loop", "walking_policies",
           "fixed non-visual walking policies (spin-and-go, L-walks, left/right-keyed turns, wall following with "
-          "OpenDoor/Pick/Drop, random walks, signal-stop), each then Finish after N actions: best per category",
+          "probe periods 2-6 and OpenDoor/Pick/Drop, forward-until-blocked-then-turn-j, random walks, signal-stop), "
+          "each then Finish after N actions: best per category",
           renders=True, fits=False)
 def walking_policies(target: Sequence[Episode], fit: Sequence[Episode], ctx: AuditContext) -> dict[str, Figure]:
     out = {}

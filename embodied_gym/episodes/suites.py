@@ -5,10 +5,10 @@ generated house whose full JSON spec is stored in the episode's ``scene``:
 
 * ``train``, ``val`` and ``test``: ``style="train"`` houses (the training textures) of 2-5 rooms
   whose movable objects come from :data:`IN_DOMAIN_CATEGORIES`, instructions from the in-domain
-  paraphrases; 30 (test) / 20 (val) / 50 (train) episodes per category by default;
+  paraphrases; 40 (test) / 20 (val) / 50 (train) episodes per category by default;
 * ``ood``: held-out layouts and sizes (6-7 rooms), held-out wall, floor and door textures
   (``style="ood"``), movable objects only from :data:`HELD_OUT_CATEGORIES` (categories that never
-  appear in ``train``/``val``/``test``) and held-out instruction templates; 20 per category.
+  appear in ``train``/``val``/``test``) and held-out instruction templates; 40 per category.
 
 The generators' blind-resistance rules (targets off the walk ahead, rivals apart, several
 closed doors with the others kept closed, ...) are in :mod:`.generators`; the closed-loop audit
@@ -94,10 +94,11 @@ SUITES: dict[str, SuiteConfig] = {
         splits={
             "train": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 50, rooms=(2, 5)),
             "val": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 20, rooms=(2, 5)),
-            "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 30, rooms=(2, 5)),
-            "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 20, rooms=(6, 7)),
+            "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 40, rooms=(2, 5)),
+            "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 40, rooms=(6, 7)),
         },
-        max_attempts=100,
+        max_attempts=200,
+        strict_attempts=40,
         door_share={"open_door": 0.8},
     ),
 }

@@ -244,7 +244,10 @@ def clearance_walkers() -> list[Walker]:
 
 def default_walkers() -> dict[str, list[Walker]]:
     """The audit's walkers by cost: ``"short"`` ones freeze once blocked (run on every episode),
-    ``"long"`` ones walk for the whole step budget (may be run on a sample)."""
+    ``"long"`` ones walk for the whole step budget (may be run on a sample). Besides the
+    originals, the long ones hold the red team's walkers that found most in house-v2's first
+    release (wall following with probe periods 2-6, forward until blocked then a fixed turn, and
+    that with OpenDoor after every action)."""
     short: list[Walker] = [Spin(k) for k in range(12)] + [Spin(k, open_on_block=True) for k in range(12)]
     short += [LWalk(k) for k in range(1, 12)] + [Keyed(1), Keyed(2)]
     long: list[Walker] = [
@@ -256,4 +259,6 @@ def default_walkers() -> dict[str, list[Walker]]:
         RandomWalk(0), RandomWalk(1), RandomWalk(2, interact=True), RandomWalk(3, interact=True),
         SignalStop(0), SignalStop(1, interact=True),
     ]
+    long += [WallFollow(hand, probe=p) for hand in ("left", "right") for p in (2, 4, 5, 6)]
+    long += [BumpTurn(j) for j in range(1, N_HEADINGS)] + [Interleave(BumpTurn(j), "open") for j in (3, 9)]
     return {"short": short, "long": long}

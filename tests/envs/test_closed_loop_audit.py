@@ -90,6 +90,24 @@ def test_walkers_never_see_a_frame():
         assert list(inspect.signature(cls.reset).parameters) == ["self", "instruction", "seed"]
     names = [w.name for ws in default_walkers().values() for w in ws]
     assert len(names) == len(set(names)) and {"spin0", "L1", "wall-left+open-block", "signal-stop0"} <= set(names)
+    # the red-team walkers that found most in house-v2's first release are in the audit
+    assert {"wall-right/p5", "wall-left/p2", "bump1", "bump9", "bump3+open-every"} <= set(names)
+
+
+def test_generation_refuses_a_split_that_fails_the_audit(tmp_path, monkeypatch):
+    """``egym generate`` (``generate_audited``) writes nothing for a split blind walking solves:
+    the file is kept as ``SPLIT.jsonl.rejected`` and AuditFailed carries the report."""
+    from embodied_gym.audit import gate
+    from embodied_gym.audit.core import AuditFailed
+    from embodied_gym.episodes.spec import save_episodes
+
+    monkeypatch.setattr(gate, "generate_suite",
+                        lambda suite, split, n=None, seed=0, out=".": [save_episodes(out / f"{split}.jsonl", straight_ahead())])
+    with pytest.raises(AuditFailed) as err:
+        gate.generate_audited("house-v2", "test", out=tmp_path, config=config())
+    assert not err.value.report["passed"] and "walking_policies" in str(err.value)
+    assert not (tmp_path / "test.jsonl").exists() and not (tmp_path / "test.audit.json").exists()
+    assert (tmp_path / "test.jsonl.rejected").exists()
 
 
 def test_no_agent_and_not_the_runner_reads_info_privileged():

@@ -18,8 +18,11 @@ from embodied_gym.episodes.generators import (
 from embodied_gym.episodes.generators.common import (
     CORRIDOR_CLEARANCE,
     RIVAL_SEPARATION,
+    WALL_CLEARANCE,
+    WALL_FOLLOW_ACTIONS,
     all_doors_open,
     blind_walks,
+    family_walks,
     min_pixels,
     phrasing,
     pixels,
@@ -76,12 +79,17 @@ def test_unknown_category_is_a_value_error(house_sim):
         generate_task("dance", house_sim, random.Random(0))
 
 
-def _away_from_blind_walks(sim, d):
-    """The target keeps CORRIDOR_CLEARANCE from every point of the simple blind walks."""
+def _away_from_blind_walks(sim, d, family_actions=WALL_FOLLOW_ACTIONS):
+    """The target keeps CORRIDOR_CLEARANCE from every point of the simple blind walks and
+    WALL_CLEARANCE from every position of the clearance walkers' first ``family_actions`` actions
+    (wall following with probe periods 2-6, forward until blocked then a fixed turn)."""
     view_from(sim, d.start_pose)
     walk = blind_walks(sim, d.start_pose)
     t = sim.objects()[d.subgoals[0].target]
     assert min(((x - t.position[0]) ** 2 + (z - t.position[2]) ** 2) ** 0.5 for x, z in walk) > CORRIDOR_CLEARANCE
+    fam = family_walks(sim, d.start_pose, family_actions)
+    assert len(fam) == 21 * (family_actions + 1)
+    assert min(((x - t.position[0]) ** 2 + (z - t.position[2]) ** 2) ** 0.5 for x, z in fam) > WALL_CLEARANCE
 
 
 def test_basic_target_is_visible_among_spread_distractors_away_from_blind_walks(house_sim):
@@ -95,7 +103,7 @@ def test_basic_target_is_visible_among_spread_distractors_away_from_blind_walks(
         tb = relative_bearing(d.start_pose, obs.objects[target].position)
         spread = [o for o in visible if abs(relative_bearing(d.start_pose, o.position) - tb) >= navigation.DISTRACTOR_BEARING]
         assert len(visible) >= navigation.MIN_VISIBLE and len(spread) >= 2
-        _away_from_blind_walks(house_sim, d)
+        _away_from_blind_walks(house_sim, d, navigation.BASIC_WALL_ACTIONS)
 
 
 def test_exploration_target_has_no_pixel_in_the_start_frame(house_sim):
@@ -185,6 +193,8 @@ def test_open_door_names_one_of_several_closed_doors_and_keeps_the_others_closed
         assert d.subgoals[0].type == "open" and door.kind == "door" and door.is_open is False
         assert len(closed) >= interaction.MIN_CLOSED_DOORS and len(d.extra["reachable_doors"]) >= 2
         assert set(d.subgoals[0].keep_closed) == closed - {door.id}
+        reachable = [objects[i] for i in d.extra["reachable_doors"]]
+        assert door.id not in interaction._first_doors_met(house_sim, d.start_pose, reachable)
         kinds = {r.id: r.kind.replace("_", " ") for r in house_sim.rooms()}
         assert kinds[d.extra["door_rooms"][1]] in d.instruction
 

@@ -20,6 +20,8 @@ from ...sims.base import ObjectInfo, Observation, Pose, RoomInfo, Simulator
 from ...sims.geometry import heading, room_of
 from ...sims.naming import noun, room_phrase
 from ..spec import Subgoal
+from ..walker_family import clearance_walkers
+from ..walkers import traces
 
 
 class Rejected(Exception):
@@ -250,8 +252,9 @@ CORRIDOR_CLEARANCE = 1.6
 RIVAL_SEPARATION = 2.5
 #: the longest straight walk considered (metres)
 CORRIDOR_LENGTH = 15.0
-#: actions of the wall-following walks that targets in view keep clear of (targets out of view,
-#: searched for: :data:`SEARCH_WALL_ACTIONS`) ...
+#: actions of the clearance walkers' walks (:func:`family_walks`: wall following with probe
+#: periods 2-6, forward until blocked then a fixed turn) that targets in view keep clear of
+#: (targets out of view, searched for, and basic targets: :data:`SEARCH_WALL_ACTIONS`) ...
 WALL_FOLLOW_ACTIONS = 40
 SEARCH_WALL_ACTIONS = 80
 #: ... by this many metres (ground plane)
@@ -308,17 +311,19 @@ def blind_walks(sim: Simulator, start: Pose, length: float = CORRIDOR_LENGTH, fa
     return np.asarray(points)
 
 
-def wall_walks(sim: Simulator, start: Pose, actions: int = WALL_FOLLOW_ACTIONS) -> np.ndarray:
-    """Every position of the left- and right-hand wall-following walks from ``start``
-    (:func:`wall_follow`, ``actions`` actions each), ``K x 2``."""
-    return np.asarray(wall_follow(sim, start, 1, actions) + wall_follow(sim, start, -1, actions))
+def family_walks(sim: Simulator, start: Pose, actions: int = WALL_FOLLOW_ACTIONS) -> np.ndarray:
+    """Every position of the first ``actions`` actions of each walker of
+    :func:`~..walker_family.clearance_walkers` from ``start`` (wall following either hand with
+    probe periods 2-6; forward until blocked then a fixed turn), simulated with
+    :func:`~..walkers.traces` (the backend's collision test, no rendering), ``K x 2``."""
+    return traces(clearance_walkers(), sim, start, actions).reshape(-1, 2)
 
 
 def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False, wall_actions: int = WALL_FOLLOW_ACTIONS,
                fan: int = 0):
     """A predicate on objects: more than :data:`CORRIDOR_CLEARANCE` m from every point of
     :func:`blind_walks` (with ``fan``) and more than :data:`WALL_CLEARANCE` m from every point of the first
-    ``wall_actions`` actions of :func:`wall_walks` from ``start`` (the walks are computed once).
+    ``wall_actions`` actions of :func:`family_walks` from ``start`` (the walks are computed once).
     ``relaxed``: always true (see :data:`RELAXED_DOC`)."""
     if relaxed:
         return lambda obj: True
@@ -328,36 +333,11 @@ def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False, wall_actions:
     def safe(obj: ObjectInfo) -> bool:
         if not off_corridor(straight, obj):
             return False
-        if not walls:  # the wall walks only when needed (they cost one navigability test a step)
-            walls.append(wall_walks(sim, start, wall_actions))
+        if not walls:  # the family's walks only when needed (they cost one collision test a step)
+            walls.append(family_walks(sim, start, wall_actions))
         return off_corridor(walls[0], obj, WALL_CLEARANCE)
 
     return safe
-
-
-def wall_follow(sim: Simulator, start: Pose, hand: int, actions: int = WALL_FOLLOW_ACTIONS) -> list[tuple[float, float]]:
-    """The positions of a blind agent that keeps its left (``hand=1``) or right (``-1``) hand on
-    the wall for ``actions`` actions from ``start``: it walks straight, turns toward the wall every
-    third step and turns away when a step is blocked (``sim.navigable``)."""
-    x, z, yaw = start.x, start.z, start.yaw
-    step, turn = float(sim.move_step), float(sim.turn_step)
-    out, since = [(x, z)], 0
-    used = 0
-    while used < actions:
-        r = math.radians(yaw)
-        nx, nz = x + step * math.cos(r), z - step * math.sin(r)
-        used += 1
-        if bool(np.asarray(sim.navigable(np.array([[nx, nz]])))[0]):
-            x, z = nx, nz
-            out.append((x, z))
-            since += 1
-            if since % 3 == 0:
-                yaw += hand * turn  # probe toward the wall
-                used += 1
-        else:
-            yaw -= hand * turn  # blocked: turn away from the wall
-            used += 1
-    return out
 
 
 def off_corridor(walk: np.ndarray, obj: ObjectInfo, clearance: float = CORRIDOR_CLEARANCE) -> bool:

@@ -6,9 +6,13 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
+
 from ...sims.base import RoomInfo, Simulator
 from ...sims.geometry import door_rooms
 from ..spec import Subgoal
+from ..walker_family import clearance_walkers
+from ..walkers import traces
 from .common import (
     Rejected,
     TaskDraft,
@@ -23,7 +27,6 @@ from .common import (
     sample_start_pose,
     unique_expression,
     unique_room_kinds,
-    wall_follow,
 )
 
 ATTEMPTS = 16
@@ -37,7 +40,8 @@ NEARER_RIVALS = 1
 NEARER_MARGIN = 0.5
 #: metres beyond the interaction distance the named door keeps from the blind walks' resting points
 DOOR_CLEARANCE_MARGIN = 0.5
-#: the named door is not the first door met in this many actions of left- or right-hand wall following
+#: the named door is not the first door met in this many actions of any clearance walker (wall
+#: following, forward until blocked then a fixed turn)
 WALL_DOOR_ACTIONS = 120
 
 OPEN_TEMPLATES = {
@@ -89,7 +93,8 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
     the start (:func:`~.common.blind_walks`) passes or stops within ``interact_distance`` +
     :data:`DOOR_CLEARANCE_MARGIN` of it (wall following passes every door of a room: the nearer
     rival and ``keep_closed`` answer that), and it is not the first door a left- or right-hand
-    wall-following walk from the start comes within reach of. The subgoal's ``keep_closed`` lists every other closed
+    wall follower (probe periods 2-6) or fixed-turn bump walker from the start comes within reach of
+    (:func:`_first_doors_met`). The subgoal's ``keep_closed`` lists every other closed
     door, so opening a wrong door fails the episode."""
     objects, rooms = sim.objects(), sim.rooms()
     named = unique_room_kinds(rooms)
@@ -104,7 +109,7 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
         if len(reachable) < need_reachable:
             continue
         walks = blind_walks(sim, start) if not relaxed else None
-        first_met = set() if relaxed else {_first_door_met(sim, start, hand, reachable) for hand in (1, -1)}
+        first_met = set() if relaxed else _first_doors_met(sim, start, reachable)
         options = []
         for door in reachable:
             if sum(1 for d in reachable if reach[d.id] <= reach[door.id] - NEARER_MARGIN) < need_nearer:
@@ -143,14 +148,21 @@ def generate_open_door(sim: Simulator, rng: random.Random, domain: str = "in_dom
     raise Rejected("no start with several reachable closed doors, one of them nameable")
 
 
-def _first_door_met(sim: Simulator, start, hand: int, doors) -> int | None:
-    """The first of ``doors`` that a blind agent following the left (``hand=1``) or right wall
-    from ``start`` comes within ``interact_distance`` of (``None``: none within the walk)."""
-    for x, z in wall_follow(sim, start, hand, WALL_DOOR_ACTIONS):
-        near = [d for d in doors if ((d.position[0] - x) ** 2 + (d.position[2] - z) ** 2) ** 0.5 <= sim.interact_distance]
-        if near:
-            return min(near, key=lambda d: (d.position[0] - x) ** 2 + (d.position[2] - z) ** 2).id
-    return None
+def _first_doors_met(sim: Simulator, start, doors) -> set[int]:
+    """The doors of ``doors`` that some walker of :func:`~..walker_family.clearance_walkers`
+    (wall following either hand with probe periods 2-6, forward until blocked then a fixed turn)
+    comes within ``interact_distance`` of first, in its first :data:`WALL_DOOR_ACTIONS` actions
+    from ``start`` (doors as they are): the door a blind "open the first door you meet" agent opens."""
+    if not doors:
+        return set()
+    pos = np.asarray([d.position[::2] for d in doors], dtype=float)
+    met = set()
+    for walk in traces(clearance_walkers(), sim, start, WALL_DOOR_ACTIONS):
+        gaps = np.hypot(walk[:, None, 0] - pos[None, :, 0], walk[:, None, 1] - pos[None, :, 1])
+        hit = np.flatnonzero((gaps <= sim.interact_distance).any(axis=1))
+        if len(hit):
+            met.add(doors[int(np.argmin(gaps[hit[0]]))].id)
+    return met
 
 
 def text_of(how: str, near: RoomInfo, far: RoomInfo) -> str:

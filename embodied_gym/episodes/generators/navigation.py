@@ -37,6 +37,9 @@ MIN_VISIBLE = 3
 DISTRACTOR_BEARING = 10.0
 #: degrees: basic start headings put the target at most this far from the view's centre
 VIEW_BEARING = 33.0
+#: actions of the clearance walkers' walks a basic target keeps clear of (fewer than for searched
+#: targets: the target lies ahead, where most of them go first, and 80 leaves too few targets)
+BASIC_WALL_ACTIONS = 60
 
 BASIC_TEMPLATES = {
     "in_domain": (
@@ -128,7 +131,7 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
         for start in poses:
             if rendered == 4:
                 break
-            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed, SEARCH_WALL_ACTIONS, fan=1)(obj):
+            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed, BASIC_WALL_ACTIONS, fan=1)(obj):
                 continue
             rendered += 1
             obs = view_from(sim, start)
