@@ -254,7 +254,8 @@ RIVAL_SEPARATION = 2.5
 CORRIDOR_LENGTH = 15.0
 #: actions of the clearance walkers' walks (:func:`family_walks`: wall following with probe
 #: periods 2-6, forward until blocked then a fixed turn) that targets in view keep clear of
-#: (targets out of view, searched for, and basic targets: :data:`SEARCH_WALL_ACTIONS`) ...
+#: (targets out of view, searched for: :data:`SEARCH_WALL_ACTIONS`; basic targets:
+#: ``navigation.BASIC_WALL_ACTIONS``) ...
 WALL_FOLLOW_ACTIONS = 40
 SEARCH_WALL_ACTIONS = 80
 #: ... by this many metres (ground plane)
