@@ -17,7 +17,7 @@ import numpy as np
 
 from ..episodes.spec import Episode
 from ..rewards.bear import NONE_OF_THE_ABOVE
-from .choice_features import Item, design, mc_items, tokens
+from .choice_features import Item, context_overlap, design, earlier_overlap, mc_items, tokens
 from .linear import ConditionalLogit
 from .registry import AuditContext, Figure, register
 
@@ -215,12 +215,17 @@ HEURISTICS: dict[str, Callable[[Item], list[float]]] = {
     "shares_words_with_most": _compound_of_singles,
     "question_overlap": lambda it: [float(len(set(tokens(o)) & set(tokens(it.question + " " + it.instruction))))
                                     for o in it.options],
+    "earlier_options_overlap": earlier_overlap,
+    "fewest_earlier_options_overlap": lambda it: [-v for v in earlier_overlap(it)],
+    "context_overlap": context_overlap,
+    "least_context_overlap": lambda it: [-v for v in context_overlap(it)],
 }
 
 
 @register("bear", "structure_heuristics",
           "option-structure rules without fitting (longest, shortest, odd one out, most shared words, "
-          "none-of-the-above, rotation-copy detection for arrows, overlap with the question); the best rule "
+          "none-of-the-above, rotation-copy detection for arrows, overlap with the question, most / fewest words "
+          "shared with the episode's earlier questions' options or with everything read before); the best rule "
           "on the target split is reported")
 def structure_heuristics(target, fit, ctx: AuditContext) -> dict[str, Figure]:
     out: dict[str, Figure] = {}

@@ -1,5 +1,6 @@
 """What a blind model can read from one multiple-choice BEAR question: option text, option
-structure, the question's position in its episode, and (trajectory questions) arrow geometry.
+structure, the question's position in its episode, what the episode's earlier questions said
+(their text and options), and (trajectory questions) arrow geometry.
 
 :func:`mc_items` flattens episodes into :class:`Item` records; :func:`option_features` turns one
 item into an ``options x features`` matrix (hashed bag of words plus dense structural features)
@@ -45,6 +46,10 @@ class Item:
     arrows: list | None
     #: distinct frames in the question's 16-frame history (what counting repeated frames reveals)
     frames: int = 16
+    #: the options of the episode's earlier questions (what an agent has read before this one)
+    earlier_options: tuple[str, ...] = ()
+    #: the text of the episode's earlier questions
+    earlier_text: str = ""
 
 
 def mc_items(episodes: Sequence[Episode]) -> list[Item]:
@@ -55,9 +60,12 @@ def mc_items(episodes: Sequence[Episode]) -> list[Item]:
             if answer_kind(q["skill"]) != "choice":
                 continue
             opts = [str(q["options"][k]) for k in LETTERS]
+            before = queries[:i]
             out.append(Item(ep.id, q["skill"], str(q.get("question", "")), ep.instruction, opts,
                             LETTERS.index(q["answer"]), i, len(queries), q.get("arrows"),
-                            len(set(sample_history(int(q.get("step", 0)), 16)))))
+                            len(set(sample_history(int(q.get("step", 0)), 16))),
+                            tuple(str(v) for e in before for v in (e.get("options") or {}).values()),
+                            " ".join(str(e.get("question", "")) for e in before)))
     return out
 
 
@@ -67,6 +75,20 @@ def tokens(text: str) -> list[str]:
 
 def _h(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "little") % HASH_DIM
+
+
+def earlier_overlap(item: Item) -> list[float]:
+    """Per option: how many of its words occur in the options of the episode's earlier
+    questions (the red team's rule that found bear-lh-v2's first localization leak)."""
+    seen = set(tokens(" ".join(item.earlier_options)))
+    return [float(len(set(tokens(o)) & seen)) for o in item.options]
+
+
+def context_overlap(item: Item) -> list[float]:
+    """Per option: how many of its words occur in anything read before it -- the instruction,
+    the question and every earlier question's text and options."""
+    seen = set(tokens(" ".join([item.instruction, item.question, item.earlier_text, *item.earlier_options])))
+    return [float(len(set(tokens(o)) & seen)) for o in item.options]
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -99,7 +121,8 @@ def arrow_rows(arrows: Sequence[Any] | None) -> list[list[float]]:
 DENSE = (
     "bias_A", "bias_B", "bias_C", "bias_D", "is_none", "len_z", "words_z", "len_rank", "longest", "shortest",
     "mean_jaccard", "odd_one_out", "most_shared", "shared_all", "prefix_of_others", "has_prefix", "same_words",
-    "question_overlap", "instruction_overlap", "instruction_order",
+    "question_overlap", "instruction_overlap", "instruction_order", "earlier_overlap", "earlier_text_overlap",
+    "earlier_seen", "context_overlap",
     *(f"pos{b}" for b in range(5)), "pos_frac", "pos_x_len", "pos_x_rank",
     "arrow", "arrow_cos", "arrow_sin", "arrow_len", "arrow_ex", "arrow_ey", "arrow_same_len", "arrow_min_gap",
     "arrow_median", "arrow_sx", "arrow_sy",
@@ -112,7 +135,7 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
     ``text`` (hashed option words, bigrams and whole strings, option words that also occur in
     the question, option words crossed with the other options' words and with whether the
     question names something the instruction names), ``structure`` (lengths, shared words, prefixes, overlap with the instruction,
-    arrow geometry), ``position`` (the question's place in its episode, alone and crossed with
+    overlap with the episode's earlier questions and their options, arrow geometry), ``position`` (the question's place in its episode, alone and crossed with
     each option word and with the option's length), ``frames`` (how many distinct frames the
     history holds, crossed with each option word). Letter biases are always on."""
     toks = [tokens(o) for o in item.options]
@@ -128,6 +151,10 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
     hashed = np.zeros((4, HASH_DIM))
     dense = np.zeros((4, len(DENSE)))
     arrows = arrow_rows(item.arrows)
+    if structure:
+        early, context = earlier_overlap(item), context_overlap(item)
+        early_text = set(tokens(item.earlier_text))
+        early_opts = {o.lower() for o in item.earlier_options}
     for i, opt in enumerate(item.options):
         if text:
             for tk in toks[i]:
@@ -185,6 +212,10 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
             row["instruction_overlap"] = len(sets[i] & set(ins)) / max(len(sets[i]), 1)
             first = [ins.index(tk) for tk in toks[i] if tk in ins]
             row["instruction_order"] = (min(first) / max(len(ins), 1)) if first else 1.0
+            row["earlier_overlap"] = early[i] / max(len(sets[i]), 1)
+            row["earlier_text_overlap"] = len(sets[i] & early_text) / max(len(sets[i]), 1)
+            row["earlier_seen"] = float(low in early_opts)
+            row["context_overlap"] = context[i] / max(len(sets[i]), 1)
         if position:
             row[f"pos{bucket}"] = 1.0
             row["pos_frac"] = frac

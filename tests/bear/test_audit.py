@@ -76,6 +76,63 @@ def test_audit_without_a_fit_split_cross_fits_halves():
     assert report["worst_by_group"]["relative_direction"]["score"] > 0.9
 
 
+SURFACES = ["floor", "shelf", "table", "sofa", "desk", "bed", "chair", "counter"]
+
+
+def _localization_suite(seed: int, leak: bool, n: int = 80) -> list[Episode]:
+    """Per episode a route question, then a localization question. With ``leak`` the correct
+    surface is "passed" by the earlier route (as in bear-lh-v2 as first shipped) and no
+    distractor is; without, the route passes a surface drawn independently of the answer."""
+    rng = random.Random(seed)
+    eps = []
+    for i in range(n):
+        opts = rng.sample(SURFACES, 4)
+        answer = rng.randrange(4)
+        passed = opts[answer] if leak else rng.choice(SURFACES)
+        route = {"skill": "path_planning", "step": 0, "question": "Which route leads to the bed?",
+                 "options": {k: f"turn {d}, pass the {passed}, stop at the bed" for k, d in
+                             zip("ABCD", ["left", "right", "around to the left", "around to the right"])},
+                 "answer": "ABCD"[rng.randrange(4)], "target": None}
+        loc = {"skill": "object_localization", "step": 1, "question": "Where was the cup when you first saw it?",
+               "options": {k: f"on the {o}" for k, o in zip("ABCD", opts)}, "answer": "ABCD"[answer], "target": 1}
+        eps.append(_episode(i, [route, loc]))
+    return eps
+
+
+def test_audit_catches_an_answer_named_by_earlier_questions():
+    """The red team's attack on bear-lh-v2's first localization questions (the option sharing
+    most words with the earlier questions' options) is part of the audit: a suite whose earlier
+    route names the correct surface fails (structure heuristics and the structure-only model);
+    one whose route names a surface independent of the answer passes."""
+    checks = ["structure_heuristics", "structure_only"]
+    report = audit(_localization_suite(1, True), _localization_suite(2, True), AuditConfig(render=False, checks=checks))
+    figures = {c: report["checks"][c]["by_group"]["object_localization"] for c in checks}
+    assert all(f["score"] > 0.75 for f in figures.values()), figures
+    assert "earlier" in figures["structure_heuristics"]["note"] or "context" in figures["structure_heuristics"]["note"]
+    clean = audit(_localization_suite(3, False), _localization_suite(4, False), AuditConfig(render=False, checks=checks))
+    assert all(clean["checks"][c]["by_group"]["object_localization"]["score"] < 0.40 for c in checks), clean["checks"]
+
+
+def test_bear_lh_v2_as_first_shipped_fails_the_extended_audit():
+    """bear-lh-v2 as first shipped (commit 807986f; its test split's questions up to each
+    localization question, other fields stripped, in tests/fixtures) passed the audit of the
+    time but not the red team: the surface an object started on was named by earlier questions
+    (routes, spatial pointing, other targets) far more often than a distractor. The audit's
+    earlier-question features catch it: heuristics and the structure-only model well above 0.40
+    (the shipped files today pass: test_shipped_v2_suite_passes_every_blind_baseline)."""
+    from pathlib import Path
+
+    from embodied_gym.episodes.spec import load_episodes
+
+    path = Path(__file__).parent.parent / "fixtures" / "bear-lh-v2-first-ship-localization.jsonl"
+    checks = ["structure_heuristics", "structure_only"]
+    report = audit(load_episodes(path), None, AuditConfig(render=False, checks=checks))
+    figures = {c: report["checks"][c]["by_group"]["object_localization"] for c in checks}
+    assert figures["structure_heuristics"]["n"] == 63
+    assert all(f["score"] > 0.6 for f in figures.values()), figures
+    assert not report["passed"]
+
+
 def test_registry_takes_a_check_of_another_family_and_rejects_duplicates():
     name = "test_always_half"
 

@@ -16,7 +16,7 @@ This package builds such episodes in the embedded ``house`` simulator:
    task_process_reasoning    Task Planning / Task Process Reasoning   1-2 random steps (>= 2 done)
    path_planning             Spatial Reasoning / Path Planning        start of a navigation leg
    relative_direction        Spatial Reasoning / Relative Direction   during a navigation leg
-   object_localization       Spatial Reasoning / Object Localization  while carrying (history video)
+   object_localization       Spatial Reasoning / Object Localization  first carrying step (history video)
    pointing_general|spatial  Pointing                                 approaching object/receptacle
    bbox_general|spatial      Bounding Box                             approaching object/receptacle
    trajectory_reasoning      Trajectory Reasoning                     approaching the object
@@ -100,8 +100,9 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
                 print(f"{ep.id}: {len(ep.extra['bear']['queries'])} queries, {len(ep.demonstration.actions)} actions", flush=True)
     finally:
         sim.close()
-    balance_localization(episodes, random.Random(f"{SUITE}|{split}|{seed}|balance"))
+    # directions first: localization distractors are matched to the final earlier questions
     balance_directions(episodes, random.Random(f"{SUITE}|{split}|{seed}|directions"))
+    balance_localization(episodes, random.Random(f"{SUITE}|{split}|{seed}|balance"))
     return episodes
 
 

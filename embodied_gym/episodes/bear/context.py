@@ -60,6 +60,10 @@ class EpisodeContext:
     plan: list[dict[str, Any]] = field(init=False)
     steps: list[str] = field(init=False)
     met_at: list[int] = field(init=False)
+    #: categories no other question may name (a target, a landmark, an "on" anchor, a route's
+    #: goal): the surface the episode's object starts on, which its localization question asks
+    #: for (episodes/bear/balance.py matches distractors to how often the truth was named)
+    unnamed: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.replay = Replay(self.sim, self.episode)

@@ -183,7 +183,8 @@ def _other_grounding(ctx: EpisodeContext, kind: str, skip: set[int]) -> dict[str
     obs = ctx.observe(t)
     ids, counts = np.unique(obs.segmentation, return_counts=True)
     cands = [int(i) for i, c in zip(ids, counts, strict=True) if int(i) in ctx.names and int(i) not in skip
-             and int(i) in obs.objects and not obs.objects[int(i)].held and c >= ctx.min_pixels()]
+             and int(i) in obs.objects and not obs.objects[int(i)].held and c >= ctx.min_pixels()
+             and obs.objects[int(i)].category not in ctx.unnamed]
     if not cands:
         raise QueryRejected("no other named object in view")
     return grounding.grounding(ctx, kind, ctx.rng.choice(cands), _window(t - 6, min(ctx.last, t + 6)),
@@ -195,7 +196,8 @@ def _other_direction(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
     random step shows."""
     t = ctx.rng.randrange(1, ctx.n_steps)
     seen = ctx.shown_ids(t)
-    cands = sorted(j for j in seen if j in ctx.names and j not in skip and not ctx.observe(t).objects[j].held)
+    cands = sorted(j for j in seen if j in ctx.names and j not in skip and not ctx.observe(t).objects[j].held
+                   and ctx.initial[j].category not in ctx.unnamed)
     if not cands:
         raise QueryRejected("no other named object shown")
     return reasoning.relative_direction(ctx, _window(t - 3, min(ctx.last, t + 3)), ctx.rng.choice(cands))
@@ -206,7 +208,8 @@ def _other_route(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
     a random step shows."""
     t = ctx.rng.randrange(1, ctx.n_steps)
     seen = ctx.shown_ids(t)
-    cands = sorted(j for j in seen if j in ctx.names and j not in skip and ctx.initial[j].kind == "furniture")
+    cands = sorted(j for j in seen if j in ctx.names and j not in skip and ctx.initial[j].kind == "furniture"
+                   and ctx.initial[j].category not in ctx.unnamed)
     if not cands:
         raise QueryRejected("no other named furniture shown")
     return reasoning.path_planning(ctx, _window(t - 3, min(ctx.last, t + 3)), ctx.rng.choice(cands))
@@ -222,6 +225,9 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     place = len(plan) - 1
     x, r = plan[pick]["target"], plan[place]["receptacle"]
     door = plan[1]["target"] if plan[1]["type"] == "open" else None
+    support = ctx.initial[x].on
+    if support is not None and support in ctx.initial:
+        ctx.unnamed.add(ctx.initial[support].category)  # see EpisodeContext.unnamed
     out: list[dict[str, Any]] = []
     planning: list[dict[str, Any]] = []
     # planning at progress values kept uniform over the suite, with full-length histories
@@ -243,8 +249,11 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     # after the pick: the route to the receptacle, where the object was, where the receptacle is
     carry = _window(m[pick], m[place - 1] - 1)
     if carry:
+        # localization first (at the first carrying step, before the route that passes the
+        # object's surface): the fewer earlier questions name surfaces, the more distractors can
+        # match the truth's mention count (episodes/bear/balance.py)
+        _try(out, reasoning.object_localization, ctx, carry[0], x, m[pick])
         _try(out, reasoning.path_planning, ctx, rng.sample(carry, len(carry)), r)
-        _try(out, reasoning.object_localization, ctx, carry[len(carry) // 2], x, m[pick])
         _try(out, reasoning.relative_direction, ctx, rng.sample(carry, min(10, len(carry))), r)
     # the receptacle, named by a spatial relation when one is visible; the arrows to it
     before_place = _window(m[place - 1] - 14, m[place] - 1)
@@ -257,7 +266,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
         _try(out, _other_grounding, ctx, kind, skip)
     _try(out, _other_direction, ctx, skip)
     _try(out, _other_route, ctx, skip)
-    out.sort(key=lambda q: q["step"])
+    out.sort(key=lambda q: (q["step"], q["skill"] != "object_localization"))
     rng.shuffle(planning)
     return out + planning
 
