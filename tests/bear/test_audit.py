@@ -91,10 +91,10 @@ def _localization_suite(seed: int, leak: bool, n: int = 80) -> list[Episode]:
         passed = opts[answer] if leak else rng.choice(SURFACES)
         route = {"skill": "path_planning", "step": 0, "question": "Which route leads to the bed?",
                  "options": {k: f"turn {d}, pass the {passed}, stop at the bed" for k, d in
-                             zip("ABCD", ["left", "right", "around to the left", "around to the right"])},
+                             zip("ABCD", ["left", "right", "around to the left", "around to the right"], strict=True)},
                  "answer": "ABCD"[rng.randrange(4)], "target": None}
         loc = {"skill": "object_localization", "step": 1, "question": "Where was the cup when you first saw it?",
-               "options": {k: f"on the {o}" for k, o in zip("ABCD", opts)}, "answer": "ABCD"[answer], "target": 1}
+               "options": {k: f"on the {o}" for k, o in zip("ABCD", opts, strict=True)}, "answer": "ABCD"[answer], "target": 1}
         eps.append(_episode(i, [route, loc]))
     return eps
 

@@ -7,7 +7,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from embodied_gym.episodes.bear.balance import MAX_SURFACE_SHARE, balance_localization, context_words, mention_count
+from embodied_gym.episodes.bear.balance import (
+    MAX_SURFACE_SHARE,
+    balance_localization,
+    context_words,
+    mention_count,
+)
 from embodied_gym.episodes.spec import Episode, Subgoal
 from embodied_gym.rewards.bear import NONE_OF_THE_ABOVE
 from embodied_gym.sims.base import Pose
@@ -20,7 +25,7 @@ def _episode(i: int, rng: random.Random) -> Episode:
     # an earlier route passes the truth in a third of the episodes, a random surface otherwise
     passed = truth if i % 3 == 0 else rng.choice(SURFACES)
     filler = [{"skill": "next_action_prediction", "step": 0, "question": "What next?",
-               "options": dict(zip("ABCD", ["go to the door", "open the door", "pick up the cup", "put it down"])),
+               "options": dict(zip("ABCD", ["go to the door", "open the door", "pick up the cup", "put it down"], strict=True)),
                "answer": "A"} for _ in range(8)]
     route = {"skill": "path_planning", "step": 0, "question": "Which route leads to the bed?",
              "options": {k: f"turn {k}, pass the {passed}, stop at the bed" for k in "ABCD"}, "answer": "B"}
