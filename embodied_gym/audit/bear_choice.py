@@ -144,23 +144,26 @@ def option_nearest_neighbour(target, fit, ctx: AuditContext) -> dict[str, Figure
         keys = list(seen)
         key_sets = [set(tokens(k)) for k in keys]
         rate = {k: (sum(v) + CHANCE) / (len(v) + 1) for k, v in seen.items()}
-
-        def score(o: str, key: frozenset[str]) -> float:
-            low = o.lower()
-            if (key, low) in sets:  # the same option set was seen: how often this option was right in it
-                v = sets[(key, low)]
-                return 1.0 + (sum(v) + CHANCE) / (len(v) + 1)
-            if low in rate:
-                return rate[low]
-            if not keys:
-                return CHANCE
-            s = set(tokens(low))
-            sims = [len(s & ks) / max(len(s | ks), 1) for ks in key_sets]
-            return rate[keys[int(np.argmax(sims))]]
-
-        credits[skill] = [_credit([score(o, frozenset(x.lower() for x in it.options)) for o in it.options], it.answer)
+        credits[skill] = [_credit([_nn_score(o, frozenset(x.lower() for x in it.options), sets, rate, keys, key_sets)
+                                   for o in it.options], it.answer)
                           for it in items]
     return _figures(credits)
+
+
+def _nn_score(o: str, key: frozenset[str], sets: dict[tuple[frozenset[str], str], list[int]],
+              rate: dict[str, float], keys: list[str], key_sets: list[set[str]]) -> float:
+    """One option's nearest-neighbour score (see :func:`option_nearest_neighbour`)."""
+    low = o.lower()
+    if (key, low) in sets:  # the same option set was seen: how often this option was right in it
+        v = sets[(key, low)]
+        return 1.0 + (sum(v) + CHANCE) / (len(v) + 1)
+    if low in rate:
+        return rate[low]
+    if not keys:
+        return CHANCE
+    s = set(tokens(low))
+    sims = [len(s & ks) / max(len(s | ks), 1) for ks in key_sets]
+    return rate[keys[int(np.argmax(sims))]]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def _mc(rng: random.Random, skill: str, leak: bool) -> dict:
     answer = rng.randrange(4)
     if leak:
         opts[answer] = opts[answer] + " and then some more words"
-    return {"skill": skill, "step": 0, "question": "Which one?", "options": dict(zip("ABCD", opts)),
+    return {"skill": skill, "step": 0, "question": "Which one?", "options": dict(zip("ABCD", opts, strict=True)),
             "answer": "ABCD"[answer], "target": None}
 
 

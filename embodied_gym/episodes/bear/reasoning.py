@@ -27,7 +27,15 @@ import numpy as np
 from ..generators.common import room_of
 from .context import EpisodeContext, QueryRejected
 from .language import door_rooms, mirror_route, route_clauses, sequence_phrase
-from .options import DIRECTIONS, NotEnoughOptions, arrange_options, distinct, relative_angle, direction_word, sector_margin
+from .options import (
+    DIRECTIONS,
+    NotEnoughOptions,
+    arrange_options,
+    direction_word,
+    distinct,
+    relative_angle,
+    sector_margin,
+)
 from .templates import phrase
 
 #: distractors are drawn from a suite pool of earlier correct answers once it holds this many
