@@ -29,7 +29,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check embodied_gym tests
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	$(VENV)/bin/egym bench sim
