@@ -3,7 +3,9 @@
 :func:`format_report` turns a summary dict (``{"overall": {...}, "by_category": {...},
 "by_skill": {...}, "by_split": {...}, "run": {...}}``, as written by ``egym eval``) into Markdown:
 one table for ``overall``, one table per ``by_*`` group (a row per group, a column per metric),
-and a short list of run facts (agent, episodes, steps, requests, cache hits, tokens, cost).
+the family's diagnosis tables (closed-loop failure modes, BEAR first failures, the replay
+family's expert-vs-predicted action confusion matrix) and a short list of run facts (agent,
+episodes, steps, requests, cache hits, tokens, cost).
 Unknown keys are shown too, so new metrics appear without changes here. Pure formatting: it
 never raises on odd values (they are printed with ``str``).
 """
@@ -93,7 +95,25 @@ def _diagnosis(summary: dict[str, Any]) -> list[str]:
     cond = summary.get("conditional_accuracy")
     if isinstance(cond, dict) and cond:
         parts += ["## Accuracy given every earlier step right", "", table(cond, "skill"), ""]
+    confusion = summary.get("confusion")
+    if isinstance(confusion, dict) and confusion and all(isinstance(r, dict) for r in confusion.values()):
+        parts += ["## Action confusion (a row per expert action, a column per predicted action)", "",
+                  confusion_table(confusion), ""]
     return parts
+
+
+def confusion_table(confusion: dict[str, dict[str, Any]], invalid: str = "invalid") -> str:
+    """A Markdown table of ``{expert: {predicted: count}}``: a row per expert (demonstrated)
+    action, ``n`` (its steps), then a column per action in either role (sorted, ``invalid``, the
+    unparsable replies, last); cells are step counts, ``0`` where the pair never occurred."""
+    actions = sorted({str(a) for a in confusion} | {str(p) for row in confusion.values() for p in row},
+                     key=lambda a: (a == invalid, a))
+    rows = {}
+    for expert, row in confusion.items():
+        counts = {str(p): c for p, c in row.items()}
+        total = sum(c for c in counts.values() if isinstance(c, int))
+        rows[expert] = {"n": total, **{a: counts.get(a, 0) for a in actions}}
+    return table(rows, "expert / predicted")
 
 
 def write_report(summary: dict[str, Any], path: str | os.PathLike[str], title: str = "Evaluation") -> Path:

@@ -4,11 +4,14 @@ the same on the repository's fixture, the random baseline's chance level, and th
 model agents get (the demonstrator's earlier actions, EmbRACE-3K's vocabulary, recorded frames)."""
 
 import json
+from collections import Counter
+from itertools import count
 from pathlib import Path
 
 import gymnasium as gym
 import pytest
 
+from embodied_gym.agents.fake_server import FakeOpenAIServer
 from embodied_gym.agents.families import get_family
 from embodied_gym.cli import main
 from embodied_gym.envs.context import StepContext
@@ -65,3 +68,45 @@ def test_model_prompt_shows_the_demonstrated_history_and_the_recorded_vocabulary
     demo = ep.demonstration.actions
     assert f"1. {demo[0]}\n2. {demo[1]}\n3. {demo[2]}" in text and "LookHand" in text and ep.instruction in text
     assert sum(1 for c in content if c["type"] == "image") == 3  # two history frames + the current one
+
+
+REPLIES = ["<answer>MoveForward</answer>", "<answer>TurnLeft</answer>", "I am not sure what to do.",
+           "<answer>Finish</answer>", "<answer>LookHand</answer>"]
+
+
+def _markdown_table(md: str, heading: str) -> dict[str, dict[str, int]]:
+    """The table under the ``## `` heading starting with ``heading``, as ``{row: {column: int}}``."""
+    lines = md.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"## {heading}"))
+    rows = []
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("|") and not line.startswith("|---"):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    header, *body = rows
+    return {r[0]: {c: int(v) for c, v in zip(header[1:], r[1:], strict=True)} for r in body}
+
+
+def test_summary_md_shows_the_action_confusion_matrix_counted_from_the_step_records(tmp_path):
+    """summary.md has the expert-vs-predicted confusion table, and each cell equals the number of
+    step records (steps.jsonl) whose demonstrated action (the episode's demonstration) and parsed
+    prediction (``invalid`` for an unparsable reply) are that row and column."""
+    episodes, run = tmp_path / "episodes", tmp_path / "run"
+    assert main(["import", "embrace3k", str(FIXTURE), "--out", str(episodes)]) == 0
+    n = count()
+    with FakeOpenAIServer(lambda body: REPLIES[next(n) % len(REPLIES)]) as server:
+        assert main(["eval", "--env", "EmbraceReplay-v0", "--episodes", str(episodes), "--agent", "openai:fake-vlm",
+                     "--base-url", server.base_url, "--api-key", "k", "--out", str(run), "--no-progress"]) == 0
+    demos = {ep.id: ep.demonstration.actions for ep in load_episodes(episodes)}
+    records = [json.loads(x) for x in (run / "steps.jsonl").read_text().splitlines()]
+    steps = {(r["episode_id"], r["step"]): r for r in records if r["type"] == "step"}
+    assert len(steps) == sum(len(a) for a in demos.values()) == 31
+    expected = Counter((demos[ep][t], "invalid" if r["invalid_action"] else r["parsed_action"])
+                       for (ep, t), r in steps.items())
+    table = _markdown_table((run / "summary.md").read_text(), "Action confusion")
+    assert set(table) == {expert for expert, _ in expected}
+    for expert, row in table.items():
+        assert row["n"] == sum(c for (e, _), c in expected.items() if e == expert)
+        assert {p: c for p, c in row.items() if p != "n" and c} == {p: c for (e, p), c in expected.items() if e == expert}
+    assert any(p == "invalid" for _, p in expected) and any(e != p for e, p in expected)  # both are exercised
