@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..episodes.spec import Episode, load_episodes, resolve_ref
-from . import bear_choice, bear_grounding, bear_info, closed_loop  # noqa: F401  (registers the checks)
+from . import bear_choice, bear_grounding, bear_info, closed_loop, fixed_endpoint  # noqa: F401  (registers the checks)
 from .registry import CHECKS, AuditContext, Check, Figure, family_of
 
 

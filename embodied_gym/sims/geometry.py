@@ -59,6 +59,16 @@ def relative_bearing(pose: Pose, point: Sequence[float]) -> float:
     return wrap180(bearing(pose, point) - pose.yaw)
 
 
+def egocentric(pose: Pose, point: Sequence[float]) -> tuple[float, float]:
+    """``(forward, left)`` metres of ``point`` (``(x, z)`` or ``(x, y, z)``) in the ground frame
+    of ``pose``: ``forward`` along the heading, ``left`` to its left (positive where
+    :func:`relative_bearing` is positive)."""
+    px, pz = _xz(point)
+    dx, dz = px - pose.x, pz - pose.z
+    r = math.radians(pose.yaw)
+    return (dx * math.cos(r) - dz * math.sin(r), -dx * math.sin(r) - dz * math.cos(r))
+
+
 # ---------------------------------------------------------------------------------------------
 # paths
 
