@@ -150,7 +150,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         result = bench_harness(
             episodes=args.episodes, steps=args.steps_per_episode, concurrency=args.concurrency, latency=args.latency,
-            env=args.env, env_workers=args.env_workers,
+            env=args.env, env_workers=args.env_workers, env_call_timeout=args.env_call_timeout,
         )
         print(json.dumps(result) if args.json else format_harness_report(result))
     return 0
@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "env (adds house building and rendering on the one env thread), or auto (real when available)")
     p.add_argument("--env-workers", type=int, default=0,
                    help="harness: run the environments at --concurrency in N worker processes (egym eval --env-workers)")
+    p.add_argument("--env-call-timeout", type=float, default=None, metavar="SECONDS",
+                   help="harness, with --env-workers: seconds a worker may go without answering before it is killed "
+                        "as hung and restarted (egym eval --env-call-timeout; default: eval's)")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("report", help="static HTML report of run directories (opens from disk, no network)")

@@ -89,7 +89,7 @@ class _Server:
 
 def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, latency: float = 0.2,
                   env: str = "light", suite: str = "house-v1:test", repeats: int = 3,
-                  env_workers: int = 0) -> dict[str, Any]:
+                  env_workers: int = 0, env_call_timeout: float | None = None) -> dict[str, Any]:
     """Run the benchmark described in the module docstring; returns its figures as a dict.
     ``suite``: the episodes the real closed-loop env cycles through (each copied with a new id).
     ``repeats``: runs at ``concurrency`` (a few seconds each, so sensitive to momentary load on a
@@ -97,10 +97,16 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
     runs at ``concurrency`` keep their environments in that many worker processes
     (:mod:`.workers`; started once, warmed up, shared by the repeats); the run at concurrency 1
     stays the plain serial run on the environment thread, so the workers' pipe traffic counts
-    against the speed-up, never for it."""
+    against the speed-up, never for it. ``env_call_timeout``: the workers' per-call deadline, as
+    ``egym eval --env-call-timeout`` (None: eval's default): a worker that does not answer for that
+    long is killed as hung and restarted, its episodes retried; the result counts such hangs
+    (``env_worker_hangs``), whose rollouts then include the wait, so such a figure is no measurement."""
     from .config import EvalConfig
+    from .envhost import make_host
     from .scheduler import run_eval
 
+    if env_call_timeout is None:
+        env_call_timeout = next(f.default for f in dataclasses.fields(EvalConfig) if f.name == "env_call_timeout")
     if episodes < 1 or steps < 1 or concurrency < 1 or latency < 0 or repeats < 1:
         raise ValueError("bench harness: episodes, steps, concurrency and repeats must be >= 1 and latency >= 0")
     if env not in ("auto", "closed_loop", "light"):
@@ -111,11 +117,9 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
     env_id, eps, env_kwargs = (real[0], real[1], {}) if real else (LIGHT_ID, episodes, {"max_steps": steps})
     host = None
     if env_workers:
-        from .workers import ProcessHost
-
         # a spawned worker imports only what the id names: the stand-in env registers on import
         worker_id = env_id if real else f"embodied_gym.envs.light:{LIGHT_ID}"
-        host = ProcessHost(worker_id, eps, env_kwargs, workers=env_workers)
+        host = make_host(worker_id, eps, env_kwargs, env_workers=env_workers, call_timeout=env_call_timeout)
     server = _Server(latency)
     runs: dict[int, list[dict[str, Any]]] = {}
     load0 = os.getloadavg()[0]
@@ -139,8 +143,11 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
                     cache=str(Path(tmp) / f"cache{i}.sqlite"), env_kwargs=env_kwargs,
                     env_host=host if k != 1 else None))
                 run = summary["run"]
-                if run["n_results"] != episodes or run["cache_hits"]:
+                if run["n_results"] != episodes:
                     raise RuntimeError(f"bench harness: concurrency {k} finished {run['n_results']}/{episodes} episodes")
+                if run["cache_hits"] and not run["this_run"]["infra_failures"]:  # (a retried step is asked again)
+                    raise RuntimeError(f"bench harness: concurrency {k} got {run['cache_hits']} answers from its "
+                                       "fresh cache: some requests were identical, so the server was not asked")
                 runs.setdefault(k, []).append({"rollout_s": run["rollout_s"], "setup_s": run["setup_s"],
                                                "steps": run["steps"], "requests": run["requests"],
                                                "cpu_s": time.process_time() - cpu0})
@@ -150,6 +157,9 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
             import asyncio
 
             asyncio.run(host.shutdown())
+    stats = host.stats() if host is not None else {}
+    workers = {"env_call_timeout": env_call_timeout, "env_worker_hangs": stats["env_worker_hangs"],
+               "env_worker_restarts": stats["env_worker_restarts"]} if host is not None else {}
     one = runs[1][0]
     many = sorted(runs[concurrency], key=lambda r: r["rollout_s"])[len(runs[concurrency]) // 2]  # the median run
     steps_total = one["steps"]
@@ -168,7 +178,7 @@ def bench_harness(episodes: int = 64, steps: int = 8, concurrency: int = 32, lat
         "cpu_ms_per_step_k": round(1000 * many["cpu_s"] / many["steps"], 3),
         "rollout_s_k_runs": [round(r["rollout_s"], 3) for r in runs[concurrency]],
         "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)],
-        "env": env_id, "env_kind": "closed_loop" if real else "light", "env_workers": env_workers,
+        "env": env_id, "env_kind": "closed_loop" if real else "light", "env_workers": env_workers, **workers,
         "cpu_count": os.cpu_count(),
     }
 
@@ -188,5 +198,7 @@ def format_harness_report(result: dict[str, Any]) -> str:
         f"  harness overhead {r['overhead_ms_per_step']:.2f} ms/step (server time excluded);"
         f" CPU {r['cpu_ms_per_step_1']:.2f} ms/step at 1, {r['cpu_ms_per_step_k']:.2f} ms/step at {r['concurrency']}",
         f"  machine load average {r['load_average'][0]} before, {r['load_average'][1]} after",
+        *([f"  WARNING: {r['env_worker_hangs']} env worker(s) hung and were killed at the {r['env_call_timeout']:g} s "
+           "call deadline: the rollout times include that wait; not a measurement"] if r.get("env_worker_hangs") else []),
         json.dumps(r),
     ])

@@ -131,6 +131,67 @@ def test_bench_harness_with_env_workers_runs_every_episode_in_workers():
     assert r["env_workers"] == 2 and r["steps_total"] == 8 and r["speedup"] > 0
 
 
+def test_bench_harness_workers_have_evals_call_deadline_and_survive_a_hung_worker(monkeypatch):
+    """``egym bench harness --env-workers N`` keeps its environments in eval's worker host with eval's
+    per-call deadline: a real worker process that stays alive but stops answering (stopped with
+    SIGSTOP just before the first ``step`` of the measured runs) is killed at ``env_call_timeout``
+    (2 s) and restarted, the measured run still finishes every episode, and the result counts the
+    hang. Without the deadline nothing would answer until the test's watchdog resumes the process
+    (SIGCONT) after 40 s: the bench then ends with no hang counted, and the test fails."""
+    import signal
+    import threading
+
+    from embodied_gym.eval import workers
+    from embodied_gym.eval.bench import bench_harness, format_harness_report
+
+    episodes, steps, env_workers = 4, 2, 2
+    warmup_steps = env_workers * steps  # the workers' warm-up run: env_workers episodes of `steps` steps
+    calls, stopped = [0], []
+    call = workers._Worker.call
+
+    async def stop_once(self, slot, op, *args, **kwargs):
+        if op == "step":
+            calls[0] += 1
+            if calls[0] == warmup_steps + 1:
+                stopped.append(self.proc.pid)
+                os.kill(self.proc.pid, signal.SIGSTOP)  # alive, but it answers nothing from now on
+        return await call(self, slot, op, *args, **kwargs)
+
+    def resume():  # the watchdog: never leave a stopped process behind, whatever the code under test does
+        for pid in stopped:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:  # killed at the deadline, as it should be
+                pass
+
+    monkeypatch.setattr(workers._Worker, "call", stop_once)
+    watchdog = threading.Timer(40.0, resume)
+    watchdog.start()
+    try:
+        r = bench_harness(episodes=episodes, steps=steps, concurrency=2, latency=0.01, env="light", repeats=1,
+                          env_workers=env_workers, env_call_timeout=2.0)
+    finally:
+        watchdog.cancel()
+        resume()
+    assert stopped
+    assert r["env_call_timeout"] == 2.0 and r["env_worker_hangs"] == 1 and r["env_worker_restarts"] == 1
+    assert r["steps_total"] == episodes * steps  # the run at 1; the run at 2 finished all episodes too (else it raises)
+    assert "WARNING: 1 env worker(s) hung" in format_harness_report(r)
+
+
+def test_bench_harness_call_deadline_defaults_to_evals_and_has_a_flag():
+    import dataclasses
+
+    from embodied_gym.cli import build_parser
+    from embodied_gym.eval.bench import bench_harness
+
+    r = bench_harness(episodes=2, steps=1, concurrency=2, latency=0.0, env="light", repeats=1, env_workers=1)
+    assert r["env_call_timeout"] == next(f.default for f in dataclasses.fields(EvalConfig)
+                                         if f.name == "env_call_timeout") and r["env_worker_hangs"] == 0
+    args = build_parser().parse_args(["bench", "harness", "--env-workers", "2", "--env-call-timeout", "7.5"])
+    assert args.env_call_timeout == 7.5
+
+
 def test_an_exception_that_cannot_be_unpickled_still_reaches_the_scheduler():
     """A worker's exception whose class cannot be rebuilt from its args (ConfigError) arrives
     as a RuntimeError with its type and message instead of hanging the call."""
