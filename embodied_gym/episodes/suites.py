@@ -11,7 +11,11 @@ generated house whose full JSON spec is stored in the episode's ``scene``:
   appear in ``train``/``val``/``test``) and held-out instruction templates; 40 per category.
 
 The generators' blind-resistance rules (targets off the walk ahead, rivals apart, several
-closed doors with the others kept closed, ...) are in :mod:`.generators`; the closed-loop audit
+closed doors with the others kept closed, ...) are in :mod:`.generators`; across a split,
+:attr:`SuiteConfig.endpoint_share` spreads the goals of ``basic``, ``exploration`` and
+``spatial_semantic`` in the start pose's egocentric frame (:mod:`.endpoints`: no disc of the
+success radius holds more than 4 of 40, which bounds every fixed walk that is never blocked;
+episodes are generated in order and each goal must fit beside the earlier ones). The closed-loop audit
 (``egym audit house-v2:SPLIT``) checks from outside that no fixed non-visual walking policy
 succeeds, and ``egym generate`` refuses a suite that fails it.
 
@@ -29,6 +33,7 @@ Regenerate the official files (see README "Episode suites")::
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +41,8 @@ from pathlib import Path
 
 from ..sims import make_simulator, scene_source
 from ..sims.base import Simulator
-from .generators import GENERATORS, RELATIONS, Rejected, generate_task
+from .endpoints import EndpointSpread, egocentric_goal, endpoint_radius
+from .generators import GENERATORS, REACH_RADIUS, RELATIONS, Rejected, generate_task
 from .oracle import OracleError, demonstrate
 from .spec import CATEGORIES, Episode, save_episodes
 
@@ -81,6 +87,16 @@ class SuiteConfig:
     #: ``doors`` option of :meth:`~embodied_gym.sims.scenes.SceneSource.generate`; absent: the
     #: backend's own mix). ``open_door`` needs several closed doors around the agent.
     door_share: dict[str, float] = field(default_factory=dict)
+    #: per task category, the endpoint control (:class:`~.endpoints.EndpointSpread`): no disc of
+    #: the success radius (plus the grid's snap) in the start pose's egocentric frame holds more
+    #: than this share of the split's goals (the last reach goal of one-goal episodes), so no
+    #: fixed walk that is never blocked ends near more of them; absent: no control
+    endpoint_share: dict[str, float] = field(default_factory=dict)
+
+    def endpoint_cap(self, category: str, count: int) -> int | None:
+        """The most goals of ``count`` episodes of ``category`` one disc may hold, or ``None``."""
+        share = self.endpoint_share.get(category)
+        return None if share is None else max(1, math.floor(share * count + 1e-9))
 
     def max_steps(self, demo_length: int) -> int:
         """Step budget of an episode whose demonstration has ``demo_length`` actions."""
@@ -97,9 +113,10 @@ SUITES: dict[str, SuiteConfig] = {
             "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 40, rooms=(2, 5)),
             "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 40, rooms=(6, 7)),
         },
-        max_attempts=200,
+        max_attempts=1000,
         strict_attempts=40,
         door_share={"open_door": 0.8},
+        endpoint_share={"basic": 0.10, "exploration": 0.10, "spatial_semantic": 0.10},
     ),
 }
 """Known suites. ``house-v2`` is the default closed-loop suite; ``test`` and ``ood`` are shipped,
@@ -127,10 +144,13 @@ def generate_episode(
     category: str,
     index: int,
     seed: int,
+    spread: EndpointSpread | None = None,
 ) -> Episode:
     """Episode ``index`` of ``category`` in ``split``: tries derived houses and tasks until the
     category's generator accepts one and the oracle solves it (``RuntimeError`` after
-    ``suite.max_attempts``)."""
+    ``suite.max_attempts``). With ``spread`` (the split's endpoint control of the category) the
+    episode's goal must be admitted by it (``basic`` vetoes start poses inside its generator,
+    other categories resample the task) and is added to it."""
     scenes = scene_source(suite.backend)
     cfg = suite.splits[split]
     relation = sorted(RELATIONS)[index % len(RELATIONS)] if category == "spatial_semantic" else None
@@ -146,7 +166,12 @@ def generate_episode(
         try:
             options: dict = {"relation": relation, "strict": attempt < suite.strict_attempts} if relation else {}
             options["domain"] = cfg.domain
+            if spread is not None and category == "basic":
+                options["endpoint_ok"] = lambda start, obj: _admits(sim, spread, start, obj.position)
             draft = generate_task(category, sim, rng, **options)
+            goal = _endpoint(sim, draft) if spread is not None else None
+            if spread is not None and (goal is None or not spread.admits(goal)):
+                raise Rejected("its goal is where more than the endpoint control's share of the split's goals lie")
         except Rejected as exc:
             reasons.append(f"attempt {attempt}: {exc}")
             continue
@@ -168,10 +193,25 @@ def generate_episode(
             reasons.append(f"attempt {attempt}: oracle: {exc}")
             continue
         episode.max_steps = suite.max_steps(len(episode.demonstration.actions))
+        if spread is not None and goal is not None:
+            spread.add(goal)
         return episode
     raise RuntimeError(
         f"{suite.name}/{split}: no {category} episode #{index} after {suite.max_attempts} attempts; last: {reasons[-3:]}"
     )
+
+
+def _admits(sim: Simulator, spread: EndpointSpread, start, point) -> bool:
+    goal = egocentric_goal(sim, start, point)
+    return goal is not None and spread.admits(goal)
+
+
+def _endpoint(sim: Simulator, draft) -> tuple[float, float] | None:
+    """The egocentric goal point of a draft's last subgoal when it is its only reach goal."""
+    reach = [sg for sg in draft.subgoals if sg.type == "reach_object"]
+    if len(reach) != 1 or draft.subgoals[-1] is not reach[0]:
+        return None
+    return egocentric_goal(sim, draft.start_pose, sim.objects()[reach[0].target].position)
 
 
 def build_episodes(
@@ -199,8 +239,10 @@ def build_episodes(
     sim = make_simulator(cfg.backend, seed=seed, width=cfg.width, height=cfg.height)
     try:
         for category in categories:
+            cap = cfg.endpoint_cap(category, count)
+            spread = None if cap is None else EndpointSpread(endpoint_radius(sim, REACH_RADIUS), cap)
             for i in range(count):
-                ep = generate_episode(sim, cfg, split, category, i, seed)
+                ep = generate_episode(sim, cfg, split, category, i, seed, spread)
                 episodes.append(ep)
                 if progress is not None:
                     progress(ep)

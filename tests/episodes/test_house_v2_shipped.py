@@ -1,7 +1,8 @@
 """The shipped house-v2 splits: sizes, tags, held-out categories, house sizes and templates; the
 oracle succeeding on every shipped episode (demonstrations replayed in a fresh simulator, and a
 sample through the Gymnasium env); ``reset(seed=i)``; the audit report shipped beside each split
-(passed, of exactly that file) and reproducible; house-v2 is the closed-loop envs' default."""
+(passed, of exactly that file, fixed-endpoint figures within the limit) and reproducible; house-v2
+is the closed-loop envs' default."""
 
 from __future__ import annotations
 
@@ -152,6 +153,27 @@ def test_shipped_split_carries_the_passed_audit_of_exactly_its_file(split):
             assert fig["score"] <= 0.10 and fig["limit"] == 0.10, (cat, fig)
     assert report["checks"]["public_info"]["by_group"]["all"]["score"] == 0
 
+
+
+@pytest.mark.parametrize("split", sorted(SHIPPED))
+def test_shipped_fixed_endpoint_figures_hold_and_are_current(split):
+    """The shipped report's fixed-endpoint baselines (the best disc of the success radius in the
+    start frame: what any fixed walk that is never blocked can reach) are at most 0.10 in every
+    category, fitted and in-split, and re-running the in-split check on the file gives exactly the
+    shipped figures."""
+    from embodied_gym.audit import AuditConfig, audit
+
+    path = SHIPPED[split]
+    report = json.loads(path.with_suffix(".audit.json").read_text())
+    for check in ("fixed_endpoint", "fixed_endpoint_insplit"):
+        figures = report["checks"][check]["by_group"]
+        assert set(figures) == set(CATEGORIES)
+        for cat, fig in figures.items():
+            assert fig["score"] <= 0.10 and fig["limit"] == 0.10, (check, cat, fig)
+        for cat in ("basic", "exploration", "spatial_semantic", "multi_stage"):
+            assert figures[cat]["n"] == 40, (check, cat)
+    again = audit(load_episodes(path), None, AuditConfig(checks=["fixed_endpoint_insplit"]))
+    assert again["checks"]["fixed_endpoint_insplit"]["by_group"] == report["checks"]["fixed_endpoint_insplit"]["by_group"]
 
 
 @pytest.mark.slow

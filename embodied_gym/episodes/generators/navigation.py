@@ -5,6 +5,7 @@ midway target, as EmbRACE-3K's "first go to X, then to Y")."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from ...sims.base import ObjectInfo, Pose, Simulator
 from ...sims.geometry import relative_bearing
@@ -40,6 +41,11 @@ VIEW_BEARING = 33.0
 #: actions of the clearance walkers' walks a basic target keeps clear of (fewer than for searched
 #: targets: the target lies ahead, where most of them go first, and 80 leaves too few targets)
 BASIC_WALL_ACTIONS = 60
+#: metres: straight-line distance of basic start poses from the target (wide, so the split's
+#: targets can spread in the start frame: see the suites' endpoint control) ...
+BASIC_VIEW_DISTANCE = (3.0, 11.0)
+#: ... and path length from the start to the target
+BASIC_PATH_LENGTH = (2.5, 12.0)
 
 BASIC_TEMPLATES = {
     "in_domain": (
@@ -108,30 +114,39 @@ def reachable_targets(sim: Simulator, start) -> list[ObjectInfo]:
     return [o for o in navigation_targets(sim) if geodesic(sim, start, o) < float("inf")]
 
 
-def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain", relaxed: bool = False) -> TaskDraft:
+def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain", relaxed: bool = False,
+                   endpoint_ok: Callable[[Pose, ObjectInfo], bool] | None = None) -> TaskDraft:
     """A target among visible distractors: the start frame shows at least :data:`MIN_VISIBLE`
     clearly visible navigation targets (segmentation), at least two of them
     :data:`DISTRACTOR_BEARING` degrees or more from the target's bearing; the target has a
-    house-wide unique name, lies 2.5-10 m away (path length), away from the blind walks from the
-    start (:func:`~.common.blind_safe`, with every point of the walks straight ahead and one turn
-    either side: the headings a target in view lies near) and
-    :data:`RIVAL_SEPARATION` m from any other object of its category. A target is drawn first,
-    then start poses 3-9 m from it that put it within :data:`VIEW_BEARING` degrees of the view's
-    centre, so its place in the view is spread over the field of view. ``relaxed``: see
-    :data:`~.common.RELAXED_DOC`."""
+    house-wide unique name, lies :data:`BASIC_PATH_LENGTH` m away (path length), away from the
+    blind walks from the start (:func:`~.common.blind_safe`) and :data:`RIVAL_SEPARATION` m from
+    any other object of its category. A target is drawn first, then start poses
+    :data:`BASIC_VIEW_DISTANCE` m from it that put it within :data:`VIEW_BEARING` degrees of the
+    view's centre, so its place in the view is spread over the field of view.
+
+    The blind walks kept clear of include every point of the straight walks ahead and one turn
+    either side (the headings a target in view lies near). ``endpoint_ok(start, target)`` is the
+    suite's endpoint control (:class:`~embodied_gym.episodes.endpoints.EndpointSpread`: no disc
+    of the success radius in the start frame holds more than a few of the split's targets, which
+    bounds every fixed walk that is never blocked); it vetoes start poses before the costlier
+    checks. ``relaxed``: see :data:`~.common.RELAXED_DOC`."""
     objects, rooms = sim.objects(), sim.rooms()
     px = min_pixels(sim)
     named = [(o, e) for o in reachable_targets(sim, sim.pose) if (e := unique_expression(o, objects, rooms))
              and (relaxed or apart_from_rivals(o, same_category(o, objects)))]
     rng.shuffle(named)
-    for obj, expr in named[:8]:
+    for obj, expr in named[: 8 if endpoint_ok is None else 16]:  # the control vetoes many: try more targets
         poses = _poses_seeing(sim, rng, obj)
         rng.shuffle(poses)
         rendered = 0
         for start in poses:
             if rendered == 4:
                 break
-            if not (2.5 <= geodesic(sim, start, obj) <= 10.0) or not blind_safe(sim, start, relaxed, BASIC_WALL_ACTIONS, fan=1)(obj):
+            lo, hi = BASIC_PATH_LENGTH
+            if not (lo <= geodesic(sim, start, obj) <= hi) or (endpoint_ok is not None and not endpoint_ok(start, obj)):
+                continue
+            if not blind_safe(sim, start, relaxed, BASIC_WALL_ACTIONS, fan=1)(obj):
                 continue
             rendered += 1
             obs = view_from(sim, start)
@@ -149,14 +164,14 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
 
 
 def _poses_seeing(sim: Simulator, rng: random.Random, obj: ObjectInfo, tries: int = 24) -> list[Pose]:
-    """Navigable poses 3-9 m (straight line) from ``obj`` with a heading (a multiple of
+    """Navigable poses :data:`BASIC_VIEW_DISTANCE` m (straight line) from ``obj`` with a heading (a multiple of
     ``sim.turn_step``) that puts ``obj`` within :data:`VIEW_BEARING` degrees of the view's centre;
     every such heading of ``tries`` sampled positions."""
     out = []
     n = max(1, int(round(360.0 / sim.turn_step)))
     for _ in range(tries):
         try:
-            p = sample_pose_facing(sim, rng, obj.position, 3.0, 9.0, jitter=0)
+            p = sample_pose_facing(sim, rng, obj.position, *BASIC_VIEW_DISTANCE, jitter=0)
         except Rejected:
             return out
         for k in range(n):
