@@ -92,6 +92,47 @@ def test_correct_letter_is_balanced_within_every_skill(suite):
     assert nota["answer"] > 0 and nota["wrong"] > 0
 
 
+def test_shipped_suite_spreads_directions_routes_and_points(suite):
+    """The suite-level controls hold on the shipped files, per split: direction sectors within
+    two of each other inside each role (a goal the instruction names / another thing seen on the
+    way); letters of the re-balanced skills within one of each other; simple route rules (fewest
+    / most characters, clauses, turns; odd one out, most central) right in at most a third of the
+    route questions; no pixel inside the stored target masks of more than 13% of a pointing
+    skill's questions (the best fixed point chosen on the split itself)."""
+    from embodied_gym.episodes.bear.balance import direction_role
+    from embodied_gym.episodes.bear.grounding import decode_mask
+    from embodied_gym.episodes.bear.options import DIRECTIONS
+    from embodied_gym.episodes.bear.reasoning import _length_credits
+
+    for split, episodes in suite.items():
+        roles = defaultdict(Counter)
+        letters = defaultdict(Counter)
+        credits, routes = np.zeros(8), 0
+        cover: dict[str, list] = {}
+        for e in episodes:
+            for q in e.extra["bear"]["queries"]:
+                if q["skill"] == "relative_direction":
+                    roles[direction_role(e, q)][q["truth"]] += 1
+                if q["skill"] in ("relative_direction", "object_localization"):
+                    letters[q["skill"]][q["answer"]] += 1
+                if q["skill"] == "path_planning" and q["truth"] in q["options"].values():
+                    credits += _length_credits(q["truth"], list(q["options"].values()))
+                    routes += 1
+                if q["skill"].startswith("pointing"):
+                    mask = decode_mask(q["mask"]).astype(int)
+                    c = cover.setdefault(q["skill"], [0, np.zeros_like(mask)])
+                    c[0] += 1
+                    c[1] += mask
+        for role, counts in roles.items():
+            sizes = [counts[d] for d in DIRECTIONS]
+            assert max(sizes) - min(sizes) <= 2, (split, role, counts)
+        for skill, counts in letters.items():
+            assert max(counts.values()) - min(counts.values()) <= 1, (split, skill, counts)
+        assert routes >= 40 and (credits / routes).max() <= 1 / 3, (split, credits / routes)
+        for skill, (n, counts) in cover.items():
+            assert n >= 40 and counts.max() / n <= 0.13, (split, skill, counts.max() / n)
+
+
 def test_default_make_works_with_defaults():
     """The contract: gym.make('BearLongHorizon-v0') with defaults (house backend, bear-lh-v2 test);
     env.reset(seed=i) selects episode i."""

@@ -37,7 +37,7 @@ import random
 from pathlib import Path
 
 from ..spec import Episode, save_episodes
-from .balance import balance_directions, balance_localization
+from .balance import balance_directions, balance_localization, rebalance_letters
 from .generate import SUITE, GoalRejected, build_queries, make_episode, sample_goal
 from .options import LetterDeck, sample_history
 from .replay import Replay
@@ -103,6 +103,7 @@ def generate_bear_episodes(split: str, n: int | None = None, seed: int = 0, *, p
     # directions first: localization distractors are matched to the final earlier questions
     balance_directions(episodes, random.Random(f"{SUITE}|{split}|{seed}|directions"))
     balance_localization(episodes, random.Random(f"{SUITE}|{split}|{seed}|balance"))
+    rebalance_letters(episodes, random.Random(f"{SUITE}|{split}|{seed}|relettered"))
     return episodes
 
 

@@ -18,7 +18,9 @@ distractor has the same *mention count* as the truth: the number of its words fo
 instruction, the question itself and every earlier question's text and options
 (:func:`mention_count`). A question whose truth has no three such partners in the suite's
 surfaces is dropped (kept, with the nearest counts, only where the episode would fall below
-``min_queries``). Given its four options, each is then equally likely right whatever the context.
+``min_queries``). Among the surfaces so matched, the one offered least for its share is taken,
+so that every surface is offered as a distractor equally often per time it is the (shown)
+truth. Given its four options, each is then equally likely right whatever the context.
 """
 
 from __future__ import annotations
@@ -105,45 +107,59 @@ def balance_localization(episodes: list[Episode], rng: random.Random, *, min_que
             ep, q = found[i]
             ep.extra["bear"]["queries"].remove(q)
         alive = [i for i in alive if i not in set(infeasible)]
-    counts = Counter(_surface(found[i][1]["truth"]) for i in alive)
-    pool = [s for s, n in sorted(counts.items()) for _ in range(n)]
-    for i in alive:
+    # every surface is offered as a distractor the same number of times per time it is shown as
+    # the truth (then an option's word tells nothing): surfaces often named by routes ("pass the
+    # sofa") are rarely at the truth's mention count, and drawn in proportion to the answers they
+    # were under-offered -- "sofa" was right in 0.38-0.5 of the questions offering it
+    shown = Counter(_surface(found[i][1]["truth"]) for i in alive if found[i][1]["truth"] in found[i][1]["options"].values())
+    ratio = sum(len(_slots(found[i][1])) for i in alive) / max(sum(shown.values()), 1)
+    support = sorted({_surface(found[i][1]["truth"]) for i in alive})
+    offered: Counter = Counter()
+    for i in rng.sample(alive, len(alive)):
         ep, q = found[i]
         ctx = context_words(ep, ep.extra["bear"]["queries"].index(q))
         truth = _surface(q["truth"])
         level = mention_count(truth, ctx)
         letters = _slots(q)
-        # the suite's answer distribution restricted to surfaces mentioned as often as the truth
-        # (nearest counts first where too few exist: only in episodes that could not lose it)
-        cands = sorted({s for s in pool if s != truth}, key=lambda s: abs(mention_count(s, ctx) - level))
+        # the suite's answers restricted to surfaces mentioned as often as the truth (nearest
+        # counts first where too few exist: only in episodes that could not lose the question)
+        cands = [s for s in support if s != truth]
         if len(cands) < len(letters):
             continue  # too few surfaces to redraw from: the question keeps its options
         picked: list[str] = []
         while len(picked) < len(letters):
             gap = min(abs(mention_count(s, ctx) - level) for s in cands if s not in picked)
-            allowed = {s for s in cands if s not in picked and abs(mention_count(s, ctx) - level) == gap}
-            weighted = [s for s in pool if s in allowed]
-            picked.append(weighted[rng.randrange(len(weighted))])
+            allowed = [s for s in cands if s not in picked and abs(mention_count(s, ctx) - level) == gap]
+            # the surface furthest below its share of distractor slots (ties at random)
+            picked.append(max(allowed, key=lambda s: (ratio * shown[s] - offered[s], rng.random())))
+            offered[picked[-1]] += 1
         for k, s in zip(letters, picked, strict=True):
             q["options"][k] = f"on the {s}"
 
 
-def balance_directions(episodes: list[Episode], rng: random.Random, *, min_queries: int = 8, slack: int = 1) -> None:
-    """Relative direction: where a question sits in its episode (early questions are asked on
-    the first leg, where the goal was just seen ahead) must not tell its sector. Per fifth of the
-    episode, questions of a sector more than ``slack`` above that fifth's rarest sector are dropped
-    (at random, keeping ``min_queries`` per episode), so sectors are uniform at every position."""
+def role_of(target: Any, named: set[Any]) -> str:
+    """``"goal"`` when a direction question's ``target`` is one of the things the instruction
+    names (``named``: the episode's object, receptacle and door), else ``"other"`` (a thing seen
+    on the way). A blind model can tell the two apart (does the question name something the
+    instruction names?) and their natural directions differ (see :func:`balance_directions`)."""
+    return "goal" if target in named else "other"
+
+
+def direction_role(episode: Episode, query: dict[str, Any]) -> str:
+    """:func:`role_of` of a stored direction question (the goal ids from ``extra["bear"]["goal"]``)."""
+    goal = episode.extra["bear"].get("goal") or {}
+    return role_of(query.get("target"), {goal.get(k) for k in ("object", "receptacle", "door")} - {None})
+
+
+def _drop_to_floor(groups: dict[Any, list[tuple[Episode, dict[str, Any]]]], rng: random.Random, min_queries: int,
+                   slack: int) -> bool:
+    """Per group, drop questions of a sector more than ``slack`` above the group's rarest;
+    whether any was dropped."""
     from .options import DIRECTIONS
 
-    by_bucket: dict[int, list[tuple[Episode, dict[str, Any]]]] = {}
-    for ep in episodes:
-        queries = ep.extra["bear"]["queries"]
-        for i, q in enumerate(queries):
-            if q["skill"] == "relative_direction":
-                bucket = min(4, int(i / max(len(queries) - 1, 1) * 5))
-                by_bucket.setdefault(bucket, []).append((ep, q))
-    for bucket in sorted(by_bucket):
-        items = by_bucket[bucket]
+    dropped = False
+    for key in sorted(groups, key=str):
+        items = [(ep, q) for ep, q in groups[key] if q in ep.extra["bear"]["queries"]]
         rng.shuffle(items)
         counts = Counter(q["truth"] for _, q in items)
         floor = min(counts.get(d, 0) for d in DIRECTIONS)
@@ -151,3 +167,56 @@ def balance_directions(episodes: list[Episode], rng: random.Random, *, min_queri
             if counts[q["truth"]] > floor + slack and len(ep.extra["bear"]["queries"]) > min_queries:
                 ep.extra["bear"]["queries"].remove(q)
                 counts[q["truth"]] -= 1
+                dropped = True
+    return dropped
+
+
+def balance_directions(episodes: list[Episode], rng: random.Random, *, min_queries: int = 8, slack: int = 1) -> None:
+    """Relative direction: nothing a blind model reads about a question may tell its sector.
+    Two things did: **whom it asks about** (a thing the instruction names is asked about on its
+    approach and mostly lies ahead; a thing seen on the way mostly behind: :func:`direction_role`)
+    and **where it sits in its episode** (early questions are asked on the first leg). So per
+    role and per fifth of the episode (both passes repeated until neither drops anything),
+    questions of a sector more than ``slack`` above that group's rarest sector are dropped (at
+    random, keeping ``min_queries`` per episode), so sectors are uniform within each role and
+    at every position."""
+    while _drop_to_floor(_direction_groups(episodes, "role"), rng, min_queries, slack) \
+            | _drop_to_floor(_direction_groups(episodes, "bucket"), rng, min_queries, slack):
+        pass  # each pass only drops; repeated until both hold at once
+
+
+def _direction_groups(episodes: list[Episode], by: str) -> dict[Any, list[tuple[Episode, dict[str, Any]]]]:
+    """Direction questions grouped by ``"role"`` (:func:`direction_role`) or ``"bucket"`` (the
+    fifth of its episode the question sits in)."""
+    groups: dict[Any, list[tuple[Episode, dict[str, Any]]]] = {}
+    for ep in episodes:
+        queries = ep.extra["bear"]["queries"]
+        for i, q in enumerate(queries):
+            if q["skill"] == "relative_direction":
+                key = direction_role(ep, q) if by == "role" else min(4, int(i / max(len(queries) - 1, 1) * 5))
+                groups.setdefault(key, []).append((ep, q))
+    return groups
+
+
+def rebalance_letters(episodes: list[Episode], rng: random.Random,
+                      skills: tuple[str, ...] = ("object_localization", "relative_direction")) -> None:
+    """The passes above drop questions after their answer letters were dealt, which leaves the
+    letters of ``skills`` unbalanced (the letter most often right in the other split scored 0.29
+    / 0.31 on bear-lh-v2 direction questions before this pass). In random order, each question's
+    correct option is moved to the letter rarest so far for its skill (swapped with the option
+    there; a "None of the above" stays at D, and a question it answers keeps D), so no letter
+    exceeds another by more than one."""
+    for skill in skills:
+        items = [q for ep in episodes for q in ep.extra["bear"]["queries"] if q["skill"] == skill]
+        counts: Counter = Counter()
+        for q in rng.sample(items, len(items)):
+            opts = q["options"]
+            nota = opts.get("D") == NONE_OF_THE_ABOVE
+            if nota and q["answer"] == "D":
+                counts["D"] += 1
+                continue
+            letters = [k for k in sorted(opts) if not (nota and k == "D")]
+            target = min(letters, key=lambda k: (counts[k], rng.random()))
+            opts[target], opts[q["answer"]] = opts[q["answer"]], opts[target]
+            q["answer"] = target
+            counts[target] += 1

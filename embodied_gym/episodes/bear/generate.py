@@ -33,6 +33,9 @@ from .templates import phrase
 
 SUITE = "bear-lh-v2"
 MIN_QUERIES = 8
+#: direction questions per episode about other things seen on the way (their sectors can be
+#: balanced freely, unlike those of the goals; see reasoning.direction_role)
+OTHER_DIRECTIONS = 2
 
 
 class GoalRejected(Exception):
@@ -191,16 +194,20 @@ def _other_grounding(ctx: EpisodeContext, kind: str, skip: set[int]) -> dict[str
                                spatial=ctx.rng.random() < 0.6)
 
 
-def _other_direction(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
-    """A direction question about a named object (not one of ``skip``) that the history of a
-    random step shows."""
-    t = ctx.rng.randrange(1, ctx.n_steps)
-    seen = ctx.shown_ids(t)
-    cands = sorted(j for j in seen if j in ctx.names and j not in skip and not ctx.observe(t).objects[j].held
-                   and ctx.initial[j].category not in ctx.unnamed)
-    if not cands:
+def _other_direction(ctx: EpisodeContext, skip: set[int], *, steps: int = 4) -> dict[str, Any]:
+    """A direction question about a named object (not one of ``skip``) that the history shows:
+    candidates are every such object at the steps around ``steps`` random steps, so that the
+    pair whose sector is rarest for things seen on the way can be chosen (things just passed lie
+    behind, things in view ahead; see :func:`reasoning.direction_role`)."""
+    pairs: list[tuple[int, int]] = []
+    for t in ctx.rng.sample(range(1, ctx.n_steps), min(steps, ctx.n_steps - 1)):
+        seen = ctx.shown_ids(t)
+        cands = sorted(j for j in seen if j in ctx.names and j not in skip and not ctx.observe(t).objects[j].held
+                       and ctx.initial[j].category not in ctx.unnamed)
+        pairs += [(s, j) for s in _window(t - 3, min(ctx.last, t + 3)) for j in cands]
+    if not pairs:
         raise QueryRejected("no other named object shown")
-    return reasoning.relative_direction(ctx, _window(t - 3, min(ctx.last, t + 3)), ctx.rng.choice(cands))
+    return reasoning.relative_direction(ctx, pairs)
 
 
 def _other_route(ctx: EpisodeContext, skip: set[int]) -> dict[str, Any]:
@@ -238,7 +245,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     seg0 = _window(0, m[0] - 1)
     head = seg0[: max(1, len(seg0) * 3 // 4)]
     _try(out, reasoning.path_planning, ctx, rng.sample(head, len(head)), first)
-    _try(out, reasoning.relative_direction, ctx, rng.sample(head, min(10, len(head))), first)
+    _try(out, reasoning.relative_direction, ctx, [(t, first) for t in rng.sample(head, min(10, len(head)))])
     if door is not None:
         _try(out, grounding.grounding, ctx, rng.choice(["point", "box"]), door, _window(m[0] - 10, m[1] - 1), spatial=False)
     # the object: a point and a box on the approach, then the arrows
@@ -254,7 +261,7 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
         # match the truth's mention count (episodes/bear/balance.py)
         _try(out, reasoning.object_localization, ctx, carry[0], x, m[pick])
         _try(out, reasoning.path_planning, ctx, rng.sample(carry, len(carry)), r)
-        _try(out, reasoning.relative_direction, ctx, rng.sample(carry, min(10, len(carry))), r)
+        _try(out, reasoning.relative_direction, ctx, [(t, r) for t in rng.sample(carry, min(10, len(carry)))])
     # the receptacle, named by a spatial relation when one is visible; the arrows to it
     before_place = _window(m[place - 1] - 14, m[place] - 1)
     for kind in rng.sample(["point", "box"], 2):
@@ -264,7 +271,9 @@ def build_queries(ctx: EpisodeContext) -> list[dict[str, Any]]:
     skip = {x, r} | ({door} if door is not None else set())
     for kind in ("point", "box"):
         _try(out, _other_grounding, ctx, kind, skip)
-    _try(out, _other_direction, ctx, skip)
+    for _ in range(OTHER_DIRECTIONS):
+        if _try(out, _other_direction, ctx, skip):
+            skip = skip | {out[-1]["target"]}
     _try(out, _other_route, ctx, skip)
     out.sort(key=lambda q: (q["step"], q["skill"] != "object_localization"))
     rng.shuffle(planning)

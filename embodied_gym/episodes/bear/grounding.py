@@ -161,17 +161,59 @@ def _frames(ctx: EpisodeContext, oid: int, steps: list[int]) -> list[tuple[int, 
     return out
 
 
-def _spread_pick(ctx: EpisodeContext, kind: str, frames: list[tuple[int, Observation]], oid: int) -> tuple[int, Observation]:
+#: pointing: the largest share of a skill's questions (so far in the split) whose target mask may
+#: cover any one pixel -- the score of the best fixed point chosen on the split itself
+POINT_COVER_CAP = 0.11
+#: a pixel may always be covered this many times (early in a split a share of a few is noise)
+POINT_COVER_FLOOR = 5
+
+
+def _coverage(ctx: EpisodeContext, kind: str, shape: tuple[int, int]) -> list:
+    """``[n, counts]``: how many ``kind`` questions were asked so far in the split and, per
+    pixel, how many of their target masks cover it (kept in the deck's pools)."""
+    cov = ctx.deck.pools.setdefault(f"cover/{kind}", [0, None])
+    if cov[1] is None or cov[1].shape != shape:
+        cov[:] = [0, np.zeros(shape, np.int32)]
+    return cov
+
+
+def _spread_pick(ctx: EpisodeContext, kind: str, frames: list[tuple[int, Observation]], oid: int) -> tuple[int, Observation] | None:
     """The frame whose target position and size have been used least so far for ``kind``
     (ties at random), so targets spread over the image and over sizes and no fixed point or
-    box scores; the chosen cell and size are counted."""
+    box scores; the chosen cell and size are counted.
+
+    Pointing (``kind`` ``point_*``) chooses first by the *coverage* of the split's earlier
+    targets: the frame whose mask, added, leaves the most-covered pixel least covered (then
+    whose mask lies on the least-covered pixels). Where every frame would make some pixel hit
+    more than :data:`POINT_COVER_CAP` of the questions (and more than
+    :data:`POINT_COVER_FLOOR` times), none is taken (``None``). Spreading box
+    centres over a grid was not enough for points: targets low in the middle of the frame are
+    big, so one point there hit 0.17 of bear-lh-v2's test spatial pointing questions (17:57 UTC)."""
+    point = kind.startswith("point")
+    if point:
+        cov = _coverage(ctx, kind, frames[0][1].segmentation.shape)
+        n, counts = cov[0] + 1, cov[1]
     scored = []
     for t, obs in frames:
-        cell, size = _layout_keys(obs.segmentation == oid)
-        scored.append((ctx.deck.used(kind, cell) + ctx.deck.used(kind, size), ctx.rng.random(), t, obs, cell, size))
-    _, _, t, obs, cell, size = min(scored, key=lambda r: r[:2])
+        mask = obs.segmentation == oid
+        cell, size = _layout_keys(mask)
+        spread = ctx.deck.used(kind, cell) + ctx.deck.used(kind, size)
+        if point:
+            peak = int((counts + mask).max())
+            if peak > max(POINT_COVER_FLOOR, POINT_COVER_CAP * n):
+                continue
+            key = (peak, float(counts[mask].mean()), spread, ctx.rng.random())
+        else:
+            key = (spread, ctx.rng.random())
+        scored.append((key, t, obs, cell, size))
+    if not scored:
+        return None
+    _, t, obs, cell, size = min(scored, key=lambda r: r[0])
     ctx.deck.use(kind, cell)
     ctx.deck.use(kind, size)
+    if point:
+        cov[0] = n
+        cov[1] = counts + (obs.segmentation == oid)
     return t, obs
 
 
@@ -186,11 +228,15 @@ def grounding(ctx: EpisodeContext, kind: str, oid: int, steps: list[int], *, spa
     phrase_, relation = None, None
     if spatial:
         found = [(t, obs, ref) for t, obs in frames if (ref := spatial_reference(ctx, obs, oid))]
-        if found:
-            t, obs = _spread_pick(ctx, f"{kind}_spatial", [(t, obs) for t, obs, _ in found], oid)
+        picked = _spread_pick(ctx, f"{kind}_spatial", [(t, obs) for t, obs, _ in found], oid) if found else None
+        if picked is not None:
+            t, obs = picked
             phrase_, relation = next(ref for s, _, ref in found if s == t)
     if phrase_ is None:
-        t, obs = _spread_pick(ctx, f"{kind}_general", frames, oid)
+        picked = _spread_pick(ctx, f"{kind}_general", frames, oid)
+        if picked is None:
+            raise QueryRejected(f"every frame of object {oid} would put a pixel over the suite's point coverage cap")
+        t, obs = picked
     mask = obs.segmentation == oid
     variant = "spatial" if phrase_ else "general"
     if phrase_ is None:

@@ -7,12 +7,14 @@ them is correct --
 
 * planning: options are steps (or step prefixes) of the episode's own plan, the progress asked
   about is drawn uniformly, the distractors uniformly from the rest of the plan;
-* direction: the answer sector is spread evenly over the eight sectors, the three distractors
-  are drawn uniformly from the other seven;
+* direction: the answer sector is spread evenly over the eight sectors within each role of the
+  object asked about (a goal the instruction names, or another thing seen on the way), the
+  three distractors are drawn uniformly from the other seven;
 * localization: distractor surfaces are drawn from the surfaces that were correct earlier in
   the suite (the distribution of correct answers);
 * routes: ``{route, mirrored route, another real route into the goal's room, its mirror}`` --
-  a set closed under mirroring whose two real routes both end in the goal's room.
+  a set closed under mirroring whose two real routes both end in the goal's room -- chosen so
+  that the correct route's length rank stays at chance over the suite.
 
 Spatial questions (direction, route, localization) are only asked about an object the sampled
 history actually shows (see :meth:`EpisodeContext.shown`).
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..generators.common import room_of
+from .balance import role_of
 from .context import EpisodeContext, QueryRejected
 from .language import door_rooms, mirror_route, route_clauses, sequence_phrase
 from .options import (
@@ -157,6 +160,58 @@ def _opening(clauses: list[str]) -> str:
     return "around" if first.startswith("turn around") else "turn" if first.startswith("turn ") else "other"
 
 
+#: route steps examined per question (each gives candidate option sets; see :func:`path_planning`)
+ROUTE_STEPS = 4
+
+
+def _mean_jaccard(texts: list[str]) -> list[float]:
+    sets = [set(x.replace(",", " ").split()) for x in texts]
+    return [sum(len(a & b) / max(len(a | b), 1) for b in sets if b is not a) / max(len(sets) - 1, 1) for a in sets]
+
+
+#: what a blind rule can count on a route option: characters, clauses, turns (each rule taken both
+#: ways), and the mean word overlap with the other options (the odd one out / the most central)
+_ROUTE_SIZES = (len, lambda x: len(x.split(", ")), lambda x: sum(c.startswith("turn") for c in x.split(", ")))
+
+
+def _length_credits(correct: str, texts: list[str]) -> list[float]:
+    """What simple option rules would be credited on this option set (``texts`` holds
+    ``correct``): the option with the fewest / most characters, clauses and turns, the odd one
+    out and the most central by word overlap -- each ``1 / ties`` when the correct route is the
+    (tied) pick, else 0."""
+    rows = [[float(size(x)) for x in texts] for size in _ROUTE_SIZES] + [_mean_jaccard(texts)]
+    out = []
+    i = texts.index(correct)
+    for scores in rows:
+        for extreme in (min(scores), max(scores)):
+            ties = sum(1 for v in scores if abs(v - extreme) < 1e-9)
+            out.append(1.0 / ties if abs(scores[i] - extreme) < 1e-9 else 0.0)
+    return out
+
+
+def _pick_balanced(ctx: EpisodeContext, sets: list[tuple[int, str, list[str]]]) -> tuple[int, str, list[str]]:
+    """The candidate ``(step, correct, distractors)`` that keeps the suite's running rule
+    credits (:func:`_length_credits`) nearest a quarter of the questions each, ties at random;
+    the chosen set's credits are added. Routes to the goal are shortest paths, routes to other
+    things of its room usually longer and with more turns: left alone, "the shortest option" was
+    right in 0.36 of bear-lh-v2's test route questions (as regenerated at 17:57 UTC; "left" is
+    shorter than "right", so the shortest of a mirrored pair is the one turning left more often),
+    and balancing characters and clauses alone left "fewer clauses but more characters" (fewer
+    turns) to a structure-only model (0.38)."""
+    pool = ctx.deck.pools.setdefault("route_rule_credits", [0.0] * 9)  # n, then the eight sums
+    n = pool[0] + 1
+
+    def cost(cand: tuple[int, str, list[str]]) -> float:
+        credits = _length_credits(cand[1], [cand[1], *cand[2]])
+        return sum((s + c - n / 4) ** 2 for s, c in zip(pool[1:], credits, strict=True))
+
+    scored = sorted(((cost(c), ctx.rng.random(), i) for i, c in enumerate(sets)))
+    chosen = sets[scored[0][2]]
+    credits = _length_credits(chosen[1], [chosen[1], *chosen[2]])
+    pool[:] = [n, *(s + c for s, c in zip(pool[1:], credits, strict=True))]
+    return chosen
+
+
 def path_planning(ctx: EpisodeContext, steps: list[int], goal_id: int) -> dict[str, Any]:
     """"Which route leads to the X?" at a step of ``steps`` whose history shows X: the shortest
     route described as turns, furniture passed and doorways crossed.
@@ -166,7 +221,9 @@ def path_planning(ctx: EpisodeContext, steps: list[int], goal_id: int) -> dict[s
     all of them enter the goal's room, and all start alike (with a turn, a turn around, or
     neither). Either ``{route, its mirror, another route, its mirror}`` (left and right swapped;
     a set closed under mirroring) or four real routes -- two shapes in which every option is
-    equally likely to be the true route given the set."""
+    equally likely to be the true route given the set. Among the option sets of up to
+    :data:`ROUTE_STEPS` steps, the one that keeps the correct route's length rank balanced over
+    the suite is asked (:func:`_pick_balanced`), so no length rule beats chance."""
     usable = [s for s in steps if ctx.shown(goal_id, s)]
     if not usable:
         raise QueryRejected("the goal is not shown in the history of any step")
@@ -179,7 +236,11 @@ def path_planning(ctx: EpisodeContext, steps: list[int], goal_id: int) -> dict[s
     if not others:
         raise QueryRejected("no other named object in the goal's room")
     skip = [goal_id, *others]
+    sets: list[tuple[int, str, list[str]]] = []
+    tried = 0
     for t in usable[:10]:
+        if tried == ROUTE_STEPS:
+            break
         correct = _route(ctx, t, goal_id, goal_id, skip)
         if not correct or len(correct) < 2:
             continue
@@ -192,31 +253,49 @@ def path_planning(ctx: EpisodeContext, steps: list[int], goal_id: int) -> dict[s
                 alts.append(alt)
                 seen |= {", ".join(alt), ", ".join(mirror_route(alt))}
         alts = [a for a in alts if _opening(a) == _opening(correct)]  # no "how it starts" tell
-        mirrorable = [a for a in alts if mirror_route(a) != a]
-        if mirror_route(correct) != correct and mirrorable and (len(alts) < 3 or ctx.rng.random() < 0.5):
-            alt = mirrorable[0]
-            distractors = [", ".join(mirror_route(correct)), ", ".join(alt), ", ".join(mirror_route(alt))]
-        elif len(alts) >= 3:
-            distractors = [", ".join(a) for a in alts[:3]]
-        else:
-            continue
-        question = phrase("route", ctx.split, ctx.rng, o=ctx.names[goal_id])
-        return _mc(ctx, "path_planning", t, question, text, distractors, goal_id)
-    raise QueryRejected("no step with enough distinct routes into the goal's room")
+        found = False
+        if mirror_route(correct) != correct:
+            for alt in (a for a in alts if mirror_route(a) != a):
+                sets.append((t, text, [", ".join(mirror_route(correct)), ", ".join(alt), ", ".join(mirror_route(alt))]))
+                found = True
+        if len(alts) >= 3:
+            sets.append((t, text, [", ".join(a) for a in alts[:3]]))
+            found = True
+        tried += found
+    if not sets:
+        raise QueryRejected("no step with enough distinct routes into the goal's room")
+    t, text, distractors = _pick_balanced(ctx, sets)
+    question = phrase("route", ctx.split, ctx.rng, o=ctx.names[goal_id])
+    return _mc(ctx, "path_planning", t, question, text, distractors, goal_id)
 
 
 #: a direction is asked only while it has been the answer at most this many times more than the
-#: rarest sector: answers stay (nearly) uniform over the eight sectors, so no prior helps
+#: rarest sector *for questions of the same role* (see :func:`direction_role`): answers stay
+#: (nearly) uniform over the eight sectors within each role, so no prior helps
 BALANCE_SLACK = 2
 
 
-def relative_direction(ctx: EpisodeContext, steps: list[int], oid: int, *, min_margin: float = 8.0) -> dict[str, Any]:
-    """"In which direction is the X?" at one of ``steps`` whose history shows X (8 sectors;
-    angles within ``min_margin`` degrees of a sector boundary are never asked). Among usable
-    steps the one whose sector has been the answer least often in the suite is chosen, so answers
-    spread over the eight sectors; the three distractors are drawn uniformly from the other seven."""
+def direction_role(ctx: EpisodeContext, oid: int) -> str:
+    """:func:`~.balance.role_of` at generation: ``"goal"`` for a thing the plan names (the
+    object, the receptacle, the door), else ``"other"``. A goal is asked about on its approach
+    and mostly lies ahead, a thing seen on the way mostly behind: in bear-lh-v2 as regenerated
+    at 17:57 UTC, 2 of 56 test questions about other things were "front"/"front-left" (9 of 12
+    goal questions on the first leg were), and a text model crossing option words with "does
+    the question name something the instruction names" reached 0.398. So sectors are balanced
+    per role."""
+    return role_of(oid, {p.get("target") for p in ctx.plan} | {p.get("receptacle") for p in ctx.plan})
+
+
+def relative_direction(ctx: EpisodeContext, candidates: list[tuple[int, int]], *, min_margin: float = 8.0) -> dict[str, Any]:
+    """"In which direction is the X?" at one ``(step, object)`` pair of ``candidates`` whose
+    history shows the object (8 sectors; angles within ``min_margin`` degrees of a sector
+    boundary are never asked). Among usable pairs the one whose sector has been the answer least
+    often in the suite *for its role* (:func:`direction_role`) is chosen, and a question whose
+    sector would exceed its role's rarest by more than :data:`BALANCE_SLACK` is not asked, so
+    answers spread over the eight sectors within each role; the three distractors are drawn
+    uniformly from the other seven."""
     usable = []
-    for t in steps:
+    for t, oid in candidates:
         if not ctx.shown(oid, t):
             continue
         pose = ctx.episode.demonstration.poses[t]  # type: ignore[union-attr]
@@ -224,14 +303,15 @@ def relative_direction(ctx: EpisodeContext, steps: list[int], oid: int, *, min_m
         ang = relative_angle(pose.xz, pose.yaw, (obj.position[0], obj.position[2]))
         if sector_margin(ang) >= min_margin:
             word = direction_word(ang)
-            usable.append((ctx.deck.used("relative_direction", word), ctx.rng.random(), t, word, ang))
+            key = f"relative_direction/{direction_role(ctx, oid)}"
+            usable.append((ctx.deck.used(key, word), ctx.rng.random(), t, oid, word, ang, key))
     if not usable:
         raise QueryRejected("no step shows the object and has a clear direction")
-    _, _, t, word, ang = min(usable)
-    floor = min(ctx.deck.used("relative_direction", d) for d in DIRECTIONS)
-    if ctx.deck.used("relative_direction", word) > floor + BALANCE_SLACK:
-        raise QueryRejected(f"direction {word!r} is already over-represented in the suite")
-    ctx.deck.use("relative_direction", word)
+    _, _, t, oid, word, ang, key = min(usable)
+    floor = min(ctx.deck.used(key, d) for d in DIRECTIONS)
+    if ctx.deck.used(key, word) > floor + BALANCE_SLACK:
+        raise QueryRejected(f"direction {word!r} is already over-represented in the suite ({key})")
+    ctx.deck.use(key, word)
     distractors = ctx.rng.sample([d for d in DIRECTIONS if d != word], 3)
     question = phrase("direction", ctx.split, ctx.rng, o=ctx.names[oid])
     return _mc(ctx, "relative_direction", t, question, word, distractors, oid, angle=round(ang, 2))
