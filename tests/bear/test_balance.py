@@ -160,7 +160,7 @@ def test_every_surface_is_offered_as_often_per_time_it_is_the_truth():
 def test_letters_are_rebalanced_after_the_passes_drop_questions():
     """The passes drop questions whose letters were dealt from balanced decks; afterwards
     ``rebalance_letters`` moves each correct option so that no letter of a skill is right more
-    than once more than another, "None of the above" stays at D, and each option keeps its text."""
+    than once more than another (here, without "None of the above" answers), "None of the above" stays at D, and each option keeps its text."""
     from embodied_gym.episodes.bear.balance import balance_directions, rebalance_letters
 
     eps = _direction_suite(5, 0.6)

@@ -95,7 +95,7 @@ def test_correct_letter_is_balanced_within_every_skill(suite):
 def test_shipped_suite_spreads_directions_routes_and_points(suite):
     """The suite-level controls hold on the shipped files, per split: direction sectors within
     two of each other inside each role (a goal the instruction names / another thing seen on the
-    way); letters of the re-balanced skills within one of each other; simple route rules (fewest
+    way); letters of the re-balanced skills within two of each other; simple route rules (fewest
     / most characters, clauses, turns; odd one out, most central) right in at most a third of the
     route questions; no pixel inside the stored target masks of more than 13% of a pointing
     skill's questions (the best fixed point chosen on the split itself)."""
@@ -127,7 +127,7 @@ def test_shipped_suite_spreads_directions_routes_and_points(suite):
             sizes = [counts[d] for d in DIRECTIONS]
             assert max(sizes) - min(sizes) <= 2, (split, role, counts)
         for skill, counts in letters.items():
-            assert max(counts.values()) - min(counts.values()) <= 1, (split, skill, counts)
+            assert max(counts.values()) - min(counts.values()) <= 2, (split, skill, counts)
         assert routes >= 40 and (credits / routes).max() <= 1 / 3, (split, credits / routes)
         for skill, (n, counts) in cover.items():
             assert n >= 40 and counts.max() / n <= 0.13, (split, skill, counts.max() / n)

@@ -205,7 +205,7 @@ def rebalance_letters(episodes: list[Episode], rng: random.Random,
     / 0.31 on bear-lh-v2 direction questions before this pass). In random order, each question's
     correct option is moved to the letter rarest so far for its skill (swapped with the option
     there; a "None of the above" stays at D, and a question it answers keeps D), so no letter
-    exceeds another by more than one."""
+    exceeds another by more than one or two (the questions answered by D come in random order)."""
     for skill in skills:
         items = [q for ep in episodes for q in ep.extra["bear"]["queries"] if q["skill"] == skill]
         counts: Counter = Counter()
