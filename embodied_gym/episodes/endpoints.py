@@ -43,7 +43,7 @@ def goal_point(sim: Simulator, start: Pose, point: Sequence[float]) -> tuple[flo
 def endpoint_radius(sim: Simulator, radius: float) -> float:
     """The straight-line radius around a goal point outside which a reach goal of ``radius`` never
     succeeds: ``radius`` plus half the diagonal of a navigation grid cell (the agent's own snap)."""
-    return float(radius) + float(getattr(sim, "grid_size", 0.0) or 0.0) * math.sqrt(0.5)
+    return float(radius) + float(sim.grid_size) * math.sqrt(0.5)
 
 
 def egocentric_goal(sim: Simulator, start: Pose, point: Sequence[float]) -> tuple[float, float] | None:
