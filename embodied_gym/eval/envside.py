@@ -4,25 +4,61 @@ OpenGL contexts belong to the thread that made them, and simulator backends may 
 context per process, so *every* environment call of every run in this process (creation,
 ``reset``, ``step``, ``oracle_action``, ``close``) goes through :func:`env_thread`. The
 functions below are what runs there; the scheduler awaits them with :func:`call`.
+
+The thread is a daemon thread: a call that never returns (a simulator hung in ``step``; a thread
+cannot be killed) must not keep the process of a stopped run alive at exit
+(:mod:`.stopping`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from ..agents.judge import make_judge
 from ..envs.contract import check_eval_env
 
-_ENV_THREAD: ThreadPoolExecutor | None = None
+
+class _DaemonThread(Executor):
+    """One daemon thread running the calls submitted to it in order: a
+    ``ThreadPoolExecutor(max_workers=1)`` whose thread the interpreter does not wait for at exit."""
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future:
+        fut: Future = Future()
+        self._calls.put((fut, fn, args, kwargs))
+        return fut
+
+    def _work(self) -> None:
+        while True:
+            fut, fn, args, kwargs = self._calls.get()
+            if not fut.set_running_or_notify_cancel():  # cancelled while queued
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 -- handed to the caller
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+            del fut, fn, args, kwargs  # drop references (e.g. frames) while waiting for the next call
 
 
-def env_thread() -> ThreadPoolExecutor:
-    """The process-wide environment thread (created on first use)."""
+_ENV_THREAD: Executor | None = None
+_ENV_THREAD_LOCK = threading.Lock()
+
+
+def env_thread() -> Executor:
+    """The process-wide environment thread (created on first use; a daemon thread)."""
     global _ENV_THREAD
-    if _ENV_THREAD is None:
-        _ENV_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="egym-env")
+    with _ENV_THREAD_LOCK:
+        if _ENV_THREAD is None:
+            _ENV_THREAD = _DaemonThread("egym-env")
     return _ENV_THREAD
 
 
