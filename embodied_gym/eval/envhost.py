@@ -94,6 +94,14 @@ class EnvHost(ABC):
     async def shutdown(self) -> None:  # noqa: B027 (optional: hosts without processes keep it)
         """Stop processes/actors after every handle was closed."""
 
+    def abort(self) -> int:
+        """Kill at once every process/actor of this host that has a call still unanswered, so
+        that each such call fails with :class:`EnvLost` (used when a stopped run's environments did
+        not close in time, :mod:`.stopping`); the host stays usable (the next call starts them
+        again). Returns how many were killed. Default: 0 (nothing to kill: a call on the
+        environment thread cannot be stopped; that thread does not hold up the process's exit)."""
+        return 0
+
     def stats(self) -> dict[str, Any]:
         """Counters for ``summary["run"]`` (e.g. restarts)."""
         return {"env_host": self.name}

@@ -15,7 +15,10 @@ local one (``ray.init()`` with this machine's CPUs, no dashboard); anything else
 
 ``call_timeout``: an actor that has not answered a ``reset`` / ``step`` / ``perceive`` call
 within that many seconds is killed as hung (``ray.kill(actor, no_restart=False)``: Ray starts it
-again) and the call fails with ``EnvLost``, like a dead actor's.
+again) and the call fails with ``EnvLost``, like a dead actor's. When a run is stopped
+(:mod:`.stopping`), :meth:`RayHost.abort` kills the same way every actor with a call in flight
+(an actor whose making was cancelled is killed for good), so no call waits for a simulator that
+may never return.
 """
 
 from __future__ import annotations
@@ -74,9 +77,11 @@ class _RayHandle(EnvHandle):
         self.actor, self.info, self.lost, self.call_timeout = actor, info, lost, call_timeout
         self.deaths = 0
         self.hangs = 0
+        self.busy = 0  # calls in flight
 
     async def _call(self, method: str, *args: Any) -> Any:
         ref = getattr(self.actor, method).remote(*args)
+        self.busy += 1
         try:
             if self.call_timeout is None or method == "close":
                 return await ref
@@ -89,6 +94,8 @@ class _RayHandle(EnvHandle):
             _ray().kill(self.actor, no_restart=False)
             raise EnvLost(f"Ray env actor did not answer {method} within the call deadline ({self.call_timeout:g} s); "
                           "killed as hung (Ray starts it again)", restarted=True) from None
+        finally:
+            self.busy -= 1
 
     async def reset(self, episode: str, seed: int, oracle: bool) -> tuple[Any, Any]:
         return await self._call("reset", episode, seed, oracle)
@@ -136,8 +143,11 @@ class RayHost(EnvHost):
         actor = self.actor_class.options(**self.options).remote(*self.args)
         try:
             info = await actor.describe.remote()
-        except self.lost as exc:
-            raise EnvLost(f"Ray env actor could not start: {exc}") from None
+        except BaseException as exc:  # it failed, or the run stopped while it was made: no handle uses it
+            _ray().kill(actor, no_restart=True)
+            if isinstance(exc, self.lost):
+                raise EnvLost(f"Ray env actor could not start: {exc}") from None
+            raise
         handle = _RayHandle(actor, info, self.lost, self.call_timeout)
         self.handles.append(handle)
         return handle
@@ -145,6 +155,14 @@ class RayHost(EnvHost):
     async def shutdown(self) -> None:
         if self.started_here:
             _ray().shutdown()
+
+    def abort(self) -> int:
+        """Kill every actor with a call in flight (Ray starts it again; the call fails with
+        ``EnvLost``)."""
+        busy = [h for h in self.handles if h.busy]
+        for h in busy:
+            _ray().kill(h.actor, no_restart=False)
+        return len(busy)
 
     def stats(self) -> dict[str, Any]:
         return {"env_host": self.name, "ray_actor_deaths": sum(h.deaths for h in self.handles),

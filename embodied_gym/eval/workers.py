@@ -25,6 +25,11 @@ idle, so a long queue of quick calls is not a hang), it is killed (``SIGKILL``) 
 dead one: every call in flight fails with ``EnvLost`` (an infrastructure failure, never the
 model's), the next call restarts it. A freshly started worker gets :data:`STARTUP_GRACE` more
 seconds for its first answer (a new interpreter, imports, the first OpenGL context).
+
+Workers ignore SIGINT (a Ctrl-C in a terminal reaches the whole process group): the event loop's
+process decides when they stop. When a run is stopped (:mod:`.stopping`), :meth:`ProcessHost.abort`
+kills every worker that still has calls to answer, so those calls fail with ``EnvLost`` instead of
+waiting for a simulator that may never return.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import logging
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import socket
 import threading
 import time
@@ -81,12 +87,13 @@ def _serve(conn: Any) -> None:
     """The worker's loop: make / reset / step / perceive / close envs by slot until ``exit``."""
     from . import envside
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the event loop's process's to handle
     envs: dict[int, Any] = {}
     ops = {"reset": envside.reset, "step": envside.step, "perceive": envside.perceive}
     while True:
         try:
             rid, slot, op, args, spec = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
+        except (EOFError, OSError):
             break
         if op == "exit":
             break
@@ -174,8 +181,7 @@ class _Worker:
                 waiter = self.pending.pop(rid, None)
                 self.progress = time.monotonic()  # (this also ends a new worker's start-up grace)
             if waiter is not None:
-                loop, fut = waiter
-                loop.call_soon_threadsafe(_settle, fut, ok, (value, encoded) if ok else value)
+                _settle_soon(*waiter, ok, (value, encoded) if ok else value)
         proc.join(timeout=5)
         with self.lock:
             if self.conn is conn:
@@ -184,8 +190,7 @@ class _Worker:
         code = proc.exitcode
         why = self.killed.pop(proc.pid, None) or f"died during the call (exit code {code})"
         for loop, fut in lost.values():
-            loop.call_soon_threadsafe(_settle, fut, False, EnvLost(
-                f"env worker {self.index} (pid {proc.pid}) {why}", restarted=True))
+            _settle_soon(loop, fut, False, EnvLost(f"env worker {self.index} (pid {proc.pid}) {why}", restarted=True))
 
     async def call(self, slot: int, op: str, *args: Any, encode: tuple | None = None) -> Any:
         """The result of ``op`` on the env in ``slot``; with ``encode`` (a frame spec),
@@ -207,33 +212,45 @@ class _Worker:
                 self.pending.pop(rid, None)
                 self.alive = False
             raise EnvLost(f"env worker {self.index} is gone: {exc!r}", restarted=True) from None
-        while self.call_timeout is not None and not fut.done():
-            left = self.progress + self.call_timeout - time.monotonic()
-            if left > 0:
-                await asyncio.wait({fut}, timeout=left)
-                continue
-            self._kill_hung(proc, op)
-            await asyncio.wait({fut}, timeout=30.0)  # the reader fails every call in flight once it is gone
-            if not fut.done():
-                with self.lock:
-                    self.pending.pop(rid, None)
-                raise EnvLost(f"env worker {self.index} (pid {proc.pid}) did not answer {op} and could not be "
-                              "reaped", restarted=True)
-        value, encoded = await fut
+        try:
+            while self.call_timeout is not None and not fut.done():
+                left = self.progress + self.call_timeout - time.monotonic()
+                if left > 0:
+                    await asyncio.wait({fut}, timeout=left)
+                    continue
+                if self._kill(proc, f"did not answer within the call deadline ({self.call_timeout:g} s without a "
+                                    f"reply, during {op}); killed as hung"):
+                    self.hangs += 1
+                    log.warning("env worker %d (pid %d) has not answered for %g s (during %s): killing it",
+                                self.index, proc.pid, self.call_timeout, op)
+                await asyncio.wait({fut}, timeout=30.0)  # the reader fails every call in flight once it is gone
+                if not fut.done():
+                    with self.lock:
+                        self.pending.pop(rid, None)
+                    raise EnvLost(f"env worker {self.index} (pid {proc.pid}) did not answer {op} and could not be "
+                                  "reaped", restarted=True)
+            value, encoded = await fut
+        except BaseException:  # e.g. cancelled (a stopped run): nobody reads this call's answer
+            fut.cancel()  # (its entry stays in pending until the worker answers: the worker is still busy)
+            raise
         return value if encode is None else (value, encoded)
 
-    def _kill_hung(self, proc: Any, op: str) -> None:
-        """Kill ``proc`` (still this worker's process) for not answering; its reader thread then
-        fails every call in flight with :class:`EnvLost` and the next call restarts it."""
+    def _kill(self, proc: Any, why: str) -> bool:
+        """Kill ``proc`` (if still this worker's live process; ``why`` ends the ``EnvLost`` message
+        of each call in flight, which its reader thread then fails; the next call restarts it).
+        False when there was nothing to kill."""
         with self.lock:
             if proc is not self.proc or proc.pid in self.killed or not proc.is_alive():
-                return
-            self.killed[proc.pid] = (f"did not answer within the call deadline ({self.call_timeout:g} s without a "
-                                     f"reply, during {op}); killed as hung")
-            self.hangs += 1
-        log.warning("env worker %d (pid %d) has not answered for %g s (during %s): killing it", self.index, proc.pid,
-                    self.call_timeout, op)
+                return False
+            self.killed[proc.pid] = why
         proc.kill()
+        return True
+
+    def abort(self) -> bool:
+        """Kill the process if it has calls to answer (see :meth:`ProcessHost.abort`)."""
+        with self.lock:
+            proc = self.proc if self.alive and self.pending else None
+        return proc is not None and self._kill(proc, "was killed with calls unanswered: the run was stopped")
 
     def stop(self) -> None:
         if self.proc is None:
@@ -250,6 +267,14 @@ class _Worker:
             self.proc.kill()
             self.proc.join(timeout=5)
         self.conn.close()
+
+
+def _settle_soon(loop: asyncio.AbstractEventLoop, fut: asyncio.Future, ok: bool, value: Any) -> None:
+    """Settle ``fut`` on its loop (from a reader thread); nothing to do once that loop is closed."""
+    try:
+        loop.call_soon_threadsafe(_settle, fut, ok, value)
+    except RuntimeError:  # the loop is closed: the run is over and nobody awaits the call
+        pass
 
 
 def _settle(fut: asyncio.Future, ok: bool, value: Any) -> None:
@@ -337,6 +362,12 @@ class ProcessHost(EnvHost):
 
     async def shutdown(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, lambda: [w.stop() for w in self.workers])
+
+    def abort(self) -> int:
+        """Kill (``SIGKILL``) every worker process with calls still to answer; each of those calls
+        fails with ``EnvLost`` and the worker is started again by its next call. Idle workers are
+        left alone (they exit when their pipe closes)."""
+        return sum(w.abort() for w in self.workers)
 
     def stats(self) -> dict[str, Any]:
         return {"env_host": self.name, "env_workers": len(self.workers),
