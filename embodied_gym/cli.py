@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     """Exit status: 0 when every episode has a result (some may have ended with an environment
     error: warned on stderr); 1 when every episode errored; 3 when episodes are incomplete because
     no reply of the model came back (infrastructure; ``--resume`` asks again); 2 for bad input;
-    130 on Ctrl-C (the run is resumable)."""
+    130 on Ctrl-C (SIGINT), 143 on SIGTERM (the run is resumable; see eval/stopping.py)."""
     from .eval import ConfigError, EvalConfig, run_eval
     from .eval.cliargs import config_from_args, flag_of
 
@@ -76,10 +77,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 return f"{owner} field '{field}'"
 
         raise ValueError(f"{name_of(exc.field)}: {exc.render(name_of)}") from None
-    except KeyboardInterrupt:
-        print(f"egym eval: interrupted; everything so far is kept in {args.out}: continue with the same "
+    except KeyboardInterrupt as exc:  # eval.stopping.RunInterrupted names the signal
+        signum = getattr(exc, "signum", signal.SIGINT)
+        how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        print(f"egym eval: {how}; everything so far is kept in {args.out}: continue with the same "
               f"command plus --resume", file=sys.stderr)
-        return 130
+        return 128 + signum
     print(json.dumps(summary.get("overall", summary), indent=2))
     if args.videos:  # replays the finished run's episodes (the rollout itself is not slowed down)
         from .reports.video import mp4_missing, write_run_videos

@@ -80,7 +80,8 @@ class EvalConfig:
     env_call_timeout: float = _f(120.0, help="with --env-workers or --ray: seconds a worker process (or Ray actor) "
                                               "with calls to answer may go without replying before it is killed as "
                                               "hung and restarted; its episodes are retried like those of a crashed "
-                                              "one (an infrastructure failure, never the model's)")
+                                              "one (an infrastructure failure, never the model's); inf: no "
+                                              "deadline (SIGINT / SIGTERM still stop the run: see eval/stopping.py)")
     env_host: Any = _f(None, cli=False, help="(Python only) an embodied_gym.eval.envhost.EnvHost to make the "
                                              "environments, kept running after the run (e.g. warm worker processes "
                                              "shared by several runs of a benchmark); None: made from env_workers / ray")

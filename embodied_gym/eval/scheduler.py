@@ -44,9 +44,11 @@ again). It is counted in ``run.infra_failures`` / ``run.n_incomplete``, never in
 metrics. An exception inside the environment ends that episode with an ``error`` record (listed
 under ``summary["run"]["errors"]``); only :class:`AgentFatalError` (authentication, unknown
 model, an endpoint that never answers) stops the run, with everything so far kept for
-``--resume``. Replies longer than :data:`~embodied_gym.envs.contract.REPLY_CAP` characters are cut
-to their last ``REPLY_CAP`` characters here, on the event loop, before they reach the
-environment thread, so no reply can stall the environments (the parsers are linear as well).
+``--resume``. SIGINT / SIGTERM stop it too, within a bound even when an environment hangs
+(:mod:`.stopping`: :class:`~.stopping.RunInterrupted`; a second signal exits at once). Replies
+longer than :data:`~embodied_gym.envs.contract.REPLY_CAP` characters are cut to their last
+``REPLY_CAP`` characters here, on the event loop, before they reach the environment thread, so no
+reply can stall the environments (the parsers are linear as well).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from .lock import RunLock
 from .provenance import agent_inputs, build_provenance
 from .rundir import log_path, open_run_dir
 from .runlog import jsonable, obs_hash
+from .stopping import RunInterrupted, StopSignals, release
 from .summary import log_totals, split_finals, summarize, write_summary
 
 log = logging.getLogger("embodied_gym.eval")
@@ -99,6 +102,7 @@ class _Run:
         self.logged_now: dict[str, list[dict]] = {}  # step records written by this process, per episode
         self.bar: Any = None
         self.host: Any = None
+        self.envs: list[EnvHandle] = []
 
     def write(self, record: dict[str, Any]) -> None:
         self._log.write(self.redact(json.dumps(record, ensure_ascii=False)) + "\n")
@@ -109,18 +113,32 @@ class _Run:
         cfg = self.cfg
         t0 = time.perf_counter()
         self.redact = Redactor([cfg.api_key, os.environ.get("OPENAI_API_KEY")])
-        with RunLock(cfg.out):  # one run per --out, for the run's whole life
-            self.own_host = cfg.env_host is None
-            self.host = make_host(cfg.env_id, cfg.episodes, cfg.env_kwargs, cfg.env_workers, cfg.ray,
-                                  cfg.ray_actor_options, cfg.env_call_timeout) \
-                if self.own_host else cfg.env_host
+        hard = (f"egym eval: stopped at once (a second {{signal}}); every step logged so far is kept in {cfg.out}: "
+                "continue with the same command plus --resume")
+        # one run per --out, for the run's whole life; SIGINT / SIGTERM stop it cleanly (.stopping)
+        with RunLock(cfg.out), StopSignals(lambda: self.host is not None and self.host.abort(), hard) as self.stop:
             try:
-                first = await self.host.make()
-            except BaseException:
-                if self.own_host:
-                    await self.host.shutdown()
-                raise
-            return await self._main(first, t0)
+                return await self._hosted(t0)
+            except asyncio.CancelledError:
+                if self.stop.signum is None:
+                    raise
+                getattr(asyncio.current_task(), "uncancel", lambda: None)()  # (Python >= 3.11)
+                raise RunInterrupted(self.stop.signum) from None
+
+    async def _hosted(self, t0: float) -> dict[str, Any]:
+        cfg = self.cfg
+        self.own_host = cfg.env_host is None
+        self.host = make_host(cfg.env_id, cfg.episodes, cfg.env_kwargs, cfg.env_workers, cfg.ray,
+                              cfg.ray_actor_options, cfg.env_call_timeout) if self.own_host else cfg.env_host
+        try:
+            first = await self.host.make()
+        except BaseException:
+            if self.stop.requested.is_set():
+                self.host.abort()
+            if self.own_host:
+                await self.host.shutdown()
+            raise
+        return await self._main(first, t0)
 
     def _prepare(self, first: EnvHandle) -> tuple[list[str], dict, dict[str, Any]]:
         """Episode ids, logged steps and the agent's inputs; checks and writes run.json."""
@@ -157,9 +175,11 @@ class _Run:
 
     async def _main(self, first: EnvHandle, t0: float) -> dict[str, Any]:
         cfg = self.cfg
-        envs: list[EnvHandle] = [first]
+        envs: list[EnvHandle] = self.envs
+        envs.append(first)
         self.cache = self.agent = self._log = None
         ticker = None
+        finished = False
         try:
             ids, logged_steps, inputs = self._prepare(first)
             # an episode that ended without a result (error, incomplete) is retried on resume
@@ -203,7 +223,9 @@ class _Run:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 raise
+            finished = True
         finally:
+            self.stop.task = None  # the clean-up is bounded (release); a signal now only cuts its waits short
             if ticker is not None:
                 ticker.cancel()
             if self._log is not None:
@@ -212,8 +234,7 @@ class _Run:
                 self.bar.close()
             if self.agent is not None:
                 await self.agent.aclose()
-            for env in envs:
-                await env.close()
+            await release(envs, self.host, self.stop, finished=finished)
             if self.own_host:
                 await self.host.shutdown()
             if self.cache is not None:
