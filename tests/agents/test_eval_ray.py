@@ -102,3 +102,56 @@ def test_a_hung_actor_is_killed_at_the_call_deadline_and_its_episode_retried(loc
     assert any("killed as hung" in r["error"] for r in records if r["type"] == "infra_failure")
     steps = Counter((r["episode_id"], r["step"]) for r in records if r["type"] == "step")
     assert max(steps.values()) == 1
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_ray_run_whose_actor_hangs_and_kills_that_actor(local_ray, tmp_path):
+    """An actor hung in ``step`` for an hour with the call deadline off (``inf``): SIGTERM to this
+    process makes ``run_eval`` raise ``RunInterrupted`` (eval/stopping.py: the closes get their
+    grace period, then the busy actor is killed), the episodes finished before it are in the log,
+    the hung one is recorded nowhere, and the hung actor's process is gone. Without the stop the
+    close would wait for the actor for ever: a watchdog then kills the actor's process after 120 s
+    and the test fails on it."""
+    import signal
+    import threading
+    import time
+
+    import crash_env  # noqa: F401
+
+    from embodied_gym.eval.stopping import RunInterrupted
+
+    out, marker, rescued, ended = tmp_path / "ray", tmp_path / "marker", [], threading.Event()
+
+    def records():
+        path = out / "steps.jsonl"
+        return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+    def stop_when_hung():
+        deadline = time.monotonic() + 300
+        while not (marker.exists() and marker.read_text() and sum(r["type"] == "episode" for r in records()) >= 5):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+        if not ended.wait(120):  # the stop did not end the run: unblock it, and fail below
+            rescued.append(True)
+            os.kill(int(marker.read_text()), signal.SIGKILL)
+
+    threading.Thread(target=stop_when_hung, daemon=True).start()
+    with pytest.raises(RunInterrupted) as stopped:
+        try:
+            run_eval(EvalConfig(env_id="crash_env:EgymCrash-v0", episodes=6, agent="oracle", out=out, concurrency=2,
+                                progress=False, ray="local", env_call_timeout=float("inf"),
+                                env_kwargs={"crash_episode": "toy-002", "crash_marker": str(marker), "hang": 3600}))
+        finally:
+            ended.set()
+    assert stopped.value.signum == signal.SIGTERM and not rescued
+    ends = [r for r in records() if r["type"] == "episode"]
+    assert len(ends) == 5 and all(r["result"] is not None for r in ends)
+    assert "toy-002" not in {r["episode_id"] for r in ends}
+    assert not [r for r in records() if r["type"] == "infra_failure"]
+    hung = int(marker.read_text())
+    deadline = time.monotonic() + 60  # ray.kill is asynchronous: a guard, not a speed
+    while Path(f"/proc/{hung}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{hung}").exists(), "the hung actor's process was left behind"
