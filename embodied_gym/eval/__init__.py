@@ -6,6 +6,7 @@
 * :mod:`.rundir`: the run directory (``--out``), ``run.json`` and ``--resume`` checks.
 * :mod:`.runlog`: ``steps.jsonl`` records and reading them back.
 * :mod:`.scheduler`: :func:`~.scheduler.run_eval`, concurrent episodes and the step log.
+* :mod:`.stopping`: SIGINT / SIGTERM, and closing a stopped run's environments within a bound.
 * :mod:`.summary`: the family's summary plus the run's accounting (``summary.json``/``.md``).
 * :mod:`.bench`: ``egym bench harness``.
 
