@@ -18,7 +18,11 @@ on the other); ``insplit``: the best policy chosen on the scored split itself (a
 ~75 walkers x ~100 Finish times: an optimistic upper bound, pure selection noise included);
 ``held-out insplit``: the same over the walkers the generators do NOT keep targets away from
 (everything but ``clearance_walkers()``: spirals, zig-zags, turned starts, door / pick-drop
-spamming, random walks, wall following with OpenDoor); ``solved by any``: episodes some policy solves.
+spamming, random walks, wall following with OpenDoor; for ``basic`` the 4-step zig-zags of
+``drift_walkers()`` are excluded too, since basic targets are kept away from them after their
+first refused move -- the 3-, 5- and 6-step zig-zags stay held out); ``solved by any``: episodes
+some policy solves. ``--heldout-only`` skips only ``clearance_walkers()`` in the roll, so the
+drift walkers are still rolled on basic and count in ``fitted`` and ``insplit``.
 Walkers run where the audit runs them (``runs_on``: interaction walkers only on episodes with
 open / pick / place subgoals, the others not on episodes whose every subgoal is one).
 """
@@ -33,11 +37,19 @@ from pathlib import Path
 
 from embodied_gym.audit.closed_loop import ClosedLoopAuditConfig, rollout, runs_on
 from embodied_gym.episodes.spec import load_episodes
-from embodied_gym.episodes.walker_family import clearance_walkers, family
+from embodied_gym.episodes.walker_family import clearance_walkers, drift_walkers, family
 
 SPLITS = ("test", "ood")
 #: the walkers house-v2's generators keep targets away from (the others are a held-out check)
 CLEARANCE = frozenset(w.name for w in clearance_walkers())
+#: per category, further walkers its generator keeps targets away from (not held out there)
+CATEGORY_CLEARANCE = {"basic": frozenset(w.name for w in drift_walkers())}
+
+
+def fitted_walkers(category: str) -> frozenset[str]:
+    """Names of the walkers the generator of ``category`` keeps targets away from: the rest of
+    :func:`family` is the held-out check."""
+    return CLEARANCE | CATEGORY_CLEARANCE.get(category, frozenset())
 
 
 def _ref(suite: str, split: str) -> str:
@@ -108,7 +120,8 @@ def table(out: Path) -> dict[str, dict[str, dict]]:
             ins = max(here.items(), key=lambda kv: (len(kv[1]), kv[0]), default=(None, []))
             fit = max(there.items(), key=lambda kv: (len(kv[1]), kv[0]), default=(None, []))
             fitted_ids = here.get(fit[0], []) if fit[0] else []
-            held = {k: v for k, v in here.items() if k[0] not in CLEARANCE}
+            used = fitted_walkers(cat)
+            held = {k: v for k, v in here.items() if k[0] not in used}
             held_best = max(held.items(), key=lambda kv: (len(kv[1]), kv[0]), default=(None, []))
             result.setdefault(s, {})[cat] = {
                 "n": n,

@@ -113,7 +113,7 @@ SUITES: dict[str, SuiteConfig] = {
             "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 40, rooms=(2, 5)),
             "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 40, rooms=(6, 7)),
         },
-        max_attempts=1000,
+        max_attempts=4000,
         strict_attempts=40,
         door_share={"open_door": 0.8},
         endpoint_share={"basic": 0.10, "exploration": 0.10, "spatial_semantic": 0.10},
@@ -193,6 +193,10 @@ def generate_episode(
             reasons.append(f"attempt {attempt}: oracle: {exc}")
             continue
         episode.max_steps = suite.max_steps(len(episode.demonstration.actions))
+        if episode.max_steps > draft.extra.get("clear_actions", episode.max_steps):
+            reasons.append(f"attempt {attempt}: step budget {episode.max_steps} beyond the "
+                           f"{draft.extra['clear_actions']} actions its target was kept clear of blind walks for")
+            continue
         if spread is not None and goal is not None:
             spread.add(goal)
         return episode

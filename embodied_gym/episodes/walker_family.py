@@ -212,8 +212,9 @@ def family() -> list[Walker]:
         out.append(Interleave(WallFollow(hand, probe=3), "pickdrop"))
         for turns, growth in ((3, 1), (3, 2), (2, 1)):
             out.append(Spiral(hand, turns=turns, growth=growth))
-        for turns in (1, 2, 3):
-            out.append(ZigZag(4, turns, hand))
+        for leg in (3, 4, 5, 6):
+            for turns in (1, 2, 3):
+                out.append(ZigZag(leg, turns, hand))
     for j in range(1, N_HEADINGS):
         out.append(BumpTurn(j))
     for k in (3, 6, 9):
@@ -240,6 +241,17 @@ def clearance_walkers() -> list[Walker]:
     generators, so the red team's figures for those walkers are a held-out check."""
     return [WallFollow(hand, probe=p) for hand in ("left", "right") for p in (2, 3, 4, 5, 6)] + [
         BumpTurn(j) for j in range(1, N_HEADINGS)]
+
+
+def drift_walkers() -> list[Walker]:
+    """The walkers ``basic`` targets are kept away from *from their first refused move on*: the
+    4-step zig-zags (:class:`ZigZag` ``(4, turns, hand)``, 1-3 turn steps, either hand). They drift
+    15-30 degrees off the start heading, toward where a basic target in view lies; a wall or a
+    piece of furniture that stops one partway leaves it just short of a goal beyond the obstacle.
+    Before their first refused move their walk is unblocked, and the suites' endpoint control
+    (:mod:`..endpoints`) bounds every such walk (clearing the unblocked part too would remove the
+    targets ahead). The other zig-zags of :func:`family` (3, 5 and 6 steps) stay held out."""
+    return [ZigZag(4, turns, hand) for hand in ("left", "right") for turns in (1, 2, 3)]
 
 
 def default_walkers() -> dict[str, list[Walker]]:

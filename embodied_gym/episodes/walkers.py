@@ -235,14 +235,18 @@ def trace(walker: Walker, sim, start, actions: int, instruction: str = "") -> li
     return [tuple(p) for p in traces([walker], sim, start, actions, instruction)[0].tolist()]
 
 
-def traces(walkers: list[Walker], sim, start, actions: int, instruction: str = "") -> np.ndarray:
+def traces(walkers: list[Walker], sim, start, actions: int, instruction: str = "",
+           refused: np.ndarray | None = None) -> np.ndarray:
     """Where each walker (none may interact: doors change what is navigable; ``ValueError``) goes
     from ``start`` in its first ``actions`` actions, simulated without rendering:
     ``MoveForward`` / ``MoveBackward`` succeed when ``sim.navigable`` accepts the next point (the
     backend's own collision test, with the doors as they are; one batched call per step for all
     walkers), turns change the heading by ``sim.turn_step``. Returns ``W x (actions + 1) x 2``:
     the position after each action, the start first (a frozen walker stays put). Generators use it
-    to keep targets away from where blind walkers go."""
+    to keep targets away from where blind walkers go. With ``refused`` (a ``W`` integer array) the
+    index of each walker's first refused move (the action whose move ``sim.navigable`` rejected;
+    its position is the one the walker was stopped at) is written there, ``actions + 1`` for a
+    walker no move of which was refused."""
     bad = [w.name for w in walkers if w.interacts]
     if bad:
         raise ValueError(f"walkers {bad} interact; traces() simulates movement only")
@@ -255,6 +259,7 @@ def traces(walkers: list[Walker], sim, start, actions: int, instruction: str = "
     frozen = [False] * n
     out = np.empty((n, actions + 1, 2))
     out[:, 0] = xz
+    first = np.full(n, actions + 1, dtype=int)
     step, turn = float(sim.move_step), float(sim.turn_step)
     for t in range(1, actions + 1):
         moving, signs = [], []
@@ -282,5 +287,9 @@ def traces(walkers: list[Walker], sim, start, actions: int, instruction: str = "
                 feedback[i] = f"{name} succeeded" if ok[i] else f"{name} failed: blocked"
                 if ok[i]:
                     xz[i] = nxt[k]
+                elif first[i] > actions:
+                    first[i] = t
         out[:, t] = xz
+    if refused is not None:
+        refused[:] = first
     return out

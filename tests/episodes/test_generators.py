@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from embodied_gym.episodes.generators import (
@@ -21,17 +22,21 @@ from embodied_gym.episodes.generators.common import (
     WALL_CLEARANCE,
     WALL_FOLLOW_ACTIONS,
     all_doors_open,
+    blind_safe,
     blind_walks,
+    drift_walks,
     family_walks,
     min_pixels,
     phrasing,
     pixels,
     room_of,
     same_category,
+    sample_start_pose,
     turn_in_place_views,
     view_from,
 )
 from embodied_gym.episodes.spec import CATEGORIES
+from embodied_gym.sims.base import ObjectInfo
 from embodied_gym.sims.geometry import relative_bearing
 from embodied_gym.sims.house import generate_house_spec
 
@@ -79,10 +84,11 @@ def test_unknown_category_is_a_value_error(house_sim):
         generate_task("dance", house_sim, random.Random(0))
 
 
-def _away_from_blind_walks(sim, d, family_actions=WALL_FOLLOW_ACTIONS):
+def _away_from_blind_walks(sim, d, family_actions=WALL_FOLLOW_ACTIONS, drift_actions=0):
     """The target keeps CORRIDOR_CLEARANCE from every point of the simple blind walks and
     WALL_CLEARANCE from every position of the clearance walkers' first ``family_actions`` actions
-    (wall following with probe periods 2-6, forward until blocked then a fixed turn)."""
+    (wall following with probe periods 2-6, forward until blocked then a fixed turn) and of the
+    4-step zig-zags' first ``drift_actions`` from their first refused move on."""
     view_from(sim, d.start_pose)
     walk = blind_walks(sim, d.start_pose)
     t = sim.objects()[d.subgoals[0].target]
@@ -90,10 +96,12 @@ def _away_from_blind_walks(sim, d, family_actions=WALL_FOLLOW_ACTIONS):
     fam = family_walks(sim, d.start_pose, family_actions)
     assert len(fam) == 21 * (family_actions + 1)
     assert min(((x - t.position[0]) ** 2 + (z - t.position[2]) ** 2) ** 0.5 for x, z in fam) > WALL_CLEARANCE
+    drift = drift_walks(sim, d.start_pose, drift_actions)
+    assert all(((x - t.position[0]) ** 2 + (z - t.position[2]) ** 2) ** 0.5 > WALL_CLEARANCE for x, z in drift)
 
 
 def test_basic_target_is_visible_among_spread_distractors_away_from_blind_walks(house_sim):
-    for k, d in drafts(house_sim, "basic", 3):
+    for k, d in drafts(house_sim, "basic", 3, start_seed=196):  # houses 196, 197, 199 hold one
         load(house_sim, k)
         obs = view_from(house_sim, d.start_pose)
         target = d.subgoals[0].target
@@ -103,7 +111,44 @@ def test_basic_target_is_visible_among_spread_distractors_away_from_blind_walks(
         tb = relative_bearing(d.start_pose, obs.objects[target].position)
         spread = [o for o in visible if abs(relative_bearing(d.start_pose, o.position) - tb) >= navigation.DISTRACTOR_BEARING]
         assert len(visible) >= navigation.MIN_VISIBLE and len(spread) >= 2
-        _away_from_blind_walks(house_sim, d, navigation.BASIC_WALL_ACTIONS)
+        horizon = d.extra["clear_actions"]
+        assert horizon == navigation.basic_horizon(house_sim, house_sim.geodesic_distance(
+            d.start_pose, obs.objects[target].position)) >= navigation.BASIC_WALL_ACTIONS
+        _away_from_blind_walks(house_sim, d, horizon, horizon)
+
+
+def test_basic_rule_refuses_targets_where_a_blocked_four_step_zigzag_stands():
+    """The third release's defect: a 4-step zig-zag stopped partway by a wall or furniture stood
+    within the success radius of basic targets just beyond the obstacle, which the rule then (the
+    clearance walkers' first 60 actions, no zig-zag) accepted. Such targets -- an object placed at
+    a zig-zag's position after its first refused move, accepted by the old rule -- are refused by
+    basic's rule; positions before the first refused move are not cleared (the endpoint control
+    bounds them)."""
+    from embodied_gym.episodes.walker_family import drift_walkers
+    from embodied_gym.episodes.walkers import traces
+    from embodied_gym.sims import make_simulator
+
+    sim = make_simulator("house", seed=0, width=64, height=48)
+    refused_here = 0
+    try:
+        for k in range(100, 130):
+            load(sim, k)
+            start = sample_start_pose(sim, random.Random(k))
+            old = blind_safe(sim, start, wall_actions=navigation.BASIC_WALL_ACTIONS, fan=1)
+            new = blind_safe(sim, start, wall_actions=navigation.BASIC_WALL_ACTIONS, fan=1, drift_actions=80)
+            first = np.zeros(len(drift_walkers()), dtype=int)
+            walks = traces(drift_walkers(), sim, start, 80, refused=first)
+            cleared = drift_walks(sim, start, 80)
+            expected = [w[f:] for w, f in zip(walks, first, strict=True) if f <= 80]
+            assert np.allclose(cleared, np.concatenate(expected) if expected else np.zeros((0, 2)))
+            for x, z in cleared[::7]:
+                probe = ObjectInfo(-1, "ball", "probe", position=(float(x), 0.3, float(z)))
+                if old(probe):
+                    assert not new(probe), (k, x, z)
+                    refused_here += 1
+    finally:
+        sim.close()
+    assert refused_here >= 5, "the houses must hold targets the old rule let through"
 
 
 def test_exploration_target_has_no_pixel_in_the_start_frame(house_sim):

@@ -19,6 +19,7 @@ from embodied_gym.episodes.walker_family import (
     ZigZag,
     clearance_walkers,
     default_walkers,
+    drift_walkers,
     family,
 )
 from embodied_gym.episodes.walkers import RandomWalk, Walker, WallFollow, trace, traces
@@ -54,6 +55,43 @@ def test_traces_put_every_walker_where_the_simulator_does(house_sim, house):
         real = _step_for_real(house_sim, type(w)(**{k: getattr(w, k) for k in w.__dataclass_fields__}), start, 50)
         assert np.allclose(real, simulated[i], atol=1e-6), w.name
     assert np.allclose(trace(BumpTurn(3), house_sim, start, 50), simulated[len(clearance_walkers()) - 9])
+
+
+@pytest.mark.parametrize("house", [3, 11])
+def test_traces_report_each_walkers_first_refused_move(house_sim, house):
+    """``refused`` holds the index of each walker's first refused move, the one real stepping
+    reports as failed (``actions + 1`` when none was): before it every move went through."""
+    house_sim.reset(generate_house_spec(house, n_rooms=4))
+    start = sample_start_pose(house_sim, random.Random(house))
+    walkers = drift_walkers() + [BumpTurn(3)]
+    first = np.zeros(len(walkers), dtype=int)
+    traces(walkers, house_sim, start, 60, refused=first)
+    assert (first <= 60).any(), "some walker must hit a wall in 60 actions"
+    for w, k in zip(walkers, first, strict=True):
+        w = type(w)(**{f: getattr(w, f) for f in w.__dataclass_fields__})
+        house_sim.teleport(start)
+        w.reset("", 0)
+        ok, feedback, failed_at = True, "", 61
+        for t in range(1, 61):
+            action = w.act(ok, feedback, {})
+            obs = house_sim.step(action)
+            ok = bool(obs.last_action_success)
+            feedback = f"{action} succeeded" if ok else f"{action} failed: blocked"
+            if not ok:
+                failed_at = t
+                break
+        assert failed_at == k, (w.name, failed_at, k)
+
+
+def test_drift_walkers_are_the_four_step_zigzags_and_the_family_holds_out_others():
+    """basic keeps targets away from the 4-step zig-zags; the red team's family also has 3-, 5-
+    and 6-step ones, which no generator uses (its held-out check)."""
+    drift = {w.name for w in drift_walkers()}
+    assert drift == {f"zigzag-{h}4x{t}" for h in ("left", "right") for t in (1, 2, 3)}
+    names = {w.name for w in family()}
+    assert drift <= names and not drift & {w.name for w in clearance_walkers()}
+    for leg in (3, 5, 6):
+        assert {f"zigzag-{h}{leg}x{t}" for h in ("left", "right") for t in (1, 2, 3)} <= names
 
 
 def test_traces_refuses_walkers_that_interact(house_sim):

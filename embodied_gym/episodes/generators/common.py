@@ -20,7 +20,7 @@ from ...sims.base import ObjectInfo, Observation, Pose, RoomInfo, Simulator
 from ...sims.geometry import heading, room_of
 from ...sims.naming import noun, room_phrase
 from ..spec import Subgoal
-from ..walker_family import clearance_walkers
+from ..walker_family import clearance_walkers, drift_walkers
 from ..walkers import traces
 
 
@@ -320,12 +320,26 @@ def family_walks(sim: Simulator, start: Pose, actions: int = WALL_FOLLOW_ACTIONS
     return traces(clearance_walkers(), sim, start, actions).reshape(-1, 2)
 
 
+def drift_walks(sim: Simulator, start: Pose, actions: int) -> np.ndarray:
+    """Every position of the first ``actions`` actions of each walker of
+    :func:`~..walker_family.drift_walkers` (the 4-step zig-zags) from ``start`` *from its first
+    refused move on* (the point it was stopped at, then everywhere it goes after), ``K x 2``
+    (``0 x 2`` when no move of any was refused). Before that move the walk is unblocked and ends
+    at a fixed point of the start frame, which the endpoint control bounds."""
+    walkers = drift_walkers()
+    first = np.zeros(len(walkers), dtype=int)
+    walks = traces(walkers, sim, start, actions, refused=first)
+    parts = [walk[k:] for walk, k in zip(walks, first, strict=True) if k <= actions]
+    return np.concatenate(parts) if parts else np.zeros((0, 2))
+
+
 def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False, wall_actions: int = WALL_FOLLOW_ACTIONS,
-               fan: int = 0):
+               fan: int = 0, drift_actions: int = 0):
     """A predicate on objects: more than :data:`CORRIDOR_CLEARANCE` m from every point of
-    :func:`blind_walks` (with ``fan``) and more than :data:`WALL_CLEARANCE` m from every point of the first
-    ``wall_actions`` actions of :func:`family_walks` from ``start`` (the walks are computed once).
-    ``relaxed``: always true (see :data:`RELAXED_DOC`)."""
+    :func:`blind_walks` (with ``fan``), more than :data:`WALL_CLEARANCE` m from every point of the first
+    ``wall_actions`` actions of :func:`family_walks` from ``start`` and, with ``drift_actions``,
+    from every point of the first ``drift_actions`` actions of :func:`drift_walks` (the walks are
+    computed once). ``relaxed``: always true (see :data:`RELAXED_DOC`)."""
     if relaxed:
         return lambda obj: True
     straight = blind_walks(sim, start, fan=fan)
@@ -336,6 +350,8 @@ def blind_safe(sim: Simulator, start: Pose, relaxed: bool = False, wall_actions:
             return False
         if not walls:  # the family's walks only when needed (they cost one collision test a step)
             walls.append(family_walks(sim, start, wall_actions))
+            if drift_actions:
+                walls[0] = np.concatenate([walls[0], drift_walks(sim, start, drift_actions)])
         return off_corridor(walls[0], obj, WALL_CLEARANCE)
 
     return safe

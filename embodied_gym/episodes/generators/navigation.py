@@ -4,6 +4,7 @@ midway target, as EmbRACE-3K's "first go to X, then to Y")."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 
@@ -38,9 +39,15 @@ MIN_VISIBLE = 3
 DISTRACTOR_BEARING = 10.0
 #: degrees: basic start headings put the target at most this far from the view's centre
 VIEW_BEARING = 33.0
-#: actions of the clearance walkers' walks a basic target keeps clear of (fewer than for searched
-#: targets: the target lies ahead, where most of them go first, and 80 leaves too few targets)
+#: actions of the clearance walkers' walks a basic target keeps clear of at least (the release
+#: before the fourth kept clear of these only, and blind walks past them found targets) ...
 BASIC_WALL_ACTIONS = 60
+#: ... and in general as many as the episode's step budget allows (:func:`basic_horizon`): the
+#: suite's budget is ``2 x`` the demonstration's length ``+ 10`` (``SuiteConfig.max_steps``), and a
+#: demonstration takes at most this many actions more than the path's length in moves (turns
+#: and the grid's detours; at most 7 in the third release's 80 basic episodes). The suite refuses
+#: an episode whose budget exceeds the horizon its target was kept clear for (``extra["clear_actions"]``).
+BASIC_DEMO_SLACK = 8
 #: metres: straight-line distance of basic start poses from the target (wide, so the split's
 #: targets can spread in the start frame: see the suites' endpoint control) ...
 BASIC_VIEW_DISTANCE = (3.0, 11.0)
@@ -126,7 +133,10 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
     view's centre, so its place in the view is spread over the field of view.
 
     The blind walks kept clear of include every point of the straight walks ahead and one turn
-    either side (the headings a target in view lies near). ``endpoint_ok(start, target)`` is the
+    either side (the headings a target in view lies near), every position of the clearance
+    walkers and, from their first refused move on, of the 4-step zig-zags
+    (:func:`~..walker_family.drift_walkers`), each for the episode's whole step budget
+    (:func:`basic_horizon`, recorded as ``extra["clear_actions"]``). ``endpoint_ok(start, target)`` is the
     suite's endpoint control (:class:`~embodied_gym.episodes.endpoints.EndpointSpread`: no disc
     of the success radius in the start frame holds more than a few of the split's targets, which
     bounds every fixed walk that is never blocked); it vetoes start poses before the costlier
@@ -144,9 +154,11 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
             if rendered == 4:
                 break
             lo, hi = BASIC_PATH_LENGTH
-            if not (lo <= geodesic(sim, start, obj) <= hi) or (endpoint_ok is not None and not endpoint_ok(start, obj)):
+            path = geodesic(sim, start, obj)
+            if not (lo <= path <= hi) or (endpoint_ok is not None and not endpoint_ok(start, obj)):
                 continue
-            if not blind_safe(sim, start, relaxed, BASIC_WALL_ACTIONS, fan=1)(obj):
+            horizon = basic_horizon(sim, path)
+            if not blind_safe(sim, start, relaxed, horizon, fan=1, drift_actions=horizon)(obj):
                 continue
             rendered += 1
             obs = view_from(sim, start)
@@ -158,9 +170,17 @@ def generate_basic(sim: Simulator, rng: random.Random, domain: str = "in_domain"
                 continue
             text = choose(rng, phrasing(BASIC_TEMPLATES, domain), t=expr)
             extra = {"target_pixels": pixels(obs, obj.id), "bearing": round(bearings[obj.id], 1),
-                     "distractors": [o.id for o in visible if o.id != obj.id]}
+                     "distractors": [o.id for o in visible if o.id != obj.id], "clear_actions": horizon}
             return TaskDraft("basic", text, [reach(obj, f"reach {expr}")], start, extra)
     raise Rejected("no start view with a clearly visible, uniquely nameable target away from blind walks among distractors")
+
+
+def basic_horizon(sim: Simulator, path_length: float) -> int:
+    """How many actions of the blind walks a basic target ``path_length`` m away keeps clear of:
+    the longest step budget its episode can get (:data:`BASIC_DEMO_SLACK`), at least
+    :data:`BASIC_WALL_ACTIONS`."""
+    moves = math.ceil(path_length / float(sim.move_step) - 1e-9)
+    return max(BASIC_WALL_ACTIONS, 2 * (moves + BASIC_DEMO_SLACK) + 10)
 
 
 def _poses_seeing(sim: Simulator, rng: random.Random, obj: ObjectInfo, tries: int = 24) -> list[Pose]:
