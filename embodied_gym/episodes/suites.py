@@ -113,7 +113,7 @@ SUITES: dict[str, SuiteConfig] = {
             "test": SplitConfig("train", IN_DOMAIN_CATEGORIES, "in_domain", 40, rooms=(2, 5)),
             "ood": SplitConfig("ood", HELD_OUT_CATEGORIES, "ood", 40, rooms=(6, 7)),
         },
-        max_attempts=4000,
+        max_attempts=8000,
         strict_attempts=40,
         door_share={"open_door": 0.8},
         endpoint_share={"basic": 0.10, "exploration": 0.10, "spatial_semantic": 0.10},
