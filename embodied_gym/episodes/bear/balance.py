@@ -107,32 +107,111 @@ def balance_localization(episodes: list[Episode], rng: random.Random, *, min_que
             ep, q = found[i]
             ep.extra["bear"]["queries"].remove(q)
         alive = [i for i in alive if i not in set(infeasible)]
-    # every surface is offered as a distractor the same number of times per time it is shown as
-    # the truth (then an option's word tells nothing): surfaces often named by routes ("pass the
-    # sofa") are rarely at the truth's mention count, and drawn in proportion to the answers they
-    # were under-offered -- "sofa" was right in 0.38-0.5 of the questions offering it
-    shown = Counter(_surface(found[i][1]["truth"]) for i in alive if found[i][1]["truth"] in found[i][1]["options"].values())
-    ratio = sum(len(_slots(found[i][1])) for i in alive) / max(sum(shown.values()), 1)
+    redraw_localization(found, alive, rng)
+
+
+#: question positions at or beyond this index are one place for the position-aware balances
+POSITION_CAP = 6
+
+
+def _position(episode: Episode, query: dict[str, Any]) -> int:
+    """The question's index in its episode (capped at :data:`POSITION_CAP`)."""
+    return min(episode.extra["bear"]["queries"].index(query), POSITION_CAP)
+
+
+def room_key(query: dict[str, Any]) -> str | None:
+    """The kind of room a localization question's text places its object in (``"kitchen"``):
+    ``query["room"]`` when ``query["room_named"]`` (the object's name carries its room, "the red
+    brick in the bedroom", as the instruction's does), else ``None`` (the text does not say)."""
+    return query.get("room") if query.get("room_named") else None
+
+
+def room_prior(found: list[tuple[Episode, dict[str, Any]]], alive: list[int]) -> dict[str, Counter]:
+    """Per room kind, how plausible each surface is there: the split's answers of questions
+    whose object lies in a room of that kind (named or not), plus one for every surface such a
+    room of the split holds (``query["room_surfaces"]``: its receptacles' categories and the
+    floor), so a surface present but never the answer can still be offered."""
+    answers: dict[str, Counter] = {}
+    held: dict[str, set[str]] = {}
+    for i in alive:
+        q = found[i][1]
+        if q.get("room") is not None:
+            answers.setdefault(q["room"], Counter())[_surface(q["truth"])] += 1
+            held.setdefault(q["room"], set()).update(q.get("room_surfaces") or ())
+    return {room: counts + Counter(held[room]) for room, counts in answers.items()}
+
+
+def redraw_localization(found: list[tuple[Episode, dict[str, Any]]], alive: list[int], rng: random.Random) -> None:
+    """Redraw every distractor of the questions ``alive`` (see the module docstring).
+
+    Questions are grouped by what their text says about the object's room (:func:`room_key`).
+    Where it names none, distractors come from the split's answers and every surface is offered
+    as a distractor the same number of times per time it is shown as the truth (then an option's
+    word tells nothing): surfaces often named by routes ("pass the sofa") are rarely at the
+    truth's mention count, and are drawn in proportion to the answers they were under-offered
+    ("sofa" was right in 0.38-0.5 of the questions offering it before). Where the text names the
+    room, a surface that room cannot hold would be an easy elimination (bear-lh-v2 of 2026-12-02:
+    30 of 68 ood questions named the room and "on the sofa" was offered for a bathroom; keeping
+    the options room-plausible answered 0.47 of those): distractors come from the surfaces of
+    rooms of that kind (:func:`room_prior`), each offered in proportion to how plausible it is
+    there, so a (room, surface) pair is right about as often as any other offered pair. Mention
+    counts are matched first in both groups; a room group short of surfaces is filled from the
+    split's answers."""
+    groups: dict[str | None, list[int]] = {}
+    for i in alive:
+        groups.setdefault(room_key(found[i][1]), []).append(i)
+    prior = room_prior(found, alive)
     support = sorted({_surface(found[i][1]["truth"]) for i in alive})
-    offered: Counter = Counter()
+    # per group, the number of distractor slots each surface should get: in proportion to the
+    # times it is the shown truth (no room named) or to its plausibility in that room kind
+    target: dict[str | None, dict[str, float]] = {}
+    for key, items in groups.items():
+        slots = sum(len(_slots(found[i][1])) for i in items)
+        if key is None or not prior.get(key):
+            weight = Counter(_surface(found[i][1]["truth"]) for i in items
+                             if found[i][1]["truth"] in found[i][1]["options"].values())
+        else:
+            weight = prior[key]
+        total = max(sum(weight.values()), 1)
+        target[key] = {s: slots * n / total for s, n in weight.items()}
+    offered: dict[str | None, Counter] = {key: Counter() for key in groups}
+    # and, where no room is named, per position in the episode: the model reads the question's
+    # place (``POSITION_CAP``), so each surface should be offered per truth alike at every place
+    at: dict[int, list[int]] = {}
+    for i in groups.get(None, []):
+        at.setdefault(_position(*found[i]), []).append(i)
+    at_target: dict[tuple[int, str], float] = {}
+    for pos, items in at.items():
+        slots = sum(len(_slots(found[i][1])) for i in items)
+        shown = Counter(_surface(found[i][1]["truth"]) for i in items if found[i][1]["truth"] in found[i][1]["options"].values())
+        for surface, n in shown.items():
+            at_target[pos, surface] = slots * n / max(sum(shown.values()), 1)
+    at_offered: Counter = Counter()
     for i in rng.sample(alive, len(alive)):
         ep, q = found[i]
+        key = room_key(q)
+        pos = _position(ep, q)
         ctx = context_words(ep, ep.extra["bear"]["queries"].index(q))
         truth = _surface(q["truth"])
         level = mention_count(truth, ctx)
         letters = _slots(q)
-        # the suite's answers restricted to surfaces mentioned as often as the truth (nearest
-        # counts first where too few exist: only in episodes that could not lose the question)
-        cands = [s for s in support if s != truth]
+        pool = sorted(set(support) | set(target[key])) if key is not None else support
+        cands = [s for s in pool if s != truth]
         if len(cands) < len(letters):
             continue  # too few surfaces to redraw from: the question keeps its options
         picked: list[str] = []
         while len(picked) < len(letters):
-            gap = min(abs(mention_count(s, ctx) - level) for s in cands if s not in picked)
-            allowed = [s for s in cands if s not in picked and abs(mention_count(s, ctx) - level) == gap]
-            # the surface furthest below its share of distractor slots (ties at random)
-            picked.append(max(allowed, key=lambda s: (ratio * shown[s] - offered[s], rng.random())))
-            offered[picked[-1]] += 1
+            left = [s for s in cands if s not in picked]
+            # plausible for the room first (surfaces of the group's target), then the mention
+            # count nearest the truth's, then the surface furthest below its share (ties at random)
+            rank = {s: (s not in target[key], abs(mention_count(s, ctx) - level)) for s in left}
+            best = min(rank.values())
+            allowed = [s for s in left if rank[s] == best]
+            deficit = {s: target[key].get(s, 0.0) - offered[key][s]
+                       + (at_target.get((pos, s), 0.0) - at_offered[pos, s] if key is None else 0.0) for s in allowed}
+            picked.append(max(allowed, key=lambda s: (deficit[s], rng.random())))
+            offered[key][picked[-1]] += 1
+            at_offered[pos, picked[-1]] += key is None
         for k, s in zip(letters, picked, strict=True):
             q["options"][k] = f"on the {s}"
 
@@ -198,6 +277,10 @@ def _direction_groups(episodes: list[Episode], by: str) -> dict[Any, list[tuple[
     return groups
 
 
+#: :func:`rebalance_letters` keeps letters even per question index below this (and beyond it as one)
+LETTER_POSITION_CAP = 12
+
+
 def rebalance_letters(episodes: list[Episode], rng: random.Random,
                       skills: tuple[str, ...] = ("object_localization", "relative_direction")) -> None:
     """The passes above drop questions after their answer letters were dealt, which leaves the
@@ -207,16 +290,20 @@ def rebalance_letters(episodes: list[Episode], rng: random.Random,
     there; a "None of the above" stays at D, and a question it answers keeps D), so no letter
     exceeds another by more than one or two (the questions answered by D come in random order)."""
     for skill in skills:
-        items = [q for ep in episodes for q in ep.extra["bear"]["queries"] if q["skill"] == skill]
+        items = [(min(i, LETTER_POSITION_CAP), q) for ep in episodes for i, q in enumerate(ep.extra["bear"]["queries"])
+                 if q["skill"] == skill]
         counts: Counter = Counter()
-        for q in rng.sample(items, len(items)):
+        for pos, q in rng.sample(items, len(items)):
             opts = q["options"]
             nota = opts.get("D") == NONE_OF_THE_ABOVE
             if nota and q["answer"] == "D":
                 counts["D"] += 1
+                counts[pos, "D"] += 1
                 continue
             letters = [k for k in sorted(opts) if not (nota and k == "D")]
-            target = min(letters, key=lambda k: (counts[k], rng.random()))
+            low = min(counts[k] for k in letters)
+            target = min(letters, key=lambda k: (counts[k] > low, counts[pos, k], rng.random()))
             opts[target], opts[q["answer"]] = opts[q["answer"]], opts[target]
             q["answer"] = target
             counts[target] += 1
+            counts[pos, target] += 1

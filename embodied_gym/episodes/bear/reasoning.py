@@ -135,7 +135,16 @@ def object_localization(ctx: EpisodeContext, t: int, oid: int, seen_before: int)
             picked.append(p)
     pool.append(here)
     question = phrase("localization", ctx.split, ctx.rng, o=ctx.names[oid])
-    return _mc(ctx, "object_localization", t, question, f"on the {here}", [f"on the {p}" for p in picked], oid)
+    # the object's room, whether its name (in the question and the instruction) says it, and the
+    # surfaces that room holds: the split-level pass draws the distractors of a question naming
+    # the room from what rooms of that kind hold (episodes/bear/balance.py, ``redraw_localization``)
+    room = room_of(obj, ctx.rooms)
+    held = sorted({"floor"} | {_surface(ctx, f.id) for f in ctx.initial.values()
+                               if f.kind == "furniture" and f.receptacle and room is not None
+                               and (r := room_of(f, ctx.rooms)) is not None and r.id == room.id})
+    return _mc(ctx, "object_localization", t, question, f"on the {here}", [f"on the {p}" for p in picked], oid,
+               room=room.kind.replace("_", " ") if room is not None else None,
+               room_named=room is not None and " in the " in ctx.names[oid], room_surfaces=held)
 
 
 def _route(ctx: EpisodeContext, t: int, dest: int, goal_id: int, skip: list[int]) -> list[str] | None:
