@@ -187,6 +187,13 @@ def redraw_localization(found: list[tuple[Episode, dict[str, Any]]], alive: list
         for surface, n in shown.items():
             at_target[pos, surface] = slots * n / max(sum(shown.values()), 1)
     at_offered: Counter = Counter()
+    # and over the whole split, whatever the text says: each surface offered per time it is the
+    # shown truth alike (a room group alone, with its few questions, would leave "desk" right in
+    # half the questions offering it)
+    shown_all = Counter(_surface(found[i][1]["truth"]) for i in alive if found[i][1]["truth"] in found[i][1]["options"].values())
+    slots_all = sum(len(_slots(found[i][1])) for i in alive)
+    all_target = {s: slots_all * n / max(sum(shown_all.values()), 1) for s, n in shown_all.items()}
+    all_offered: Counter = Counter()
     for i in rng.sample(alive, len(alive)):
         ep, q = found[i]
         key = room_key(q)
@@ -204,13 +211,14 @@ def redraw_localization(found: list[tuple[Episode, dict[str, Any]]], alive: list
             left = [s for s in cands if s not in picked]
             # plausible for the room first (surfaces of the group's target), then the mention
             # count nearest the truth's, then the surface furthest below its share (ties at random)
-            rank = {s: (s not in target[key], abs(mention_count(s, ctx) - level)) for s in left}
+            rank = {s: (key is not None and s not in target[key], abs(mention_count(s, ctx) - level)) for s in left}
             best = min(rank.values())
             allowed = [s for s in left if rank[s] == best]
-            deficit = {s: target[key].get(s, 0.0) - offered[key][s]
+            deficit = {s: target[key].get(s, 0.0) - offered[key][s] + all_target.get(s, 0.0) - all_offered[s]
                        + (at_target.get((pos, s), 0.0) - at_offered[pos, s] if key is None else 0.0) for s in allowed}
             picked.append(max(allowed, key=lambda s: (deficit[s], rng.random())))
             offered[key][picked[-1]] += 1
+            all_offered[picked[-1]] += 1
             at_offered[pos, picked[-1]] += key is None
         for k, s in zip(letters, picked, strict=True):
             q["options"][k] = f"on the {s}"
