@@ -27,7 +27,8 @@ each with: ``skill``, ``bear_category``, ``bear_skill``, ``step`` (demonstration
 is the current view), ``question``, ``options`` (``{"A": ..., "D": ...}``, empty for points and
 boxes), ``answer`` (a letter, a normalised ``[x, y]`` or ``[x1, y1, x2, y2]`` at generation
 resolution), ``target`` (object id), ``history`` (frame indices, up to 16, first and last
-included), plus ``arrows`` for trajectory questions. Environments recompute point and box
+included), plus ``arrows`` for trajectory questions and ``room`` / ``room_named`` /
+``room_surfaces`` for localization (read by the split-level pass, never shown). Environments recompute point and box
 ground truth from the live segmentation at their own resolution.
 """
 

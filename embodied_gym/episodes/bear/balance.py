@@ -20,7 +20,17 @@ instruction, the question itself and every earlier question's text and options
 surfaces is dropped (kept, with the nearest counts, only where the episode would fall below
 ``min_queries``). Among the surfaces so matched, the one offered least for its share is taken,
 so that every surface is offered as a distractor equally often per time it is the (shown)
-truth. Given its four options, each is then equally likely right whatever the context.
+truth, over the split and at every question position. Given its four options, each is then
+equally likely right whatever the context.
+
+And **relative to the room the text names** (:func:`redraw_localization`). When an object's
+name needs its room ("the red brick in the bedroom", in the question and the instruction),
+distractors drawn from the whole split were often surfaces such a room never holds ("on the
+sofa" for a bathroom): in bear-lh-v2 of 2026-12-02, 30 of 68 ood questions named the room and
+ruling out the implausible options answered 0.47 of them (the red team's text model 0.35 on
+the split, from question-word x option-word crosses). Such a question's distractors are now the
+surfaces that rooms of that kind hold in the split, in proportion to how often each is the
+answer there (:func:`room_prior`).
 """
 
 from __future__ import annotations
@@ -296,7 +306,10 @@ def rebalance_letters(episodes: list[Episode], rng: random.Random,
     / 0.31 on bear-lh-v2 direction questions before this pass). In random order, each question's
     correct option is moved to the letter rarest so far for its skill (swapped with the option
     there; a "None of the above" stays at D, and a question it answers keeps D), so no letter
-    exceeds another by more than one or two (the questions answered by D come in random order)."""
+    exceeds another by more than one or two (the questions answered by D come in random order).
+    Among the letters rarest for the skill, the one rarest at the question's index in its
+    episode is taken, so a position x letter prior (which the red team's text model read off
+    bear-lh-v2's localization questions: "C" at the sixth question) is gone too."""
     for skill in skills:
         items = [(min(i, LETTER_POSITION_CAP), q) for ep in episodes for i, q in enumerate(ep.extra["bear"]["queries"])
                  if q["skill"] == skill]

@@ -11,7 +11,8 @@ them is correct --
   object asked about (a goal the instruction names, or another thing seen on the way), the
   three distractors are drawn uniformly from the other seven;
 * localization: distractor surfaces are drawn from the surfaces that were correct earlier in
-  the suite (the distribution of correct answers);
+  the suite (the distribution of correct answers), then redrawn over the whole split
+  (:mod:`.balance`), from the surfaces of the object's room kind where the question names it;
 * routes: ``{route, mirrored route, another real route into the goal's room, its mirror}`` --
   a set closed under mirroring whose two real routes both end in the goal's room -- chosen so
   that the correct route's length rank stays at chance over the suite.
@@ -113,7 +114,9 @@ def object_localization(ctx: EpisodeContext, t: int, oid: int, seen_before: int)
     in earlier questions of the suite (never the goal's receptacle, which the instruction names),
     so truth and distractors follow one distribution and neither "floor" nor any furniture word
     is a prior. Rooms are left out of the options: which room a thing is in is
-    often given away by its name or the instruction."""
+    often given away by its name or the instruction. The query records the object's room kind,
+    whether its name says it (``room_named``) and the surfaces that room holds, from which the
+    split-level pass draws the distractors of a question naming the room."""
     obj = ctx.initial[oid]
     hist = [i for i in ctx.history(t) if i <= seen_before]
     if not any(ctx.pixels(ctx.observe(i), oid) >= ctx.min_pixels() for i in hist):
