@@ -229,8 +229,8 @@ def test_distractors_of_a_question_naming_the_room_are_plausible_for_that_room()
     """bear-lh-v2 of 2026-12-02: 30 of 68 ood localization questions named the object's room
     and the distractors came from the whole split's answers, so ruling out what the room cannot
     hold scored 0.47 on those (the red team's text model 0.35 on the split). After the pass a
-    named room's distractors are surfaces of rooms of that kind, offered in proportion to how
-    often they are the truth there; questions that name no room keep the split-wide draw."""
+    named room's distractors are surfaces of rooms of that kind (each surface still offered about
+    three times per time it is the truth); questions that name no room keep the split-wide draw."""
     from embodied_gym.episodes.bear.balance import room_key
 
     eps = [_room_episode(i, random.Random(i)) for i in range(300)]

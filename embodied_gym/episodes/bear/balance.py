@@ -20,17 +20,15 @@ instruction, the question itself and every earlier question's text and options
 surfaces is dropped (kept, with the nearest counts, only where the episode would fall below
 ``min_queries``). Among the surfaces so matched, the one offered least for its share is taken,
 so that every surface is offered as a distractor equally often per time it is the (shown)
-truth, over the split and at every question position. Given its four options, each is then
-equally likely right whatever the context.
+truth. Given its four options, each is then equally likely right whatever the context.
 
 And **relative to the room the text names** (:func:`redraw_localization`). When an object's
 name needs its room ("the red brick in the bedroom", in the question and the instruction),
 distractors drawn from the whole split were often surfaces such a room never holds ("on the
 sofa" for a bathroom): in bear-lh-v2 of 2026-12-02, 30 of 68 ood questions named the room and
 ruling out the implausible options answered 0.47 of them (the red team's text model 0.35 on
-the split, from question-word x option-word crosses). Such a question's distractors are now the
-surfaces that rooms of that kind hold in the split, in proportion to how often each is the
-answer there (:func:`room_prior`).
+the split, from question-word x option-word crosses). Such a question's distractors are now
+taken first from the surfaces that rooms of that kind hold in the split (:func:`room_prior`).
 """
 
 from __future__ import annotations
@@ -145,19 +143,17 @@ def room_prior(found: list[tuple[Episode, dict[str, Any]]], alive: list[int]) ->
 def redraw_localization(found: list[tuple[Episode, dict[str, Any]]], alive: list[int], rng: random.Random) -> None:
     """Redraw every distractor of the questions ``alive`` (see the module docstring).
 
-    Questions are grouped by what their text says about the object's room (:func:`room_key`).
-    Where it names none, distractors come from the split's answers and every surface is offered
-    as a distractor the same number of times per time it is shown as the truth (then an option's
-    word tells nothing): surfaces often named by routes ("pass the sofa") are rarely at the
-    truth's mention count, and are drawn in proportion to the answers they were under-offered
-    ("sofa" was right in 0.38-0.5 of the questions offering it before). Where the text names the
-    room, a surface that room cannot hold would be an easy elimination (bear-lh-v2 of 2026-12-02:
-    30 of 68 ood questions named the room and "on the sofa" was offered for a bathroom; keeping
-    the options room-plausible answered 0.47 of those): distractors come from the surfaces of
-    rooms of that kind (:func:`room_prior`), each offered in proportion to how plausible it is
-    there, so a (room, surface) pair is right about as often as any other offered pair. Mention
-    counts are matched first in both groups; a room group short of surfaces is filled from the
-    split's answers."""
+    Every surface is offered as a distractor the same number of times per time it is shown as
+    the truth over the split (then an option's word tells nothing): surfaces often named by
+    routes ("pass the sofa") are rarely at the truth's mention count, and are drawn in
+    proportion to the answers they were under-offered ("sofa" was right in 0.38-0.5 of the
+    questions offering it before). Where the text names the object's room (:func:`room_key`), a
+    surface such a room cannot hold would be an easy elimination (bear-lh-v2 of 2026-12-02: 30 of
+    68 ood questions named the room and "on the sofa" was offered for a bathroom; keeping the
+    options room-plausible answered 0.47 of those): the distractors are taken first from the
+    surfaces rooms of that kind hold in the split (:func:`room_prior`). Then the mention count
+    nearest the truth's, then the surface furthest below its share. A room kind holding fewer
+    surfaces than the question needs is filled from the split's answers."""
     prior = room_prior(found, alive)
     support = sorted({_surface(found[i][1]["truth"]) for i in alive})
     # each surface offered per time it is the shown truth over the split, whatever the text says
