@@ -88,6 +88,13 @@ def structure_only(target, fit, ctx: AuditContext) -> dict[str, Figure]:
     return _fitted(target, fit, per_skill=True, text=False, position=False)
 
 
+@register("bear", "question_option_cross",
+          "conditional logit over (question word, option word) pairs plus the option's own words (e.g. the room "
+          "the question names predicting the true surface), per skill, fitted on the other split")
+def question_option_cross(target, fit, ctx: AuditContext) -> dict[str, Figure]:
+    return _fitted(target, fit, per_skill=True, text=False, structure=False, position=False, cross=True)
+
+
 @register("bear", "position_prior",
           "query-position prior: the question's place in its episode (alone and crossed with option words and "
           "lengths), per skill, fitted on the other split")

@@ -130,14 +130,16 @@ DENSE = (
 
 
 def option_features(item: Item, *, text: bool = True, structure: bool = True, position: bool = True,
-                    frames: bool = False) -> np.ndarray:
+                    frames: bool = False, cross: bool = False) -> np.ndarray:
     """``4 x (HASH_DIM + len(DENSE))`` features of ``item``'s options; the flags switch groups off:
     ``text`` (hashed option words, bigrams and whole strings, option words that also occur in
     the question, option words crossed with the other options' words and with whether the
     question names something the instruction names), ``structure`` (lengths, shared words, prefixes, overlap with the instruction,
     overlap with the episode's earlier questions and their options, arrow geometry), ``position`` (the question's place in its episode, alone and crossed with
     each option word and with the option's length), ``frames`` (how many distinct frames the
-    history holds, crossed with each option word). Letter biases are always on."""
+    history holds, crossed with each option word), ``cross`` (the option's own words and every
+    (question word, option word) pair, weighted 1 / number of question words: "the room the
+    question names predicts the true surface"). Letter biases are always on."""
     toks = [tokens(o) for o in item.options]
     sets = [set(t) for t in toks]
     q = set(tokens(item.question))
@@ -172,6 +174,12 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
             for a in sets[i]:
                 for b in rest:
                     hashed[i, _h(f"x:{a}|{b}")] += 1.0 / max(len(rest), 1)
+        if cross:
+            qwords = set(tokens(item.question))
+            for tk in sets[i]:
+                hashed[i, _h("cw:" + tk)] += 1
+                for qw in qwords:
+                    hashed[i, _h(f"qx:{qw}|{tk}")] += 1.0
         if position:
             for tk in toks[i]:
                 hashed[i, _h(f"p{bucket}:" + tk)] += 1

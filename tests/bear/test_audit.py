@@ -209,3 +209,48 @@ def test_deprecated_v1_fails_the_audit_on_its_known_shortcuts():
     assert score("position_prior", "next_action_prediction") > 0.45
     assert score("fixed_point", "pointing_general") > 0.3
     assert not report["passed"]
+
+
+ROOMS = ["kitchen", "bedroom", "bathroom", "garage", "office", "hallway", "nursery", "studio"]
+
+
+def _room_suite(seed: int, leak: bool, n: int = 120) -> list[Episode]:
+    """One localization question per episode naming the object's room ("the cup in the
+    kitchen"). With ``leak`` the room determines the true surface (kitchen -> counter, ...) while
+    every surface is as often true as offered, so option text alone says nothing; without, the
+    true surface is drawn independently of the room (the shipped, balanced case)."""
+    rng = random.Random(seed)
+    eps = []
+    for i in range(n):
+        r = rng.randrange(len(ROOMS))
+        truth = SURFACES[r] if leak else rng.choice(SURFACES)
+        opts = [truth, *rng.sample([s for s in SURFACES if s != truth], 3)]
+        rng.shuffle(opts)
+        loc = {"skill": "object_localization", "step": 0,
+               "question": f"Where was the cup in the {ROOMS[r]} when you first saw it?",
+               "options": {k: f"on the {o}" for k, o in zip("ABCD", opts, strict=True)},
+               "answer": "ABCD"[opts.index(truth)], "target": 1}
+        eps.append(_episode(i, [loc]))
+    return eps
+
+
+def test_question_option_cross_catches_the_room_named_in_the_question():
+    """The red team's ``lr`` leak in bear-lh-v2's first localization questions (the room the
+    question names predicts the true surface) is invisible to every other multiple-choice
+    check -- none of them crosses question words with option words -- and caught by
+    ``question_option_cross``; the balanced suite passes it."""
+    from embodied_gym.audit import bear_choice
+
+    mc = [n for n, c in CHECKS["bear"].items() if c.fn.__module__ == bear_choice.__name__]
+    assert "question_option_cross" in mc and len(mc) >= 8
+    leaky = audit(_room_suite(1, True), _room_suite(2, True), AuditConfig(render=False, checks=mc))
+    score = {c: leaky["checks"][c]["by_group"]["object_localization"]["score"] for c in mc
+             if "object_localization" in leaky["checks"][c]["by_group"]}  # arrow checks: trajectories only
+    assert len(score) >= 7, score
+    assert score.pop("question_option_cross") > 0.75, leaky["checks"]["question_option_cross"]
+    assert all(s <= 0.40 for s in score.values()), score  # every other MC check passes it
+    assert leaky["failures"] == [f"question_option_cross/object_localization: "
+                                 f"{leaky['checks']['question_option_cross']['by_group']['object_localization']['score']:.3f}"
+                                 f" > 0.4 (n=120)"]
+    clean = audit(_room_suite(3, False), _room_suite(4, False), AuditConfig(render=False, checks=mc))
+    assert clean["passed"], clean["failures"]
