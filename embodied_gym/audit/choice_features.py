@@ -138,8 +138,8 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
     overlap with the episode's earlier questions and their options, arrow geometry), ``position`` (the question's place in its episode, alone and crossed with
     each option word and with the option's length), ``frames`` (how many distinct frames the
     history holds, crossed with each option word), ``cross`` (the option's own words and every
-    (question word, option word) pair, weighted 1 / number of question words: "the room the
-    question names predicts the true surface"). Letter biases are always on."""
+    (question word, option word) pair, each counted once: "the room the question names predicts
+    the true surface"). Letter biases are always on."""
     toks = [tokens(o) for o in item.options]
     sets = [set(t) for t in toks]
     q = set(tokens(item.question))
@@ -175,10 +175,9 @@ def option_features(item: Item, *, text: bool = True, structure: bool = True, po
                 for b in rest:
                     hashed[i, _h(f"x:{a}|{b}")] += 1.0 / max(len(rest), 1)
         if cross:
-            qwords = set(tokens(item.question))
             for tk in sets[i]:
                 hashed[i, _h("cw:" + tk)] += 1
-                for qw in qwords:
+                for qw in q:
                     hashed[i, _h(f"qx:{qw}|{tk}")] += 1.0
         if position:
             for tk in toks[i]:
