@@ -54,6 +54,17 @@ def _alive(pid):
         return False
 
 
+def _left_behind(pids, grace=10.0):
+    """Those of ``pids`` still alive ``grace`` seconds after the run exited: the run's helper
+    processes (multiprocessing's forkserver / resource tracker) end by themselves once they read
+    the end of the run's pipe, a moment after it exits; a process still there after that was left
+    behind."""
+    deadline = time.monotonic() + grace
+    while (alive := {p for p in pids if _alive(p)}) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive
+
+
 def _descendants(pid):
     """Every live process below ``pid`` (read from /proc)."""
     parent = {}
@@ -143,7 +154,7 @@ def test_a_signal_stops_a_run_with_a_hung_environment_keeping_its_results(tmp_pa
     assert ("interrupted" if sig == signal.SIGINT else "stopped by SIGTERM") in err
     if "--env-workers" in extra:
         assert hung_pid in children  # the hang was in a worker process of the run
-    assert not {p for p in children if _alive(p)}, "a process of the run was left behind"
+    assert not _left_behind(children), "a process of the run was left behind"
     _check_kept_and_resumable(tmp_path, out, before)
 
 
@@ -154,5 +165,5 @@ def test_a_second_ctrl_c_stops_at_once_and_kills_the_hung_worker(tmp_path):
     extra = ["--env-workers", "2", "--env-call-timeout", "inf"]
     rc, err, children, hung_pid, before, out = _stop_hung_run(tmp_path, extra, 5, [signal.SIGINT, signal.SIGINT])
     assert rc == 130 and "stopped at once (a second SIGINT)" in err and "Traceback" not in err, (rc, err)
-    assert hung_pid in children and not {p for p in children if _alive(p)}
+    assert hung_pid in children and not _left_behind(children)
     _check_kept_and_resumable(tmp_path, out, before)
